@@ -1,0 +1,71 @@
+// Lint rules, including the dependency rule of docs/architecture.md:
+// protocol ← core ← (management, adapters, storage, webhooks, metrics, transport) ← server ← cli.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const layers = ['protocol', 'core', 'management', 'adapters', 'storage', 'webhooks', 'metrics', 'transport', 'config', 'server', 'cli'];
+// Which src/ folders each layer may import from (besides itself).
+const allowed = {
+  protocol: [],
+  config: ['protocol'],
+  core: ['protocol'],
+  management: ['protocol', 'core'],
+  storage: ['protocol', 'core', 'management'],
+  adapters: ['protocol', 'core'],
+  webhooks: ['protocol', 'core'],
+  metrics: ['protocol', 'core'],
+  transport: ['protocol', 'core', 'management', 'config'],
+  server: layers.filter((l) => l !== 'cli' && l !== 'server'),
+  cli: layers.filter((l) => l !== 'cli'),
+};
+
+const layerRules = Object.entries(allowed).map(([layer, ok]) => {
+  const banned = layers.filter((l) => l !== layer && !ok.includes(l));
+  const patterns = banned.map((b) => ({
+    group: [`**/${b}/**`, `../${b}`, `../../${b}`, `../../../${b}`],
+    message: `src/${layer} must not import src/${b} (dependency rule, docs/architecture.md)`,
+  }));
+  if (layer === 'protocol') {
+    patterns.push({ regex: '^(?!node:|\\.)', message: 'src/protocol is pure: node built-ins and relative imports only' });
+  }
+  return {
+    files: [`src/${layer}/**/*.ts`],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  };
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'coverage', 'bench/results', '**/*.min.js'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.strictTypeChecked],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-extraneous-class': 'off',
+      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+      'no-empty': ['error', { allowEmptyCatch: false }],
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' }] }],
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', window: 'readonly', document: 'readonly', fetch: 'readonly', performance: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', crypto: 'readonly', navigator: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly', AbortController: 'readonly' },
+    },
+  },
+  ...layerRules,
+);

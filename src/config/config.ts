@@ -1,0 +1,95 @@
+// Every configuration key: its default, its unit and its environment variable, validated once.
+// docs/configuration.md lists the same table.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = z.object({
+  /** HTTP + WebSocket port (PORT). */
+  port: port.default(6001),
+  /** Bind address (HOST). */
+  host: z.string().min(1).default('0.0.0.0'),
+  /** Prometheus metrics port (METRICS_PORT); 0 picks a free port. */
+  metricsPort: port.default(9601),
+  /** Where SQLite and other local state live (MAWJLY_DATA_DIR). */
+  dataDir: z.string().min(1).default('./data'),
+  /** JSON array of apps upserted at start (MAWJLY_APPS_FILE). */
+  appsFile: z.string().optional(),
+  /** PostgreSQL URL; when unset the embedded SQLite store is used (DATABASE_URL). */
+  databaseUrl: z.string().optional(),
+  /** Cluster fan-out: `memory` (one process), `redis://…` or `nats://…` (MAWJLY_CLUSTER_URL). */
+  clusterUrl: z.string().default('memory'),
+  /** Cluster name shown to clients and in snippets (MAWJLY_CLUSTER_NAME). */
+  clusterName: z.string().default('sa'),
+  /** Public URL of this server, for printed snippets (MAWJLY_PUBLIC_URL). */
+  publicUrl: z.string().optional(),
+  /** `activity_timeout` sent to clients, in seconds (MAWJLY_ACTIVITY_TIMEOUT_S). */
+  activityTimeoutSeconds: z.coerce.number().int().min(1).max(3600).default(120),
+  /** How long to wait for a pong after a server ping, in ms (MAWJLY_PONG_TIMEOUT_MS). */
+  pongTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+  /** Authorized-connections deadline, in ms (MAWJLY_AUTHORIZATION_TIMEOUT_MS). */
+  authorizationTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+  /** A socket whose unsent bytes pass this bound is closed with 4100 (MAWJLY_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  /** Seconds to wait for sockets to close on SIGTERM/SIGINT (MAWJLY_SHUTDOWN_GRACE_S). */
+  shutdownGraceSeconds: z.coerce.number().min(0).default(10),
+  /** Cache channel TTL in seconds (MAWJLY_CACHE_TTL_S). */
+  cacheTtlSeconds: z.coerce.number().int().min(1).default(1800),
+  /** Refuse REST publishes to encrypted channels that are not a {nonce, ciphertext} envelope (MAWJLY_CHECK_ENCRYPTED_ENVELOPE). */
+  checkEncryptedEnvelope: bool.default(true),
+  /** Path of a JSON file overriding the plan table (MAWJLY_PLANS_FILE). */
+  plansFile: z.string().optional(),
+  /** TLS certificate and key files; both set = serve https/wss on the same port (TLS_CERT, TLS_KEY). */
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  /** Log level (LOG_LEVEL). */
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variable of each key. */
+export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
+  port: 'PORT',
+  host: 'HOST',
+  metricsPort: 'METRICS_PORT',
+  dataDir: 'MAWJLY_DATA_DIR',
+  appsFile: 'MAWJLY_APPS_FILE',
+  databaseUrl: 'DATABASE_URL',
+  clusterUrl: 'MAWJLY_CLUSTER_URL',
+  clusterName: 'MAWJLY_CLUSTER_NAME',
+  publicUrl: 'MAWJLY_PUBLIC_URL',
+  activityTimeoutSeconds: 'MAWJLY_ACTIVITY_TIMEOUT_S',
+  pongTimeoutMs: 'MAWJLY_PONG_TIMEOUT_MS',
+  authorizationTimeoutMs: 'MAWJLY_AUTHORIZATION_TIMEOUT_MS',
+  maxBufferedBytes: 'MAWJLY_MAX_BUFFERED_BYTES',
+  shutdownGraceSeconds: 'MAWJLY_SHUTDOWN_GRACE_S',
+  cacheTtlSeconds: 'MAWJLY_CACHE_TTL_S',
+  checkEncryptedEnvelope: 'MAWJLY_CHECK_ENCRYPTED_ENVELOPE',
+  plansFile: 'MAWJLY_PLANS_FILE',
+  tlsCert: 'TLS_CERT',
+  tlsKey: 'TLS_KEY',
+  logLevel: 'LOG_LEVEL',
+};
+
+/** Reads the environment, then applies explicit overrides (CLI flags, tests). Throws a readable error. */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigInput = {}): Config {
+  const fromEnv: Record<string, string> = {};
+  for (const [key, name] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const result = configSchema.safeParse({ ...fromEnv, ...overrides });
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = issue.path.join('.') as keyof Config;
+      return `  ${ENV_VARS[key] ?? key}: ${issue.message}`;
+    });
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,96 @@
+// What the realtime engine knows about an app: credentials, the owning account's plan limits and the
+// app's settings. The management layer keeps these records current (see ports/app-directory.ts).
+
+export type PlanName = 'free' | 'startup' | 'pro' | 'business';
+export const PLAN_NAMES: readonly PlanName[] = ['free', 'startup', 'pro', 'business'];
+
+/** Account-wide limits of a plan (PRODUCT.md plan table). `null` means unlimited. */
+export interface PlanLimits {
+  readonly name: string;
+  readonly maxConnections: number | null;
+  readonly maxMessagesPerDay: number | null;
+  readonly maxApps: number | null;
+  readonly maxPresenceMembers: number | null;
+  readonly maxWebhookEndpoints: number | null;
+  readonly clientEvents: boolean;
+  readonly encryptedChannels: boolean;
+}
+
+export const DEFAULT_PLANS: Readonly<Record<PlanName, PlanLimits>> = {
+  free: {
+    name: 'free',
+    maxConnections: 100,
+    maxMessagesPerDay: 200_000,
+    maxApps: 2,
+    maxPresenceMembers: 100,
+    maxWebhookEndpoints: 1,
+    clientEvents: false,
+    encryptedChannels: false,
+  },
+  startup: {
+    name: 'startup',
+    maxConnections: 500,
+    maxMessagesPerDay: 1_000_000,
+    maxApps: 5,
+    maxPresenceMembers: 250,
+    maxWebhookEndpoints: 5,
+    clientEvents: true,
+    encryptedChannels: true,
+  },
+  pro: {
+    name: 'pro',
+    maxConnections: 2_000,
+    maxMessagesPerDay: 4_000_000,
+    maxApps: 20,
+    maxPresenceMembers: 500,
+    maxWebhookEndpoints: 10,
+    clientEvents: true,
+    encryptedChannels: true,
+  },
+  business: {
+    name: 'business',
+    maxConnections: 5_000,
+    maxMessagesPerDay: 10_000_000,
+    maxApps: 100,
+    maxPresenceMembers: 1_000,
+    maxWebhookEndpoints: 25,
+    clientEvents: true,
+    encryptedChannels: true,
+  },
+};
+
+/** Per-app switches (PRODUCT.md "App settings"). */
+export interface AppSettings {
+  readonly enabled: boolean;
+  /** Effective only where the plan allows client events. */
+  readonly clientEvents: boolean;
+  readonly userAuthentication: boolean;
+  readonly subscriptionCount: boolean;
+  readonly authorizedConnections: boolean;
+  readonly allowedOrigins: readonly string[];
+}
+
+export const DEFAULT_APP_SETTINGS: AppSettings = {
+  enabled: true,
+  clientEvents: true,
+  userAuthentication: true,
+  subscriptionCount: false,
+  authorizedConnections: false,
+  allowedOrigins: ['*'],
+};
+
+export interface App {
+  readonly id: string;
+  readonly key: string;
+  /** Secrets that currently verify signatures: the active one first, then any in a rotation grace period. */
+  readonly secrets: readonly string[];
+  readonly accountId: string;
+  readonly name: string;
+  readonly plan: PlanLimits;
+  readonly settings: AppSettings;
+}
+
+/** Client events are allowed when both the plan and the app's setting allow them. */
+export function clientEventsAllowed(app: App): boolean {
+  return app.plan.clientEvents && app.settings.clientEvents;
+}

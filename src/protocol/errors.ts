@@ -1,0 +1,166 @@
+// The one error catalogue. Each stable string code maps to the HTTP status the REST API answers with,
+// the Pusher close or error code a WebSocket gets (when the error reaches a socket), and a default
+// message. docs/errors.md is generated from this table (`npm run docs:errors`).
+//
+// Close-code ranges follow what pusher-js does with them (PROTOCOL.md §1.4): 4000–4099 never
+// reconnect, 4100–4199 back off 1 s, 4200–4299 reconnect at once, ≥ 4300 are only ever sent as
+// non-closing `pusher:error` frames, because a close with them stops pusher-js for good.
+
+export interface ErrorSpec {
+  readonly httpStatus: number;
+  /** Pusher code for a `pusher:error` frame or a close; undefined when the error never reaches a socket. */
+  readonly pusherCode?: number;
+  /** True when the socket is closed with `pusherCode` after the error frame. */
+  readonly closes?: boolean;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  // Connection-level (WebSocket handshake and lifetime).
+  app_not_found: { httpStatus: 404, pusherCode: 4001, closes: true, message: 'Application does not exist' },
+  app_disabled: { httpStatus: 403, pusherCode: 4003, closes: true, message: 'Application is disabled' },
+  connection_quota_exceeded: {
+    httpStatus: 403,
+    pusherCode: 4004,
+    closes: true,
+    message: 'Account is over its concurrent connection quota',
+  },
+  path_not_found: { httpStatus: 404, pusherCode: 4005, closes: true, message: 'Path not found' },
+  invalid_version: { httpStatus: 400, pusherCode: 4006, closes: true, message: 'Invalid version string format' },
+  unsupported_protocol: {
+    httpStatus: 400,
+    pusherCode: 4007,
+    closes: true,
+    message: 'Unsupported protocol version',
+  },
+  no_protocol: { httpStatus: 400, pusherCode: 4008, closes: true, message: 'No protocol version supplied' },
+  origin_not_allowed: {
+    httpStatus: 403,
+    pusherCode: 4009,
+    closes: true,
+    message: 'Origin not allowed for this application',
+  },
+  authorization_timeout: {
+    httpStatus: 401,
+    pusherCode: 4009,
+    closes: true,
+    message: 'Connection not authorized within timeout',
+  },
+  terminated_by_app: {
+    httpStatus: 200,
+    pusherCode: 4009,
+    closes: true,
+    message: 'Connection terminated by the application',
+  },
+  over_capacity: {
+    httpStatus: 503,
+    pusherCode: 4100,
+    closes: true,
+    message: 'Over capacity: the connection could not keep up with its messages',
+  },
+  server_shutting_down: {
+    httpStatus: 503,
+    pusherCode: 4200,
+    closes: true,
+    message: 'Server is shutting down; reconnect',
+  },
+  pong_timeout: { httpStatus: 408, pusherCode: 4201, closes: true, message: 'Pong reply not received in time' },
+
+  // Frame-level errors: non-closing `pusher:error` frames.
+  invalid_message: { httpStatus: 400, message: 'Invalid message: expected a JSON object with a string "event"' },
+  unknown_event: { httpStatus: 400, message: 'Unknown event' },
+  client_event_rate_limited: {
+    httpStatus: 429,
+    pusherCode: 4301,
+    message: 'Client event rejected due to rate limit',
+  },
+  watchlist_too_long: {
+    httpStatus: 400,
+    pusherCode: 4302,
+    message: 'Watchlist limit exceeded: only the first 100 user ids are watched',
+  },
+  client_events_disabled: { httpStatus: 403, message: 'Client events are not enabled for this application' },
+  client_event_channel_type: {
+    httpStatus: 400,
+    message: 'Client events are only supported on private and presence channels',
+  },
+  client_event_encrypted: { httpStatus: 400, message: 'Client events are not supported on encrypted channels' },
+  client_event_not_subscribed: {
+    httpStatus: 400,
+    message: 'Cannot broadcast client event (connection not subscribed to channel)',
+  },
+  signin_disabled: { httpStatus: 403, message: 'User authentication is not enabled for this application' },
+  signin_invalid: { httpStatus: 401, message: 'Invalid sign-in: bad signature or user_data' },
+  signin_other_user: { httpStatus: 409, message: 'Connection is already signed in as another user' },
+
+  // Subscription errors: `pusher:subscription_error` with the channel and this HTTP-like status.
+  invalid_channel_name: { httpStatus: 400, message: 'Invalid channel name' },
+  channel_name_too_long: { httpStatus: 400, message: 'Channel name too long (maximum 200 characters)' },
+  invalid_signature: { httpStatus: 401, message: 'Invalid signature' },
+  invalid_channel_data: {
+    httpStatus: 400,
+    message: 'Invalid channel_data: expected a JSON object with a user_id and an optional user_info hash',
+  },
+  user_id_too_long: { httpStatus: 400, message: 'user_id too long (maximum 128 characters)' },
+  user_info_too_large: { httpStatus: 413, message: 'user_info too large (maximum 10 KB)' },
+  presence_full: { httpStatus: 403, message: 'Presence channel is full: member limit of the plan reached' },
+  already_subscribed: { httpStatus: 409, message: 'Existing subscription to channel' },
+  server_to_user_forbidden: {
+    httpStatus: 403,
+    message: 'Only the connection signed in as this user may subscribe to its #server-to-user channel',
+  },
+  plan_feature_unavailable: {
+    httpStatus: 403,
+    message: 'Encrypted channels are not available on the Free plan; upgrade to Startup or above',
+  },
+
+  // REST API (PROTOCOL.md §7).
+  auth_missing: { httpStatus: 401, message: 'Missing auth_key, auth_timestamp, auth_version or auth_signature' },
+  auth_key_mismatch: { httpStatus: 401, message: 'Unknown auth_key for this app' },
+  auth_timestamp_expired: { httpStatus: 401, message: 'Timestamp expired: not within 600 s of server time' },
+  auth_body_md5: { httpStatus: 401, message: 'body_md5 is missing or does not match the request body' },
+  auth_signature_invalid: { httpStatus: 401, message: 'Invalid signature' },
+  invalid_json: { httpStatus: 400, message: 'Request body is not valid JSON' },
+  invalid_request: { httpStatus: 400, message: 'Invalid request' },
+  payload_too_large: { httpStatus: 413, message: 'Event data too large (maximum 100 KB)' },
+  body_too_large: { httpStatus: 413, message: 'Request body too large' },
+  too_many_channels: { httpStatus: 400, message: 'Too many channels (maximum 100 per publish)' },
+  batch_too_large: { httpStatus: 400, message: 'Too many events in batch (maximum 10)' },
+  event_name_invalid: { httpStatus: 400, message: 'Invalid event name' },
+  encrypted_envelope_invalid: {
+    httpStatus: 400,
+    message: 'Encrypted channels only accept a {"nonce","ciphertext"} envelope',
+  },
+  encrypted_multichannel: {
+    httpStatus: 400,
+    message: 'An encrypted channel cannot share a publish with other channels',
+  },
+  message_quota_exceeded: { httpStatus: 403, message: 'Account is over its daily message quota' },
+  not_presence_channel: { httpStatus: 400, message: 'Channel is not a presence channel' },
+  info_not_applicable: { httpStatus: 400, message: 'Requested info attribute does not apply to this channel' },
+  not_found: { httpStatus: 404, message: 'Not found' },
+  method_not_allowed: { httpStatus: 405, message: 'Method not allowed' },
+  internal: { httpStatus: 500, message: 'Internal server error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The single error type thrown across layers; transports catch it once at the edge. */
+export class MawjlyError extends Error {
+  readonly code: ErrorCode;
+  readonly spec: ErrorSpec;
+  constructor(code: ErrorCode, message?: string) {
+    const spec: ErrorSpec = ERRORS[code];
+    super(message ?? spec.message);
+    this.name = 'MawjlyError';
+    this.code = code;
+    this.spec = spec;
+  }
+  get httpStatus(): number {
+    return this.spec.httpStatus;
+  }
+}
+
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  return ERRORS[code];
+}

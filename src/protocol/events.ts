@@ -1,0 +1,41 @@
+// Event names of the Pusher Channels protocol 7. Every protocol string lives here; code never writes
+// 'pusher:…' literals inline.
+
+export const PusherEvent = {
+  connectionEstablished: 'pusher:connection_established',
+  error: 'pusher:error',
+  ping: 'pusher:ping',
+  pong: 'pusher:pong',
+  subscribe: 'pusher:subscribe',
+  unsubscribe: 'pusher:unsubscribe',
+  signin: 'pusher:signin',
+  signinSuccess: 'pusher:signin_success',
+  subscriptionError: 'pusher:subscription_error',
+  cacheMiss: 'pusher:cache_miss',
+} as const;
+
+export const InternalEvent = {
+  subscriptionSucceeded: 'pusher_internal:subscription_succeeded',
+  memberAdded: 'pusher_internal:member_added',
+  memberRemoved: 'pusher_internal:member_removed',
+  subscriptionCount: 'pusher_internal:subscription_count',
+  watchlistEvents: 'pusher_internal:watchlist_events',
+} as const;
+
+export const PUSHER_EVENT_PREFIX = 'pusher:';
+export const INTERNAL_EVENT_PREFIX = 'pusher_internal:';
+export const CLIENT_EVENT_PREFIX = 'client-';
+
+/** Protocol versions accepted in the `protocol` query parameter of the WebSocket URL. */
+export const SUPPORTED_PROTOCOL_VERSIONS: ReadonlySet<string> = new Set(['5', '6', '7']);
+
+/** Webhook event names (PROTOCOL.md §8). */
+export const WebhookEvent = {
+  channelOccupied: 'channel_occupied',
+  channelVacated: 'channel_vacated',
+  memberAdded: 'member_added',
+  memberRemoved: 'member_removed',
+  clientEvent: 'client_event',
+  cacheMiss: 'cache_miss',
+  subscriptionCount: 'subscription_count',
+} as const;

@@ -1,0 +1,85 @@
+// Signatures of the Pusher protocol (PROTOCOL.md §3, §5, §7.2, §8). Everything is HMAC-SHA256 with
+// the app secret, lowercase hex, compared in constant time over the exact strings received.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export function hmacSha256Hex(secret: string, message: string): string {
+  return createHmac('sha256', secret).update(message, 'utf8').digest('hex');
+}
+
+export function md5Hex(body: string | Buffer): string {
+  return createHash('md5').update(body).digest('hex');
+}
+
+/** Constant-time string comparison (length is not secret). */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  if (ab.length !== bb.length) {
+    timingSafeEqual(ab, ab); // keep the timing independent of where the strings differ
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
+}
+
+/** String signed for a private, encrypted or presence subscription. */
+export function channelStringToSign(socketId: string, channel: string, channelData?: string): string {
+  return channelData === undefined ? `${socketId}:${channel}` : `${socketId}:${channel}:${channelData}`;
+}
+
+/** String signed for `pusher:signin`. */
+export function userStringToSign(socketId: string, userData: string): string {
+  return `${socketId}::user::${userData}`;
+}
+
+/** The `auth` field a correct auth endpoint returns: `<key>:<hex signature>`. */
+export function signAuth(key: string, secret: string, stringToSign: string): string {
+  return `${key}:${hmacSha256Hex(secret, stringToSign)}`;
+}
+
+/**
+ * Checks an `auth` field (`<key>:<hex>`) against every currently valid secret of the app
+ * (several during a secret-rotation grace period).
+ */
+export function verifyAuth(auth: unknown, key: string, secrets: readonly string[], stringToSign: string): boolean {
+  if (typeof auth !== 'string') return false;
+  const colon = auth.indexOf(':');
+  if (colon < 0) return false;
+  const keyOk = safeEqual(auth.slice(0, colon), key);
+  const given = auth.slice(colon + 1);
+  let ok = false;
+  for (const secret of secrets) if (safeEqual(given, hmacSha256Hex(secret, stringToSign))) ok = true;
+  return keyOk && ok;
+}
+
+/**
+ * Canonical query of a REST request: decoded pairs except auth_signature, keys lowercased, sorted by
+ * key in code-unit order, joined `k=v` with `&` without escaping.
+ */
+export function canonicalQuery(params: ReadonlyMap<string, string> | Record<string, string>): string {
+  const entries = params instanceof Map ? [...params.entries()] : Object.entries(params);
+  const pairs: [string, string][] = [];
+  for (const [k, v] of entries) {
+    const lower = k.toLowerCase();
+    if (lower !== 'auth_signature') pairs.push([lower, v]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+export function restStringToSign(
+  method: string,
+  path: string,
+  params: ReadonlyMap<string, string> | Record<string, string>,
+): string {
+  return `${method.toUpperCase()}\n${path}\n${canonicalQuery(params)}`;
+}
+
+/** `X-Pusher-Signature` of a webhook: HMAC of the exact body bytes sent. */
+export function webhookSignature(secret: string, body: string): string {
+  return hmacSha256Hex(secret, body);
+}
+
+/** Per-channel key of an encrypted channel: SHA-256(channel name ‖ master key), channel name first. */
+export function channelSharedSecret(channel: string, masterKey: Uint8Array): Buffer {
+  return createHash('sha256').update(Buffer.from(channel, 'utf8')).update(masterKey).digest();
+}
