@@ -1,0 +1,40 @@
+// `mawjly` entry point: the only place that calls process.exit.
+import { commands } from './commands/index.js';
+import { UsageError, type CommandIo } from './commands/command.js';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `Usage: mawjly <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`mawjly <command> --help\` for a command's options.\n`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`mawjly: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`mawjly ${command.name}: ${error.message}\n\n${command.usage}`);
+      return 2;
+    }
+    io.stderr.write(`mawjly ${command.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code !== 0 || process.argv[2] !== 'serve') process.exit(code);
