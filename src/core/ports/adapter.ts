@@ -40,6 +40,8 @@ export interface Adapter {
   setLocalMember(appId: string, channel: string, userId: string, sockets: number, userInfoJson: string | undefined): void;
   /** Distinct members of a presence channel: user id → user_info JSON. */
   members(appId: string, channel: string): ReadonlyMap<string, string | undefined>;
+  /** Number of distinct members of a presence channel. */
+  memberCount(appId: string, channel: string): number;
 
   /** This node's count of connections signed in as a user changed. */
   setLocalUserConnections(appId: string, userId: string, count: number): void;
