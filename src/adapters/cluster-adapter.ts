@@ -12,7 +12,12 @@ import type { Adapter, AdapterEvents } from '../core/ports/adapter.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import type { Logger } from '../core/ports/logger.js';
 import { silentLogger } from '../core/ports/logger.js';
-import { CLUSTER_PROTOCOL_VERSION, parseClusterMessage, type ClusterMessage, type Snapshot } from './cluster-messages.js';
+import {
+  CLUSTER_PROTOCOL_VERSION,
+  parseClusterMessage,
+  type ClusterMessage,
+  type Snapshot,
+} from './cluster-messages.js';
 
 interface ChannelEntry {
   total: number;
@@ -45,7 +50,7 @@ type Nested<T> = Map<string, Map<string, T>>;
 
 function nested<T>(map: Nested<T>, a: string): Map<string, T> {
   let inner = map.get(a);
-  if (!inner) map.set(a, (inner = new Map()));
+  if (!inner) map.set(a, (inner = new Map<string, T>()));
   return inner;
 }
 
@@ -101,7 +106,15 @@ export class ClusterAdapter implements Adapter {
     const message: ClusterMessage =
       exceptSocketId === undefined
         ? { v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'pub', a: appId, c: channel, m: text }
-        : { v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'pub', a: appId, c: channel, x: exceptSocketId, m: text };
+        : {
+            v: CLUSTER_PROTOCOL_VERSION,
+            n: this.nodeId,
+            t: 'pub',
+            a: appId,
+            c: channel,
+            x: exceptSocketId,
+            m: text,
+          };
     this.#send(message);
   }
 
@@ -120,12 +133,35 @@ export class ClusterAdapter implements Adapter {
     for (const [channel, entry] of app) if (entry.total > 0) yield [channel, entry.total];
   }
 
-  setLocalMember(appId: string, channel: string, userId: string, sockets: number, userInfoJson: string | undefined): void {
+  setLocalMember(
+    appId: string,
+    channel: string,
+    userId: string,
+    sockets: number,
+    userInfoJson: string | undefined,
+  ): void {
     this.#applyMember(this.nodeId, appId, channel, userId, sockets, userInfoJson);
     const message: ClusterMessage =
       userInfoJson === undefined
-        ? { v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'mem', a: appId, c: channel, u: userId, k: sockets }
-        : { v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'mem', a: appId, c: channel, u: userId, k: sockets, i: userInfoJson };
+        ? {
+            v: CLUSTER_PROTOCOL_VERSION,
+            n: this.nodeId,
+            t: 'mem',
+            a: appId,
+            c: channel,
+            u: userId,
+            k: sockets,
+          }
+        : {
+            v: CLUSTER_PROTOCOL_VERSION,
+            n: this.nodeId,
+            t: 'mem',
+            a: appId,
+            c: channel,
+            u: userId,
+            k: sockets,
+            i: userInfoJson,
+          };
     this.#send(message);
   }
 
@@ -209,9 +245,9 @@ export class ClusterAdapter implements Adapter {
     info: string | undefined,
   ): void {
     let app = this.#members.get(appId);
-    if (!app) this.#members.set(appId, (app = new Map()));
+    if (!app) this.#members.set(appId, (app = new Map<string, Map<string, MemberEntry>>()));
     let users = app.get(channel);
-    if (!users) app.set(channel, (users = new Map()));
+    if (!users) app.set(channel, (users = new Map<string, MemberEntry>()));
     let entry = users.get(userId);
     if (!entry) {
       if (count === 0) return;
@@ -265,7 +301,8 @@ export class ClusterAdapter implements Adapter {
   #dropNode(node: string): void {
     this.#peers.delete(node);
     for (const [appId, channels] of [...this.#subs]) {
-      for (const [channel, entry] of [...channels]) if (entry.byNode.has(node)) this.#applySubs(node, appId, channel, 0);
+      for (const [channel, entry] of [...channels])
+        if (entry.byNode.has(node)) this.#applySubs(node, appId, channel, 0);
     }
     for (const [appId, channels] of [...this.#members]) {
       for (const [channel, users] of [...channels]) {
@@ -275,7 +312,8 @@ export class ClusterAdapter implements Adapter {
       }
     }
     for (const [appId, users] of [...this.#users]) {
-      for (const [userId, entry] of [...users]) if (entry.byNode.has(node)) this.#applyUser(node, appId, userId, 0);
+      for (const [userId, entry] of [...users])
+        if (entry.byNode.has(node)) this.#applyUser(node, appId, userId, 0);
     }
     for (const entry of this.#counters.values()) {
       const value = entry.byNode.get(node);
@@ -328,7 +366,8 @@ export class ClusterAdapter implements Adapter {
   #flushCounters(): void {
     if (this.#dirtyCounters.size === 0) return;
     const vals: Record<string, number> = {};
-    for (const name of this.#dirtyCounters) vals[name] = this.#counters.get(name)?.byNode.get(this.nodeId) ?? 0;
+    for (const name of this.#dirtyCounters)
+      vals[name] = this.#counters.get(name)?.byNode.get(this.nodeId) ?? 0;
     this.#dirtyCounters.clear();
     this.#send({ v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'ctr', vals });
   }
@@ -337,7 +376,10 @@ export class ClusterAdapter implements Adapter {
     const deadline = Date.now() - this.#nodeTimeoutMs;
     for (const [node, seen] of this.#peers) {
       if (seen < deadline) {
-        this.#logger.warn({ node }, 'cluster node went silent; dropping its connections from the cluster view');
+        this.#logger.warn(
+          { node },
+          'cluster node went silent; dropping its connections from the cluster view',
+        );
         this.#dropNode(node);
       }
     }
@@ -378,7 +420,13 @@ export class ClusterAdapter implements Adapter {
       case 'hb':
         return;
       case 'hello':
-        this.#send({ v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'snap', to: message.n, s: this.#snapshot() });
+        this.#send({
+          v: CLUSTER_PROTOCOL_VERSION,
+          n: this.nodeId,
+          t: 'snap',
+          to: message.n,
+          s: this.#snapshot(),
+        });
         return;
       case 'bye':
         this.#dropNode(message.n);

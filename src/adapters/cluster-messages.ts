@@ -10,7 +10,13 @@ interface Base {
 }
 
 export type ClusterMessage =
-  | (Base & { readonly t: 'pub'; readonly a: string; readonly c: string; readonly x?: string; readonly m: string })
+  | (Base & {
+      readonly t: 'pub';
+      readonly a: string;
+      readonly c: string;
+      readonly x?: string;
+      readonly m: string;
+    })
   | (Base & { readonly t: 'sub'; readonly a: string; readonly c: string; readonly k: number })
   | (Base & {
       readonly t: 'mem';
@@ -32,7 +38,13 @@ export type ClusterMessage =
 /** One node's own share of the replicated state. */
 export interface Snapshot {
   readonly subs: readonly (readonly [app: string, channel: string, count: number])[];
-  readonly mem: readonly (readonly [app: string, channel: string, user: string, count: number, info: string | null])[];
+  readonly mem: readonly (readonly [
+    app: string,
+    channel: string,
+    user: string,
+    count: number,
+    info: string | null,
+  ])[];
   readonly usr: readonly (readonly [app: string, user: string, count: number])[];
   readonly ctr: Readonly<Record<string, number>>;
 }
@@ -41,7 +53,8 @@ export function parseClusterMessage(text: string): ClusterMessage | undefined {
   try {
     const value = JSON.parse(text) as Partial<ClusterMessage> | null;
     if (value === null || typeof value !== 'object') return undefined;
-    if (value.v !== CLUSTER_PROTOCOL_VERSION || typeof value.n !== 'string' || typeof value.t !== 'string') return undefined;
+    if (value.v !== CLUSTER_PROTOCOL_VERSION || typeof value.n !== 'string' || typeof value.t !== 'string')
+      return undefined;
     return value as ClusterMessage;
   } catch {
     return undefined;

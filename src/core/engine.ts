@@ -114,12 +114,22 @@ export class Engine implements RealtimeView {
    */
   openSession(appKey: string, connection: Connection, origin: string | undefined): Session | undefined {
     const app = this.directory.findByKey(appKey);
-    if (!app) return this.#refuse(connection, 'app_not_found', `App key ${appKey.slice(0, 64)} does not exist`);
-    if (!app.settings.enabled) return this.#refuse(connection, 'app_disabled');
-    if (!originAllowed(app.settings.allowedOrigins, origin)) return this.#refuse(connection, 'origin_not_allowed');
+    if (!app) {
+      this.#refuse(connection, 'app_not_found', `App key ${appKey.slice(0, 64)} does not exist`);
+      return;
+    }
+    if (!app.settings.enabled) {
+      this.#refuse(connection, 'app_disabled');
+      return;
+    }
+    if (!originAllowed(app.settings.allowedOrigins, origin)) {
+      this.#refuse(connection, 'origin_not_allowed');
+      return;
+    }
     const max = app.plan.maxConnections;
     if (max !== null && this.adapter.counterTotal(connectionsCounter(app.accountId)) >= max) {
-      return this.#refuse(connection, 'connection_quota_exceeded');
+      this.#refuse(connection, 'connection_quota_exceeded');
+      return;
     }
     const session = new Session(generateSocketId(), connection, app, this.clock.now());
     this.#sessions.add(session);
@@ -134,13 +144,12 @@ export class Engine implements RealtimeView {
     return session;
   }
 
-  #refuse(connection: Connection, code: ErrorCode, message?: string): undefined {
+  #refuse(connection: Connection, code: ErrorCode, message?: string): void {
     const spec = ERRORS[code];
     const pusherCode = 'pusherCode' in spec ? spec.pusherCode : 4000;
     const text = message ?? spec.message;
     connection.send(encodeError(pusherCode, text));
     connection.close(pusherCode, text);
-    return undefined;
   }
 
   /** Closes a session from the server side with a Pusher close code. */
@@ -182,7 +191,11 @@ export class Engine implements RealtimeView {
     const frame = parseClientFrame(text);
     if (!frame) {
       session.sendError('invalid_message');
-      this.debug(session.app.id, () => ({ type: 'error', socketId: session.socketId, message: 'invalid message' }));
+      this.debug(session.app.id, () => ({
+        type: 'error',
+        socketId: session.socketId,
+        message: 'invalid message',
+      }));
       return;
     }
     try {
@@ -227,7 +240,12 @@ export class Engine implements RealtimeView {
    * Adds a session to a channel. For presence, the cluster learns of the member first, so the
    * other subscribers get member_added and the joiner (not yet in the set) does not.
    */
-  join(session: Session, channel: string, userId: string | undefined, userInfoJson: string | undefined): void {
+  join(
+    session: Session,
+    channel: string,
+    userId: string | undefined,
+    userInfoJson: string | undefined,
+  ): void {
     const appId = session.app.id;
     const entry = this.local.getOrCreate(appId, channel);
     if (userId !== undefined) {
@@ -271,7 +289,8 @@ export class Engine implements RealtimeView {
       this.adapter.setLocalMember(app.id, channel, subscription.userId, n, undefined);
     }
     this.adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
-    if (this.adapter.subscriptionCount(app.id, channel) === 0) this.webhook(app, { name: 'channel_vacated', channel });
+    if (this.adapter.subscriptionCount(app.id, channel) === 0)
+      this.webhook(app, { name: 'channel_vacated', channel });
     this.local.prune(app.id, channel);
     this.debug(app.id, () => ({ type: 'unsubscribed', socketId: session.socketId, channel }));
   }
@@ -299,7 +318,10 @@ export class Engine implements RealtimeView {
 
   #sendShared(session: Session, message: Outbound): void {
     if (session.connection.bufferedBytes > this.limits.maxBufferedBytes) {
-      this.logger.warn({ socketId: session.socketId, appId: session.app.id }, 'closing a slow consumer (4100)');
+      this.logger.warn(
+        { socketId: session.socketId, appId: session.app.id },
+        'closing a slow consumer (4100)',
+      );
       this.terminate(session, 'over_capacity');
       return;
     }
@@ -325,7 +347,7 @@ export class Engine implements RealtimeView {
     if (session.userId === undefined) {
       session.userId = userId;
       let users = this.#signedIn.get(appId);
-      if (!users) this.#signedIn.set(appId, (users = new Map()));
+      if (!users) this.#signedIn.set(appId, (users = new Map<string, Set<Session>>()));
       let sessions = users.get(userId);
       if (!sessions) users.set(userId, (sessions = new Set()));
       sessions.add(session);
@@ -335,7 +357,7 @@ export class Engine implements RealtimeView {
     session.watchlist = watchlist;
     if (watchlist.length === 0) return;
     let watched = this.#watchers.get(appId);
-    if (!watched) this.#watchers.set(appId, (watched = new Map()));
+    if (!watched) this.#watchers.set(appId, (watched = new Map<string, Set<Session>>()));
     for (const id of watchlist) {
       let set = watched.get(id);
       if (!set) watched.set(id, (set = new Set()));
@@ -348,7 +370,8 @@ export class Engine implements RealtimeView {
     if (session.watchlist.length === 0) return;
     const online: string[] = [];
     const offline: string[] = [];
-    for (const id of session.watchlist) (this.adapter.isUserOnline(session.app.id, id) ? online : offline).push(id);
+    for (const id of session.watchlist)
+      (this.adapter.isUserOnline(session.app.id, id) ? online : offline).push(id);
     const events = [];
     if (online.length > 0) events.push({ name: 'online' as const, user_ids: online });
     if (offline.length > 0) events.push({ name: 'offline' as const, user_ids: offline });
@@ -534,7 +557,8 @@ export class Engine implements RealtimeView {
     const sessions = this.#byApp.get(appId);
     if (!sessions) return;
     if (!app) {
-      for (const session of [...sessions]) this.terminate(session, 'app_not_found', 'Application was deleted');
+      for (const session of [...sessions])
+        this.terminate(session, 'app_not_found', 'Application was deleted');
       return;
     }
     if (!app.settings.enabled) {

@@ -17,7 +17,7 @@ export class LocalChannels {
 
   getOrCreate(appId: string, channel: string): LocalChannel {
     let app = this.#apps.get(appId);
-    if (!app) this.#apps.set(appId, (app = new Map()));
+    if (!app) this.#apps.set(appId, (app = new Map<string, LocalChannel>()));
     let entry = app.get(channel);
     if (!entry) app.set(channel, (entry = { sockets: new Set(), members: new Map() }));
     return entry;

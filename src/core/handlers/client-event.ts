@@ -18,7 +18,13 @@ export function handleClientEvent(engine: Engine, session: Session, frame: Clien
   const kind = classifyChannel(channel).kind;
   const refuse = (code: Parameters<Session['sendError']>[0], message?: string): void => {
     session.sendError(code, message);
-    engine.debug(app.id, () => ({ type: 'error', socketId: session.socketId, channel, event: frame.event, message: message ?? code }));
+    engine.debug(app.id, () => ({
+      type: 'error',
+      socketId: session.socketId,
+      channel,
+      event: frame.event,
+      message: message ?? code,
+    }));
   };
   if (kind === 'encrypted') {
     refuse('client_event_encrypted');
@@ -37,7 +43,10 @@ export function handleClientEvent(engine: Engine, session: Session, frame: Clien
   }
   const subscription = session.channels.get(channel);
   if (!subscription) {
-    refuse('client_event_not_subscribed', `Cannot broadcast client event (connection not subscribed to channel ${channel})`);
+    refuse(
+      'client_event_not_subscribed',
+      `Cannot broadcast client event (connection not subscribed to channel ${channel})`,
+    );
     return;
   }
   if (frame.event.length > MAX_EVENT_NAME_LENGTH) {
@@ -69,5 +78,11 @@ export function handleClientEvent(engine: Engine, session: Session, frame: Clien
     socket_id: session.socketId,
     ...(subscription.userId === undefined ? {} : { user_id: subscription.userId }),
   });
-  engine.debug(app.id, () => ({ type: 'client_event', socketId: session.socketId, channel, event: frame.event, data }));
+  engine.debug(app.id, () => ({
+    type: 'client_event',
+    socketId: session.socketId,
+    channel,
+    event: frame.event,
+    data,
+  }));
 }

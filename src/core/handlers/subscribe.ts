@@ -2,7 +2,12 @@
 // limits, then join. Every refusal is a `pusher:subscription_error` carrying the channel and a status.
 import type { Engine } from '../engine.js';
 import type { Session } from '../session.js';
-import { checkChannelName, classifyChannel, requiresAuth, serverToUserId } from '../../protocol/channel-name.js';
+import {
+  checkChannelName,
+  classifyChannel,
+  requiresAuth,
+  serverToUserId,
+} from '../../protocol/channel-name.js';
 import {
   encodePresenceData,
   encodeSubscriptionError,
@@ -22,10 +27,18 @@ const ERROR_TYPES: Partial<Record<ErrorCode, string>> = {
   plan_feature_unavailable: 'PlanError',
 };
 
-export function refuseSubscription(engine: Engine, session: Session, channel: string, code: ErrorCode, message?: string): void {
+export function refuseSubscription(
+  engine: Engine,
+  session: Session,
+  channel: string,
+  code: ErrorCode,
+  message?: string,
+): void {
   const spec = ERRORS[code];
   const text = message ?? spec.message;
-  session.send(encodeSubscriptionError(channel, ERROR_TYPES[code] ?? 'SubscriptionError', text, spec.httpStatus));
+  session.send(
+    encodeSubscriptionError(channel, ERROR_TYPES[code] ?? 'SubscriptionError', text, spec.httpStatus),
+  );
   engine.debug(session.app.id, () => ({ type: 'error', socketId: session.socketId, channel, message: text }));
 }
 
@@ -46,7 +59,12 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
   const existing = session.channels.get(channel);
   if (existing) {
     // A repeated subscribe is acknowledged again rather than failing a channel that works.
-    session.send(encodeSubscriptionSucceeded(channel, type.kind === 'presence' ? presenceData(engine, app.id, channel) : '{}'));
+    session.send(
+      encodeSubscriptionSucceeded(
+        channel,
+        type.kind === 'presence' ? presenceData(engine, app.id, channel) : '{}',
+      ),
+    );
     return;
   }
 
@@ -69,12 +87,24 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
   if (requiresAuth(type.kind)) {
     const channelData = type.kind === 'presence' ? data.channel_data : undefined;
     if (type.kind === 'presence' && typeof channelData !== 'string') {
-      refuseSubscription(engine, session, channel, 'invalid_channel_data', 'Presence subscriptions need channel_data (a JSON string)');
+      refuseSubscription(
+        engine,
+        session,
+        channel,
+        'invalid_channel_data',
+        'Presence subscriptions need channel_data (a JSON string)',
+      );
       return;
     }
     const toSign = channelStringToSign(session.socketId, channel, channelData as string | undefined);
     if (!verifyAuth(data.auth, app.key, app.secrets, toSign)) {
-      refuseSubscription(engine, session, channel, 'invalid_signature', `Invalid signature for channel ${channel}`);
+      refuseSubscription(
+        engine,
+        session,
+        channel,
+        'invalid_signature',
+        `Invalid signature for channel ${channel}`,
+      );
       return;
     }
     session.authorized = true;
@@ -87,8 +117,18 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
       return;
     }
     const max = app.plan.maxPresenceMembers;
-    if (max !== null && !engine.adapter.members(app.id, channel).has(identity.userId) && engine.adapter.memberCount(app.id, channel) >= max) {
-      refuseSubscription(engine, session, channel, 'presence_full', `Presence channel is full (${max} members on this plan)`);
+    if (
+      max !== null &&
+      !engine.adapter.members(app.id, channel).has(identity.userId) &&
+      engine.adapter.memberCount(app.id, channel) >= max
+    ) {
+      refuseSubscription(
+        engine,
+        session,
+        channel,
+        'presence_full',
+        `Presence channel is full (${max} members on this plan)`,
+      );
       return;
     }
     engine.join(session, channel, identity.userId, identity.userInfoJson);
