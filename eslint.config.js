@@ -36,7 +36,7 @@ const layerRules = Object.entries(allowed).map(([layer, ok]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'coverage', 'bench/results', '**/*.min.js'] },
+  { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'coverage', 'bench/results', 'bench/pusher-bench.mjs', 'bench/baseline-ws.mjs', '**/*.min.js'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
