@@ -103,6 +103,7 @@ export class ClusterAdapter implements Adapter {
   }
 
   publish(appId: string, channel: string, text: string, exceptSocketId: string | undefined): void {
+    if (this.#bus.hasPeers?.() === false) return;
     const message: ClusterMessage =
       exceptSocketId === undefined
         ? { v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'pub', a: appId, c: channel, m: text }
@@ -360,6 +361,7 @@ export class ClusterAdapter implements Adapter {
 
   #send(message: ClusterMessage, evenIfClosed = false): void {
     if (this.#closed && !evenIfClosed) return;
+    if (this.#bus.hasPeers?.() === false) return;
     this.#bus.publish(JSON.stringify(message));
   }
 

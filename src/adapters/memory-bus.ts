@@ -14,6 +14,11 @@ export class MemoryBusHub {
   }
 
   /** @internal */
+  hasOthers(bus: MemoryBus): boolean {
+    return this.#buses.size > (this.#buses.has(bus) ? 1 : 0);
+  }
+
+  /** @internal */
   deliver(from: MemoryBus, message: string): void {
     for (const bus of this.#buses) if (bus !== from) bus.receive(message);
   }
@@ -36,6 +41,11 @@ export class MemoryBus implements ClusterBus {
   publish(message: string): void {
     if (this.#closed) return;
     this.#hub.deliver(this, message);
+  }
+
+  /** A single node (the default `memory` cluster) has nobody to tell: the adapter skips the JSON. */
+  hasPeers(): boolean {
+    return !this.#closed && this.#hub.hasOthers(this);
   }
 
   subscribe(handler: (message: string) => void): Promise<void> {

@@ -8,4 +8,9 @@ export interface ClusterBus {
   /** Registers the one handler for messages from other nodes. */
   subscribe(handler: (message: string) => void): Promise<void>;
   close(): Promise<void>;
+  /**
+   * False when no other node can receive a message right now (an in-process bus alone on its hub),
+   * so the adapter may skip encoding it. Absent or true: publish as usual.
+   */
+  hasPeers?(): boolean;
 }
