@@ -8,6 +8,8 @@ export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+const DAY_MS = 86_400_000;
+
 export const messagesCounter = (accountId: string, day: string): string => `msg:${accountId}:${day}`;
 
 /**
@@ -17,6 +19,11 @@ export const messagesCounter = (accountId: string, day: string): string => `msg:
 export class ClusterUsageMeter implements UsageMeter {
   readonly #adapter: Adapter;
   readonly #clock: Clock;
+  /** The counter name of the current UTC day, rebuilt only when the day changes (hot path). */
+  #dayStartMs = 0;
+  #dayEndMs = 0;
+  #dayAccount = '';
+  #dayCounter = '';
 
   constructor(adapter: Adapter, clock: Clock = systemClock) {
     this.#adapter = adapter;
@@ -24,10 +31,24 @@ export class ClusterUsageMeter implements UsageMeter {
   }
 
   addMessages(app: App, count: number): void {
-    this.#adapter.addToCounter(messagesCounter(app.accountId, utcDay(this.#clock.now())), count);
+    this.#adapter.addToCounter(this.#counterOf(app.accountId), count);
   }
 
   messagesToday(accountId: string): number {
-    return this.#adapter.counterTotal(messagesCounter(accountId, utcDay(this.#clock.now())));
+    return this.#adapter.counterTotal(this.#counterOf(accountId));
+  }
+
+  #counterOf(accountId: string): string {
+    const now = this.#clock.now();
+    if (now < this.#dayStartMs || now >= this.#dayEndMs) {
+      this.#dayStartMs = now - (now % DAY_MS);
+      this.#dayEndMs = this.#dayStartMs + DAY_MS;
+      this.#dayAccount = '';
+    }
+    if (accountId !== this.#dayAccount) {
+      this.#dayAccount = accountId;
+      this.#dayCounter = messagesCounter(accountId, utcDay(now));
+    }
+    return this.#dayCounter;
   }
 }
