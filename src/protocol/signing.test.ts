@@ -386,3 +386,13 @@ describe('safeEqual', () => {
     assert.equal(safeEqual('é', 'ab'), false);
   });
 });
+
+describe('md5Hex', () => {
+  test('hashes the UTF-8 bytes: a string and its Buffer give the digest of node:crypto', () => {
+    for (const body of ['', '{"name":"é","data":"✓"}', 'x'.repeat(100_000)]) {
+      const expected = createHash('md5').update(Buffer.from(body, 'utf8')).digest('hex');
+      assert.equal(md5Hex(body), expected);
+      assert.equal(md5Hex(Buffer.from(body, 'utf8')), expected);
+    }
+  });
+});

@@ -1,12 +1,21 @@
 // Signatures of the Pusher protocol (PROTOCOL.md §3, §5, §7.2, §8). Everything is HMAC-SHA256 with
 // the app secret, lowercase hex, compared in constant time over the exact strings received.
+import * as crypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Node ≥ 20.12's one-shot digest (missing from our @types/node): no Hash object per call. */
+const oneShotHash = (
+  crypto as unknown as {
+    hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string;
+  }
+).hash;
 
 export function hmacSha256Hex(secret: string, message: string): string {
   return createHmac('sha256', secret).update(message, 'utf8').digest('hex');
 }
 
 export function md5Hex(body: string | Buffer): string {
+  if (oneShotHash) return oneShotHash('md5', body, 'hex');
   return createHash('md5').update(body).digest('hex');
 }
 
