@@ -19,19 +19,27 @@ const { Sender } = wsModule as unknown as {
 const CLOSE_GRACE_MS = 2_000;
 
 /**
- * Sockets corked during the current event-loop turn. Everything written to one socket while the
- * poll phase runs (member events from many joins, several events of one batch, an ack and its
- * presence data) leaves in one writev when `setImmediate` fires, right after the poll phase, instead
- * of one syscall per frame. Order is kept: every frame of a socket goes through the same stream.
+ * Sockets written to during the current event-loop turn. A socket's first frame of a turn is
+ * written at once (one syscall, no extra latency); a second frame in the same turn corks the socket,
+ * and everything after it (member events from many joins, events of one batch, concurrent triggers)
+ * leaves in one writev when `setImmediate` fires, right after the poll phase. Order is kept: every
+ * frame of a socket goes through the same stream, and end() flushes a corked stream.
  */
-const corked: WsConnection[] = [];
+const touched: WsConnection[] = [];
 let flushScheduled = false;
 
-function flushCorked(): void {
+function endTurn(): void {
   flushScheduled = false;
-  // A flush may not add to the list (it only uncorks), so iterating by index is safe.
-  for (let i = 0; i < corked.length; i++) corked[i]?.uncork();
-  corked.length = 0;
+  // Ending a turn writes but never touches a connection, so the list cannot grow meanwhile.
+  for (let i = 0; i < touched.length; i++) touched[i]?.endTurn();
+  touched.length = 0;
+}
+
+/** A connection's writes in the current turn: none, one written directly, or corked. */
+const enum Turn {
+  Idle = 0,
+  Wrote = 1,
+  Corked = 2,
 }
 
 /**
@@ -43,7 +51,7 @@ export class WsConnection implements Connection {
   readonly #ws: WebSocket;
   readonly #socket: Socket;
   readonly remoteAddress: string;
-  #corked = false;
+  #turn: Turn = Turn.Idle;
 
   constructor(ws: WebSocket, socket: Socket) {
     this.#ws = ws;
@@ -53,32 +61,35 @@ export class WsConnection implements Connection {
 
   send(text: string): void {
     if (this.#ws.readyState !== WebSocket.OPEN) return;
-    this.#cork();
+    this.#beforeWrite();
     this.#ws.send(text);
   }
 
   sendShared(message: Outbound): void {
     if (this.#ws.readyState !== WebSocket.OPEN) return;
     message.framed ??= frameText(message);
-    this.#cork();
+    this.#beforeWrite();
     this.#socket.write(message.framed);
   }
 
-  #cork(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.#socket.cork();
-    corked.push(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushCorked);
+  #beforeWrite(): void {
+    if (this.#turn === Turn.Idle) {
+      this.#turn = Turn.Wrote;
+      touched.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(endTurn);
+      }
+    } else if (this.#turn === Turn.Wrote) {
+      this.#turn = Turn.Corked;
+      this.#socket.cork();
     }
   }
 
-  /** @internal Called once per turn by the flush. */
-  uncork(): void {
-    this.#corked = false;
-    this.#socket.uncork();
+  /** @internal Called once per turn for every connection written to in it. */
+  endTurn(): void {
+    if (this.#turn === Turn.Corked) this.#socket.uncork();
+    this.#turn = Turn.Idle;
   }
 
   close(code: number, reason: string): void {
