@@ -50,13 +50,16 @@ const enum Turn {
 export class WsConnection implements Connection {
   readonly #ws: WebSocket;
   readonly #socket: Socket;
-  readonly remoteAddress: string;
   #turn: Turn = Turn.Idle;
 
   constructor(ws: WebSocket, socket: Socket) {
     this.#ws = ws;
     this.#socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? '';
+  }
+
+  /** Read on demand: asking the socket caches a peer-name object on it for its whole life. */
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? '';
   }
 
   send(text: string): void {

@@ -22,7 +22,8 @@ export interface WsGateway {
 }
 
 export function attachWebSocketGateway(server: Server, engine: Engine, logger: Logger): WsGateway {
-  const wss = new WebSocketServer({
+  const wss = new WebSocketServer<typeof SessionSocket>({
+    WebSocket: SessionSocket,
     noServer: true,
     perMessageDeflate: false,
     clientTracking: false,
@@ -30,40 +31,57 @@ export function attachWebSocketGateway(server: Server, engine: Engine, logger: L
   });
   let accepting = true;
 
+  // One set of listeners for every socket (`this` is the socket): per-socket closures cost memory.
+  function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+    const session = sessionOf(this);
+    if (!session) return;
+    if (isBinary) engine.handleBinary(session);
+    else engine.handleMessage(session, data.toString('utf8'));
+  }
+  function onClose(this: WebSocket): void {
+    const session = sessionOf(this);
+    if (session) engine.closeSession(session);
+  }
+  function onError(this: WebSocket, error: Error): void {
+    // Oversized frames (1009) and invalid UTF-8 (1007) land here; ws closes the socket itself.
+    logger.debug({ socketId: sessionOf(this)?.socketId, err: error.message }, 'websocket error');
+  }
+
   const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
-    socket.on('error', () => {
-      socket.destroy();
-    });
+    socket.on('error', destroyOnError);
     if (!accepting) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!url.pathname.startsWith('/app/')) {
+    const target = parseTarget(req.url ?? '/');
+    if (!target) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
+    const origin = req.headers.origin;
+    // The callback must not capture req or the URL: whatever it closes over lives as long as the
+    // socket does, through the shared function context.
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const match = APP_PATH.exec(url.pathname);
-      const protocol = url.searchParams.get('protocol');
-      let problem: ErrorCode | undefined;
-      if (!match) problem = 'path_not_found';
-      else if (protocol === null) problem = 'no_protocol';
-      else if (!/^\d+$/.test(protocol)) problem = 'invalid_version';
-      else if (!SUPPORTED_PROTOCOL_VERSIONS.has(protocol)) problem = 'unsupported_protocol';
-      if (problem !== undefined || !match) {
-        const spec = ERRORS[problem ?? 'path_not_found'];
-        const code = 'pusherCode' in spec ? spec.pusherCode : 4005;
-        ws.send(encodeError(code, spec.message));
-        ws.close(code, spec.message);
-        return;
-      }
-      const key = decodeURIComponent(match[1] ?? '');
-      const connection = new WsConnection(ws, socket);
-      const origin = req.headers.origin;
-      const session = engine.openSession(key, connection, origin);
-      if (session) bindSession(ws, session, engine, logger);
+      accept(ws, socket, target, origin);
     });
+  };
+
+  const accept = (ws: SessionSocket, socket: Socket, target: Target, origin: string | undefined): void => {
+    const { key, problem } = target;
+    if (problem !== undefined || key === undefined) {
+      const spec = ERRORS[problem ?? 'path_not_found'];
+      const code = 'pusherCode' in spec ? spec.pusherCode : 4005;
+      ws.send(encodeError(code, spec.message));
+      ws.close(code, spec.message);
+      return;
+    }
+    const connection = new WsConnection(ws, socket);
+    const session = engine.openSession(key, connection, origin);
+    if (!session) return;
+    ws.session = session;
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    ws.on('error', onError);
   };
 
   server.on('upgrade', onUpgrade);
@@ -78,16 +96,45 @@ export function attachWebSocketGateway(server: Server, engine: Engine, logger: L
   };
 }
 
-function bindSession(ws: WebSocket, session: Session, engine: Engine, logger: Logger): void {
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (isBinary) engine.handleBinary(session);
-    else engine.handleMessage(session, data.toString('utf8'));
-  });
-  ws.on('close', () => {
-    engine.closeSession(session);
-  });
-  ws.on('error', (error) => {
-    // Oversized frames (1009) and invalid UTF-8 (1007) land here; ws closes the socket itself.
-    logger.debug({ socketId: session.socketId, err: error.message }, 'websocket error');
-  });
+/** ws's socket class, carrying the engine's session so that listeners can be shared. */
+class SessionSocket extends WebSocket {
+  session: Session | undefined = undefined;
+}
+
+function sessionOf(ws: WebSocket): Session | undefined {
+  return ws instanceof SessionSocket ? ws.session : undefined;
+}
+
+/** Shared by every socket: a per-socket arrow function would keep its whole upgrade scope alive. */
+function destroyOnError(this: Socket): void {
+  this.destroy();
+}
+
+interface Target {
+  /** The app key from `/app/{key}`, when the path has that shape. */
+  readonly key: string | undefined;
+  readonly problem: ErrorCode | undefined;
+}
+
+/** Undefined when the path is not under /app/ at all (plain 404, no WebSocket). */
+function parseTarget(rawUrl: string): Target | undefined {
+  const url = new URL(rawUrl, 'http://localhost');
+  if (!url.pathname.startsWith('/app/')) return undefined;
+  const match = APP_PATH.exec(url.pathname);
+  const protocol = url.searchParams.get('protocol');
+  let problem: ErrorCode | undefined;
+  if (!match) problem = 'path_not_found';
+  else if (protocol === null) problem = 'no_protocol';
+  else if (!/^\d+$/.test(protocol)) problem = 'invalid_version';
+  else if (!SUPPORTED_PROTOCOL_VERSIONS.has(protocol)) problem = 'unsupported_protocol';
+  return { key: match ? decodeKey(match[1] ?? '') : undefined, problem };
+}
+
+/** A malformed escape cannot name an app: keep the raw text, the engine answers app_not_found. */
+function decodeKey(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
