@@ -21,7 +21,10 @@ import {
 
 interface ChannelEntry {
   total: number;
-  readonly byNode: Map<string, number>;
+  /** This node's subscribers. */
+  local: number;
+  /** Other nodes' subscribers; created on the first remote one (a lone node never needs it). */
+  byNode: Map<string, number> | undefined;
 }
 
 interface MemberEntry {
@@ -223,12 +226,18 @@ export class ClusterAdapter implements Adapter {
     let entry = app.get(channel);
     if (!entry) {
       if (count === 0) return;
-      app.set(channel, (entry = { total: 0, byNode: new Map() }));
+      app.set(channel, (entry = { total: 0, local: 0, byNode: undefined }));
     }
-    const before = entry.byNode.get(node) ?? 0;
+    let before: number;
+    if (node === this.nodeId) {
+      before = entry.local;
+      entry.local = count;
+    } else {
+      before = entry.byNode?.get(node) ?? 0;
+      if (count === 0) entry.byNode?.delete(node);
+      else (entry.byNode ??= new Map<string, number>()).set(node, count);
+    }
     if (before === count) return;
-    if (count === 0) entry.byNode.delete(node);
-    else entry.byNode.set(node, count);
     entry.total += count - before;
     if (entry.total === 0) {
       app.delete(channel);
@@ -303,7 +312,7 @@ export class ClusterAdapter implements Adapter {
     this.#peers.delete(node);
     for (const [appId, channels] of [...this.#subs]) {
       for (const [channel, entry] of [...channels])
-        if (entry.byNode.has(node)) this.#applySubs(node, appId, channel, 0);
+        if (entry.byNode?.has(node)) this.#applySubs(node, appId, channel, 0);
     }
     for (const [appId, channels] of [...this.#members]) {
       for (const [channel, users] of [...channels]) {
@@ -328,10 +337,7 @@ export class ClusterAdapter implements Adapter {
   #snapshot(): Snapshot {
     const subs: [string, string, number][] = [];
     for (const [appId, channels] of this.#subs) {
-      for (const [channel, entry] of channels) {
-        const k = entry.byNode.get(this.nodeId);
-        if (k) subs.push([appId, channel, k]);
-      }
+      for (const [channel, entry] of channels) if (entry.local) subs.push([appId, channel, entry.local]);
     }
     const mem: [string, string, string, number, string | null][] = [];
     for (const [appId, channels] of this.#members) {

@@ -19,7 +19,7 @@ import type { ChannelSummary, DebugEvent, PublishInput, RealtimeView } from './p
 import type { UsageMeter } from './ports/usage-meter.js';
 import { noopWebhookSink, type WebhookPayload, type WebhookSink } from './ports/webhook-sink.js';
 import { publishEvents } from './publisher.js';
-import { Session } from './session.js';
+import { Session, type Subscription } from './session.js';
 import { classifyChannel, isPresenceChannel } from '../protocol/channel-name.js';
 import {
   PING_FRAME,
@@ -249,12 +249,13 @@ export class Engine implements RealtimeView {
     const appId = session.app.id;
     const entry = this.local.getOrCreate(appId, channel);
     if (userId !== undefined) {
-      const n = (entry.members.get(userId) ?? 0) + 1;
-      entry.members.set(userId, n);
+      const members = (entry.members ??= new Map<string, number>());
+      const n = (members.get(userId) ?? 0) + 1;
+      members.set(userId, n);
       this.adapter.setLocalMember(appId, channel, userId, n, userInfoJson);
     }
     entry.sockets.add(session);
-    session.channels.set(channel, userId === undefined ? {} : { userId });
+    session.channels.set(channel, userId === undefined ? NO_USER : { userId });
   }
 
   /** Second half of a join, after subscription_succeeded went out: counts, webhooks, cache replay. */
@@ -283,9 +284,10 @@ export class Engine implements RealtimeView {
     if (!entry) return;
     entry.sockets.delete(session);
     if (subscription.userId !== undefined) {
-      const n = (entry.members.get(subscription.userId) ?? 1) - 1;
-      if (n > 0) entry.members.set(subscription.userId, n);
-      else entry.members.delete(subscription.userId);
+      const members = (entry.members ??= new Map<string, number>());
+      const n = (members.get(subscription.userId) ?? 1) - 1;
+      if (n > 0) members.set(subscription.userId, n);
+      else members.delete(subscription.userId);
       this.adapter.setLocalMember(app.id, channel, subscription.userId, n, undefined);
     }
     this.adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
@@ -596,6 +598,9 @@ export class Engine implements RealtimeView {
     }
   }
 }
+
+/** The subscription record of every non-presence channel: nothing to remember, so one shared object. */
+const NO_USER: Subscription = Object.freeze({});
 
 const PONG = JSON.stringify({ event: PusherEvent.pong, data: '{}' });
 

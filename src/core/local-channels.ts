@@ -3,8 +3,8 @@ import type { Session } from './session.js';
 /** This node's subscribers of one channel. */
 export interface LocalChannel {
   readonly sockets: Set<Session>;
-  /** Presence channels: user id → number of this node's sockets joined as that user. */
-  readonly members: Map<string, number>;
+  /** Presence channels only (created on the first member): user id → this node's sockets of that user. */
+  members: Map<string, number> | undefined;
 }
 
 /** app → channel → this node's subscribers. Empty entries are removed at once. */
@@ -19,7 +19,7 @@ export class LocalChannels {
     let app = this.#apps.get(appId);
     if (!app) this.#apps.set(appId, (app = new Map<string, LocalChannel>()));
     let entry = app.get(channel);
-    if (!entry) app.set(channel, (entry = { sockets: new Set(), members: new Map() }));
+    if (!entry) app.set(channel, (entry = { sockets: new Set(), members: undefined }));
     return entry;
   }
 
