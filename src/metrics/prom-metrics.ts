@@ -3,6 +3,24 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Metrics } from '../core/ports/metrics.js';
 
+/**
+ * Counts of the hot path (frames in and out, HTTP calls) are summed in plain maps and handed to
+ * prom-client when Prometheus scrapes (its `collect` hook): prom-client hashes the label object on
+ * every inc(), which would cost more than the rest of a delivery's bookkeeping.
+ */
+class PendingCounts {
+  readonly #counts = new Map<string, number>();
+
+  add(key: string, value: number): void {
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + value);
+  }
+
+  drain(apply: (key: string, value: number) => void): void {
+    for (const [key, value] of this.#counts) apply(key, value);
+    this.#counts.clear();
+  }
+}
+
 export class PromMetrics implements Metrics {
   readonly registry = new Registry();
   readonly #connections: Gauge<'app_id'>;
@@ -13,6 +31,12 @@ export class PromMetrics implements Metrics {
   readonly #bytesOut: Counter<'app_id'>;
   readonly #httpCalls: Counter<'route' | 'status'>;
   readonly #rejected: Counter<'reason'>;
+  readonly #pendingIn = new PendingCounts();
+  readonly #pendingBytesIn = new PendingCounts();
+  readonly #pendingOut = new PendingCounts();
+  readonly #pendingBytesOut = new PendingCounts();
+  /** Keyed `route status`. */
+  readonly #pendingHttp = new PendingCounts();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mawjly_process_' });
@@ -34,30 +58,56 @@ export class PromMetrics implements Metrics {
       help: 'Frames received from clients',
       labelNames: ['app_id'],
       registers,
+      collect: () => {
+        this.#pendingIn.drain((appId, n) => {
+          this.#messagesIn.inc({ app_id: appId }, n);
+        });
+      },
     });
     this.#bytesIn = new Counter({
       name: 'mawjly_ws_bytes_received_total',
       help: 'Bytes received from clients',
       labelNames: ['app_id'],
       registers,
+      collect: () => {
+        this.#pendingBytesIn.drain((appId, n) => {
+          this.#bytesIn.inc({ app_id: appId }, n);
+        });
+      },
     });
     this.#messagesOut = new Counter({
       name: 'mawjly_ws_messages_sent_total',
       help: 'Channel messages delivered to clients',
       labelNames: ['app_id'],
       registers,
+      collect: () => {
+        this.#pendingOut.drain((appId, n) => {
+          this.#messagesOut.inc({ app_id: appId }, n);
+        });
+      },
     });
     this.#bytesOut = new Counter({
       name: 'mawjly_ws_bytes_sent_total',
       help: 'Bytes of channel messages delivered to clients',
       labelNames: ['app_id'],
       registers,
+      collect: () => {
+        this.#pendingBytesOut.drain((appId, n) => {
+          this.#bytesOut.inc({ app_id: appId }, n);
+        });
+      },
     });
     this.#httpCalls = new Counter({
       name: 'mawjly_http_calls_total',
       help: 'Pusher HTTP API calls',
       labelNames: ['route', 'status'],
       registers,
+      collect: () => {
+        this.#pendingHttp.drain((key, n) => {
+          const space = key.indexOf(' ');
+          this.#httpCalls.inc({ route: key.slice(0, space), status: key.slice(space + 1) }, n);
+        });
+      },
     });
     this.#rejected = new Counter({
       name: 'mawjly_publishes_rejected_total',
@@ -77,17 +127,17 @@ export class PromMetrics implements Metrics {
   }
 
   messageIn(appId: string, bytes: number): void {
-    this.#messagesIn.inc({ app_id: appId });
-    this.#bytesIn.inc({ app_id: appId }, bytes);
+    this.#pendingIn.add(appId, 1);
+    this.#pendingBytesIn.add(appId, bytes);
   }
 
   messagesOut(appId: string, count: number, bytes: number): void {
-    this.#messagesOut.inc({ app_id: appId }, count);
-    this.#bytesOut.inc({ app_id: appId }, bytes);
+    this.#pendingOut.add(appId, count);
+    this.#pendingBytesOut.add(appId, bytes);
   }
 
   httpCall(route: string, status: number): void {
-    this.#httpCalls.inc({ route, status: String(status) });
+    this.#pendingHttp.add(`${route} ${String(status)}`, 1);
   }
 
   publishRejected(reason: string): void {
