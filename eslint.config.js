@@ -39,7 +39,7 @@ export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'coverage', 'bench/results', '**/*.min.js'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [...tseslint.configs.strictTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
