@@ -40,6 +40,7 @@ export function parseAppsFile(json: unknown, source = 'apps file'): AppsFileEntr
   }
   const problems: string[] = [];
   const entries: AppsFileEntry[] = [];
+  const indexes: number[] = [];
   json.forEach((raw: unknown, index) => {
     const result = entrySchema.safeParse(raw);
     if (!result.success) {
@@ -51,6 +52,7 @@ export function parseAppsFile(json: unknown, source = 'apps file'): AppsFileEntr
       return;
     }
     const e = result.data;
+    indexes.push(index);
     entries.push({
       id: e.id,
       key: e.key,
@@ -63,7 +65,8 @@ export function parseAppsFile(json: unknown, source = 'apps file'): AppsFileEntr
   });
   const ids = new Set<string>();
   const keys = new Set<string>();
-  entries.forEach((e, index) => {
+  entries.forEach((e, i) => {
+    const index = indexes[i] ?? i;
     if (ids.has(e.id)) problems.push(`  entry ${index}.id: duplicate app id ${e.id}`);
     if (keys.has(e.key)) problems.push(`  entry ${index}.key: duplicate app key`);
     ids.add(e.id);
