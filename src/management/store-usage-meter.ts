@@ -37,6 +37,8 @@ export class StoreUsageMeter implements UsageMeter {
   #dayEnds: number;
   /** accountId → cluster-wide total known at the last flush plus this node's counts since. */
   #totals = new Map<string, number>();
+  /** appId → counted by this node today (the store keeps account totals only). */
+  #appCounts = new Map<string, number>();
   /** `day|accountId` → counted here, not yet in the store. */
   #pending = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
@@ -72,6 +74,7 @@ export class StoreUsageMeter implements UsageMeter {
     if (count <= 0) return;
     this.#rollover();
     this.#totals.set(app.accountId, (this.#totals.get(app.accountId) ?? 0) + count);
+    this.#appCounts.set(app.id, (this.#appCounts.get(app.id) ?? 0) + count);
     const key = `${this.#day}|${app.accountId}`;
     this.#pending.set(key, (this.#pending.get(key) ?? 0) + count);
   }
@@ -79,6 +82,12 @@ export class StoreUsageMeter implements UsageMeter {
   messagesToday(accountId: string): number {
     this.#rollover();
     return this.#totals.get(accountId) ?? 0;
+  }
+
+  /** Messages of one app counted by this node since 00:00 UTC (or since it started). */
+  appMessagesToday(appId: string): number {
+    this.#rollover();
+    return this.#appCounts.get(appId) ?? 0;
   }
 
   /** Writes pending counts to the store (serialized: one flush at a time). */
@@ -141,5 +150,6 @@ export class StoreUsageMeter implements UsageMeter {
     this.#dayEnds = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
     // Counts of the previous day still pending keep their day in their key and are flushed under it.
     this.#totals = new Map();
+    this.#appCounts = new Map();
   }
 }
