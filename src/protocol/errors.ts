@@ -169,7 +169,6 @@ export const ERRORS = {
   csrf_invalid: { httpStatus: 403, message: 'Missing or invalid X-CSRF-Token header' },
   plan_limit_reached: { httpStatus: 403, message: 'The plan limit is reached; upgrade to add more' },
   validation_failed: { httpStatus: 422, message: 'Invalid values' },
-  conflict: { httpStatus: 409, message: 'Conflicts with an existing resource' },
   key_exists: {
     httpStatus: 409,
     message: 'This app already has an active encryption master key; rotate it instead',
@@ -182,7 +181,11 @@ export const ERRORS = {
   realtime_unavailable: { httpStatus: 503, message: 'The realtime engine is not available on this node' },
   not_found: { httpStatus: 404, message: 'Not found' },
   method_not_allowed: { httpStatus: 405, message: 'Method not allowed' },
+  conflict: { httpStatus: 409, message: 'Conflict: the record already exists' },
   internal: { httpStatus: 500, message: 'Internal server error' },
+
+  // Storage.
+  database_unavailable: { httpStatus: 503, message: 'The database cannot be opened or reached' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
