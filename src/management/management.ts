@@ -1,0 +1,107 @@
+// The management layer in one object: its services, the engine's AppDirectory and UsageMeter.
+import { systemClock, type Clock } from '../core/ports/clock.js';
+import { silentLogger, type Logger } from '../core/ports/logger.js';
+import type { RealtimeView } from '../core/ports/realtime-view.js';
+import { AccountService } from './accounts.js';
+import { AppService } from './apps.js';
+import { seedApps, type AppsFileEntry } from './apps-file.js';
+import { AuditLog } from './audit.js';
+import { EncryptionKeyService } from './encryption-keys.js';
+import type { ManagementContext } from './management-context.js';
+import type { PlanTable } from './plans.js';
+import { SessionService } from './sessions.js';
+import type { Store } from './store.js';
+import { StoreAppDirectory } from './store-app-directory.js';
+import { StoreUsageMeter } from './store-usage-meter.js';
+import { TeamService } from './team.js';
+import { TokenService } from './tokens.js';
+
+export interface ManagementOptions {
+  /** An open, migrated store. `close()` does not close it: its opener does. */
+  readonly store: Store;
+  readonly plans: PlanTable;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** The engine, for live counts, channels, publishing and the debug stream (set later with `setRealtime`). */
+  readonly realtime?: RealtimeView;
+  /** Apps to upsert at start (from `readAppsFile(config.appsFile)`). */
+  readonly seed?: readonly AppsFileEntry[];
+  /** Called after an app changed through this node (wire it to the cluster bus). */
+  readonly onAppChanged?: (appId: string) => void;
+  /** Usage flush period (default 1000 ms). */
+  readonly usageFlushIntervalMs?: number;
+}
+
+export interface Management {
+  readonly store: Store;
+  readonly plans: PlanTable;
+  readonly clock: Clock;
+  readonly audit: AuditLog;
+  readonly accounts: AccountService;
+  readonly apps: AppService;
+  readonly team: TeamService;
+  readonly tokens: TokenService;
+  readonly encryptionKeys: EncryptionKeyService;
+  readonly sessions: SessionService;
+  /** The engine's AppDirectory; `reload(appId)` for changes announced by other nodes. */
+  readonly directory: StoreAppDirectory;
+  /** The engine's UsageMeter. */
+  readonly usage: StoreUsageMeter;
+  realtime(): RealtimeView | undefined;
+  setRealtime(view: RealtimeView): void;
+  /** Flushes usage and stops timers. Does not close the store. */
+  close(): Promise<void>;
+}
+
+/** Loads the directory and usage totals from the store, upserts `seed`, starts the usage flush. */
+export async function createManagement(options: ManagementOptions): Promise<Management> {
+  const { store, plans } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const audit = new AuditLog(store, clock);
+  const directory = new StoreAppDirectory({ store, plans, clock });
+  const ctx: ManagementContext = { store, plans, clock, logger, audit, directory };
+  const accounts = new AccountService(ctx);
+  const apps = new AppService(ctx);
+  const team = new TeamService(ctx);
+  const tokens = new TokenService(ctx);
+  const encryptionKeys = new EncryptionKeyService(ctx);
+  const sessions = new SessionService(ctx, team);
+  const usage = new StoreUsageMeter({
+    store,
+    plans,
+    audit,
+    clock,
+    logger,
+    ...(options.usageFlushIntervalMs !== undefined ? { flushIntervalMs: options.usageFlushIntervalMs } : {}),
+  });
+
+  await directory.load();
+  if (options.seed && options.seed.length > 0) {
+    const ids = await seedApps(options.seed, { accounts, apps });
+    logger.info({ apps: ids.length }, 'apps file applied');
+  }
+  if (options.onAppChanged) directory.onLocalChange(options.onAppChanged);
+  await usage.start();
+
+  let realtime = options.realtime;
+  return {
+    store,
+    plans,
+    clock,
+    audit,
+    accounts,
+    apps,
+    team,
+    tokens,
+    encryptionKeys,
+    sessions,
+    directory,
+    usage,
+    realtime: () => realtime,
+    setRealtime(view) {
+      realtime = view;
+    },
+    close: () => usage.close(),
+  };
+}
