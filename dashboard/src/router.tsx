@@ -26,6 +26,8 @@ export function usePath(): string {
       setPath(currentPath());
     };
     listeners.add(update);
+    // A child may have navigated (e.g. a redirect) before this listener existed.
+    update();
     window.addEventListener('popstate', update);
     return () => {
       listeners.delete(update);

@@ -77,14 +77,14 @@ export function OverviewTab({ app }: { app: App }): JSX.Element {
           <p class="muted">…</p>
         )}
       </div>
-      <div class="card wide">
+      <div class="card">
         <h2>Connections (last {Math.round((POINTS * POLL_MS) / 60000)} minutes)</h2>
         <Chart
           label="Live connections over time"
           points={samples.map((s) => ({ t: s.t, v: s.connections }))}
         />
       </div>
-      <div class="card wide">
+      <div class="card">
         <h2>Messages today (running total)</h2>
         <Chart label="Messages today over time" points={samples.map((s) => ({ t: s.t, v: s.messages }))} />
       </div>

@@ -163,6 +163,8 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
   const allowed =
     !featureDenied && (plan ? plan.encrypted_channels : account ? account.plan !== 'free' : true);
   const mayManage = can(session.role, 'keys');
+  // The API's history lists every version, the active one included.
+  const retired = status ? status.history.filter((h) => h.retired_at !== null) : [];
 
   const run = async (action: () => Promise<NewEncryptionKey | undefined>): Promise<void> => {
     setBusy(true);
@@ -267,34 +269,36 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
           )}
         </div>
       )}
-      {status && status.history.length > 0 && (
-        <details>
-          <summary>Retired keys ({status.history.length})</summary>
-          <table class="table" data-testid="key-history">
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Fingerprint</th>
-                <th scope="col">Created</th>
-                <th scope="col">Retired</th>
-              </tr>
-            </thead>
-            <tbody>
-              {status.history.map((h) => (
-                <tr key={h.version}>
-                  <td>{h.version}</td>
-                  <td>
-                    <code>{h.fingerprint}</code>
-                  </td>
-                  <td>
-                    {formatTime(h.created_at)} by {h.created_by}
-                  </td>
-                  <td>{formatTime(h.retired_at)}</td>
+      {retired.length > 0 && (
+        <div>
+          <h3 id="history-title">Retired keys</h3>
+          <div class="table-wrap">
+            <table class="table" data-testid="key-history" aria-labelledby="history-title">
+              <thead>
+                <tr>
+                  <th scope="col">Version</th>
+                  <th scope="col">Fingerprint</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Retired</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </details>
+              </thead>
+              <tbody>
+                {retired.map((h) => (
+                  <tr key={h.version}>
+                    <td>{h.version}</td>
+                    <td>
+                      <code>{h.fingerprint}</code>
+                    </td>
+                    <td>
+                      {formatTime(h.created_at)} by {h.created_by}
+                    </td>
+                    <td>{formatTime(h.retired_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
       )}
       {status && <VerifyKey status={status} />}
       <ConfirmDialog
