@@ -1,7 +1,7 @@
 import './styles.css';
 import type { JSX } from 'preact';
 import { render } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import type { Account, Plan, SessionInfo, Usage } from './api.js';
 import { Link, navigate, usePath } from './router.js';
@@ -56,8 +56,14 @@ function Shell({ session, onSignOut }: { session: SessionInfo; onSignOut: () => 
     api.usage().then(setUsage, () => undefined);
   }, []);
   useEffect(refreshAccount, [refreshAccount]);
+  const firstPath = useRef(path);
   useEffect(() => {
     setNavOpen(false);
+    // After a client-side navigation, move focus to the new content (as a page load would).
+    if (path !== firstPath.current) {
+      firstPath.current = '';
+      document.getElementById('main')?.focus({ preventScroll: true });
+    }
   }, [path]);
 
   let page: JSX.Element;

@@ -178,6 +178,32 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     await page.close();
   });
 
+  test('apps: snippets carry the key, never the secret; creating past the plan cap shows the upgrade prompt', async () => {
+    const { stack: s, page } = await ready();
+    await signIn(page, s.url, s.free.email);
+    await page.getByRole('link', { name: s.free.appName }).click();
+    await page
+      .getByRole('navigation', { name: 'App sections' })
+      .getByRole('link', { name: 'Getting started' })
+      .click();
+    for (const sdk of ['pusher-js (browser)', 'Laravel Echo', 'Laravel .env', 'pusher (Node server SDK)']) {
+      await page.getByRole('button', { name: sdk }).click();
+      const snippet = (await page.getByRole('region', { name: `${sdk} snippet` }).textContent()) ?? '';
+      assert.ok(snippet.includes(s.free.appKey), `${sdk} snippet has the key`);
+      assert.ok(!snippet.includes(s.free.appSecret), `${sdk} snippet shows the secret`);
+    }
+
+    // Free allows two apps: the second is created, then the form gives way to the upgrade prompt.
+    await page.getByRole('link', { name: 'Apps', exact: true }).first().click();
+    await page.getByLabel('App name').fill('Second app');
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.getByRole('heading', { name: 'Second app' }).waitFor();
+    await page.getByRole('link', { name: 'Apps', exact: true }).first().click();
+    await page.getByText("You have reached your plan's app limit").waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Create app' }).count(), 0);
+    await page.close();
+  });
+
   test('a viewer never sees the secret, nor reveal, rotate or generate', async () => {
     const { stack: s, page } = await ready();
     await signIn(page, s.url, s.viewer.email);

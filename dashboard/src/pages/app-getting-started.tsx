@@ -52,9 +52,12 @@ window.Echo = new Echo({
   enabledTransports: ['ws', 'wss'],
 });
 
-window.Echo.private('orders.42').listen('.order.shipped', (e) => console.log(e));
-
-# Laravel .env (the secret is on the Keys page; keep it server-side)
+window.Echo.private('orders.42').listen('.order.shipped', (e) => console.log(e));`,
+    },
+    {
+      id: 'laravel-env',
+      label: 'Laravel .env',
+      code: `# The secret is on the Keys page; keep it server-side.
 BROADCAST_CONNECTION=pusher
 PUSHER_APP_ID=${app.id}
 PUSHER_APP_KEY=${app.key}
@@ -97,15 +100,12 @@ export function GettingStartedTab({ app }: { app: App }): JSX.Element {
         <Link href={`/apps/${encodeURIComponent(app.id)}/keys`}>Keys</Link> page into your server's
         environment.
       </p>
-      <div role="tablist" aria-label="SDK" class="subtabs">
+      <div role="group" aria-label="SDK" class="subtabs">
         {all.map((s) => (
           <button
             key={s.id}
             type="button"
-            role="tab"
-            id={`tab-${s.id}`}
-            aria-selected={s.id === active}
-            aria-controls={`panel-${s.id}`}
+            aria-pressed={s.id === active}
             onClick={() => {
               setActive(s.id);
             }}
@@ -115,7 +115,7 @@ export function GettingStartedTab({ app }: { app: App }): JSX.Element {
         ))}
       </div>
       {current && (
-        <div role="tabpanel" id={`panel-${current.id}`} aria-labelledby={`tab-${current.id}`} class="card">
+        <div class="card" aria-label={`${current.label} snippet`} role="region">
           <CopyButton value={current.code} label="Copy snippet" />
           <pre tabIndex={0}>
             <code>{current.code}</code>
