@@ -76,12 +76,13 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     ...(options.usageFlushIntervalMs !== undefined ? { flushIntervalMs: options.usageFlushIntervalMs } : {}),
   });
 
+  if (options.onAppChanged) directory.onLocalChange(options.onAppChanged);
   await directory.load();
   if (options.seed && options.seed.length > 0) {
+    // Announced like any other change, so running nodes pick up what a starting node's file changed.
     const ids = await seedApps(options.seed, { accounts, apps });
     logger.info({ apps: ids.length }, 'apps file applied');
   }
-  if (options.onAppChanged) directory.onLocalChange(options.onAppChanged);
   await usage.start();
 
   let realtime = options.realtime;
