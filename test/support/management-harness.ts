@@ -70,9 +70,9 @@ export interface ManagementHarness {
 
 export async function startManagementHarness(
   kind: StoreKind,
-  options: { plans?: PlanTable; realtime?: RealtimeView } = {},
+  options: { plans?: PlanTable; realtime?: RealtimeView; dataDir?: string } = {},
 ): Promise<ManagementHarness> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'mawjly-mgmt-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'mawjly-mgmt-')));
   const schema = kind === 'postgres' ? `t_${randomBytes(8).toString('hex')}` : undefined;
   const store = await openStore({
     dataDir,
@@ -186,7 +186,7 @@ export async function startManagementHarness(
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
         await client.end();
       }
-      await rm(dataDir, { recursive: true, force: true });
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
