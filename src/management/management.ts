@@ -2,6 +2,7 @@
 import { systemClock, type Clock } from '../core/ports/clock.js';
 import { silentLogger, type Logger } from '../core/ports/logger.js';
 import type { RealtimeView } from '../core/ports/realtime-view.js';
+import type { UsageMeter } from '../core/ports/usage-meter.js';
 import { AccountService } from './accounts.js';
 import { AppService } from './apps.js';
 import { seedApps, type AppsFileEntry } from './apps-file.js';
@@ -30,6 +31,8 @@ export interface ManagementOptions {
   readonly onAppChanged?: (appId: string) => void;
   /** Usage flush period (default 1000 ms). */
   readonly usageFlushIntervalMs?: number;
+  /** The cluster's live usage meter, wrapped by the persisted one (see StoreUsageMeter). */
+  readonly clusterUsage?: UsageMeter;
 }
 
 export interface Management {
@@ -74,6 +77,7 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     clock,
     logger,
     ...(options.usageFlushIntervalMs !== undefined ? { flushIntervalMs: options.usageFlushIntervalMs } : {}),
+    ...(options.clusterUsage ? { inner: options.clusterUsage } : {}),
   });
 
   if (options.onAppChanged) directory.onLocalChange(options.onAppChanged);
