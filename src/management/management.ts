@@ -31,6 +31,8 @@ export interface ManagementOptions {
   readonly onAppChanged?: (appId: string) => void;
   /** Usage flush period (default 1000 ms). */
   readonly usageFlushIntervalMs?: number;
+  /** Full re-read of the store for changes nobody announced, e.g. by the CLI (default 30 s; 0: never). */
+  readonly resyncIntervalMs?: number;
   /** The cluster's live usage meter, wrapped by the persisted one (see StoreUsageMeter). */
   readonly clusterUsage?: UsageMeter;
 }
@@ -88,6 +90,12 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     logger.info({ apps: ids.length }, 'apps file applied');
   }
   await usage.start();
+  directory.startResync(options.resyncIntervalMs ?? 30_000, (error) => {
+    logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'app directory resync failed',
+    );
+  });
 
   let realtime = options.realtime;
   return {
@@ -107,6 +115,9 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     setRealtime(view) {
       realtime = view;
     },
-    close: () => usage.close(),
+    close: async () => {
+      directory.stopResync();
+      await usage.close();
+    },
   };
 }

@@ -153,3 +153,41 @@ test('the apps file is upserted at start: accounts created or re-planned, creden
     await second.close();
   });
 });
+
+test('resync picks up changes nobody announced (the CLI) and upserts only what changed', async () => {
+  await withStore(async (store) => {
+    const plans = loadPlans(undefined);
+    const m = await createManagement({ store, plans, resyncIntervalMs: 25 });
+    const account = await m.accounts.create({ name: 'resync', plan: 'startup' }, 'test');
+    const kept = await m.apps.create(account, {}, 'test');
+    const changes: string[] = [];
+    m.directory.onChange((id) => changes.push(id));
+    const seen = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error('resync did not pick up the app'));
+      }, 5000);
+      m.directory.onChange((id, app) => {
+        if (app) {
+          clearTimeout(timer);
+          resolve(id);
+        }
+      });
+    });
+    // Another process writes straight to the store.
+    const other = await store.createApp({
+      id: '7654321',
+      accountId: account.id,
+      name: 'from the cli',
+      key: 'cli-key',
+      secret: 'cli-secret-123',
+      previousSecret: null,
+      previousSecretValidUntil: null,
+      settings: { ...kept.settings },
+    });
+    assert.equal(await seen, other.id);
+    assert.equal(m.directory.findByKey('cli-key')?.id, other.id);
+    await m.directory.load();
+    assert.deepEqual(changes, [other.id], 'unchanged apps are not upserted again');
+    await m.close();
+  });
+});
