@@ -2,6 +2,7 @@
 import { systemClock, type Clock } from '../core/ports/clock.js';
 import { silentLogger, type Logger } from '../core/ports/logger.js';
 import type { RealtimeView } from '../core/ports/realtime-view.js';
+import type { UsageMeter } from '../core/ports/usage-meter.js';
 import { AccountService } from './accounts.js';
 import { AppService } from './apps.js';
 import { seedApps, type AppsFileEntry } from './apps-file.js';
@@ -30,6 +31,10 @@ export interface ManagementOptions {
   readonly onAppChanged?: (appId: string) => void;
   /** Usage flush period (default 1000 ms). */
   readonly usageFlushIntervalMs?: number;
+  /** Full re-read of the store for changes nobody announced, e.g. by the CLI (default 30 s; 0: never). */
+  readonly resyncIntervalMs?: number;
+  /** The cluster's live usage meter, wrapped by the persisted one (see StoreUsageMeter). */
+  readonly clusterUsage?: UsageMeter;
 }
 
 export interface Management {
@@ -74,15 +79,23 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     clock,
     logger,
     ...(options.usageFlushIntervalMs !== undefined ? { flushIntervalMs: options.usageFlushIntervalMs } : {}),
+    ...(options.clusterUsage ? { inner: options.clusterUsage } : {}),
   });
 
+  if (options.onAppChanged) directory.onLocalChange(options.onAppChanged);
   await directory.load();
   if (options.seed && options.seed.length > 0) {
+    // Announced like any other change, so running nodes pick up what a starting node's file changed.
     const ids = await seedApps(options.seed, { accounts, apps });
     logger.info({ apps: ids.length }, 'apps file applied');
   }
-  if (options.onAppChanged) directory.onLocalChange(options.onAppChanged);
   await usage.start();
+  directory.startResync(options.resyncIntervalMs ?? 30_000, (error) => {
+    logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'app directory resync failed',
+    );
+  });
 
   let realtime = options.realtime;
   return {
@@ -102,6 +115,9 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     setRealtime(view) {
       realtime = view;
     },
-    close: () => usage.close(),
+    close: async () => {
+      directory.stopResync();
+      await usage.close();
+    },
   };
 }

@@ -44,6 +44,9 @@ export class StoreAppDirectory implements AppDirectory {
   /** appId → end of the grace period of the previous secret still in `secrets`. */
   readonly #graceEnds = new Map<string, number>();
   readonly #localChangeListeners = new Set<(appId: string) => void>();
+  /** appId → the record and plan the in-memory App was built from, to skip unchanged upserts. */
+  readonly #versions = new Map<string, string>();
+  #resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(options: StoreAppDirectoryOptions) {
     this.#store = options.store;
@@ -51,7 +54,25 @@ export class StoreAppDirectory implements AppDirectory {
     this.#clock = options.clock ?? systemClock;
   }
 
-  /** Loads every app of the store (at start). */
+  /**
+   * Re-reads the whole store every `intervalMs` as a safety net: it picks up changes written by
+   * processes that cannot announce them (the `mawjly` CLI) and any announcement a node missed.
+   * Changes made through the services still apply at once.
+   */
+  startResync(intervalMs: number, onError: (error: unknown) => void): void {
+    if (intervalMs <= 0 || this.#resyncTimer) return;
+    this.#resyncTimer = setInterval(() => {
+      this.load().catch(onError);
+    }, intervalMs);
+    this.#resyncTimer.unref();
+  }
+
+  stopResync(): void {
+    if (this.#resyncTimer) clearInterval(this.#resyncTimer);
+    this.#resyncTimer = undefined;
+  }
+
+  /** Loads every app of the store (at start, and on each resync); only changed apps are upserted. */
   async load(): Promise<void> {
     const [apps, accounts] = await Promise.all([this.#store.listApps(), this.#store.listAccounts()]);
     const byId = new Map(accounts.map((a) => [a.id, a]));
@@ -141,6 +162,9 @@ export class StoreAppDirectory implements AppDirectory {
   }
 
   #put(record: AppRecord, account: AccountRecord): void {
+    const version = JSON.stringify([record, account.plan]);
+    if (this.#versions.get(record.id) === version && this.#memory.findById(record.id)) return;
+    this.#versions.set(record.id, version);
     const app = toCoreApp(record, account, this.#plans, this.#clock.now());
     if (app.secrets.length > 1 && record.previousSecretValidUntil !== null) {
       this.#graceEnds.set(app.id, record.previousSecretValidUntil);
@@ -151,6 +175,7 @@ export class StoreAppDirectory implements AppDirectory {
   }
 
   #remove(appId: string): void {
+    this.#versions.delete(appId);
     this.#graceEnds.delete(appId);
     this.#memory.remove(appId);
   }

@@ -24,6 +24,12 @@ export interface StoreUsageMeterOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly flushIntervalMs?: number;
+  /**
+   * The cluster's live meter (core ClusterUsageMeter): counts go to it too, and `messagesToday` is
+   * the larger of its total (every node, since the cluster started) and the store's (every node,
+   * as of the last flush, plus this node's counts since).
+   */
+  readonly inner?: UsageMeter;
 }
 
 export class StoreUsageMeter implements UsageMeter {
@@ -33,6 +39,7 @@ export class StoreUsageMeter implements UsageMeter {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #flushIntervalMs: number;
+  readonly #inner: UsageMeter | undefined;
   #day: string;
   #dayEnds: number;
   /** accountId → cluster-wide total known at the last flush plus this node's counts since. */
@@ -51,6 +58,7 @@ export class StoreUsageMeter implements UsageMeter {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.#inner = options.inner;
     const now = this.#clock.now();
     this.#day = utcDay(now);
     this.#dayEnds = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
@@ -72,6 +80,7 @@ export class StoreUsageMeter implements UsageMeter {
 
   addMessages(app: App, count: number): void {
     if (count <= 0) return;
+    this.#inner?.addMessages(app, count);
     this.#rollover();
     this.#totals.set(app.accountId, (this.#totals.get(app.accountId) ?? 0) + count);
     this.#appCounts.set(app.id, (this.#appCounts.get(app.id) ?? 0) + count);
@@ -81,7 +90,8 @@ export class StoreUsageMeter implements UsageMeter {
 
   messagesToday(accountId: string): number {
     this.#rollover();
-    return this.#totals.get(accountId) ?? 0;
+    const stored = this.#totals.get(accountId) ?? 0;
+    return this.#inner ? Math.max(stored, this.#inner.messagesToday(accountId)) : stored;
   }
 
   /** Messages of one app counted by this node since 00:00 UTC (or since it started). */

@@ -1,18 +1,286 @@
-// Wires every implementation together (the only place that does). Being written: see the engine.
+// Wires every implementation together — the only place that does — and owns graceful shutdown.
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { ClusterAdapter } from '../adapters/cluster-adapter.js';
+import { MemoryBus } from '../adapters/memory-bus.js';
 import type { Config } from '../config/config.js';
+import { DEFAULT_APP_SETTINGS, DEFAULT_PLANS, type App } from '../core/app.js';
+import { ClusterUsageMeter } from '../core/cluster-usage-meter.js';
+import type { AppDirectory } from '../core/ports/app-directory.js';
+import type { UsageMeter } from '../core/ports/usage-meter.js';
+import { readAppsFile } from '../management/apps-file.js';
+import { createManagement, type Management } from '../management/management.js';
+import { loadPlans } from '../management/plans.js';
+import type { Store } from '../management/store.js';
+import { openStore } from '../storage/open-store.js';
+import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
+import { Engine } from '../core/engine.js';
+import { MemoryAppDirectory } from '../core/memory-app-directory.js';
+import type { ClusterBus } from '../core/ports/cluster-bus.js';
+import type { Clock } from '../core/ports/clock.js';
+import type { Logger } from '../core/ports/logger.js';
+import { PromMetrics } from '../metrics/prom-metrics.js';
+import { MawjlyError } from '../protocol/errors.js';
+import { handleProbe, type ProbeState } from '../transport/http/probes.js';
+import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
+import { sendError } from '../transport/http/respond.js';
+import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
+import { createLogger } from './logger.js';
 
 export interface StartOptions {
   readonly config: Config;
+  /** Where the ready line and first-run instructions go (default: nowhere). */
   readonly stdout?: NodeJS.WritableStream;
+  readonly logger?: Logger;
+  /** Apps to serve from memory only (tests): no store, no management API. The store is the source otherwise. */
+  readonly apps?: readonly App[];
+  /** Cluster bus to join (tests join several nodes over one MemoryBusHub). */
+  readonly bus?: ClusterBus;
+  readonly nodeId?: string;
+  readonly clock?: Clock;
 }
 
 export interface RunningServer {
+  /** `http(s)://host:port` to connect to. */
   readonly url: string;
+  readonly host: string;
   readonly port: number;
   readonly metricsPort: number;
+  readonly tls: boolean;
+  readonly engine: Engine;
+  readonly directory: AppDirectory;
+  /** The management layer (absent when started with `apps`). */
+  readonly management: Management | undefined;
   close(): Promise<void>;
 }
 
-export function startServer(_options: StartOptions): Promise<RunningServer> {
-  return Promise.reject(new Error('the server wiring is not written yet'));
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const firstRun: string[] = [];
+
+  const bus = options.bus ?? createBus(config.clusterUrl);
+  const adapter = new ClusterAdapter({
+    bus,
+    logger,
+    ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
+  });
+  const clusterUsage = new ClusterUsageMeter(adapter, options.clock);
+
+  let store: Store | undefined;
+  let management: Management | undefined;
+  let directory: AppDirectory;
+  let usage: UsageMeter = clusterUsage;
+  let seededIds: readonly string[] = [];
+  if (options.apps) {
+    const memory = new MemoryAppDirectory(options.apps);
+    if (memory.all().length === 0) firstRun.push(...describeDevApp(createDevApp(memory)));
+    directory = memory;
+  } else {
+    const plans = loadPlans(config.plansFile);
+    const seed = config.appsFile === undefined ? [] : readAppsFile(config.appsFile);
+    store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    management = await createManagement({
+      store,
+      plans,
+      logger,
+      clusterUsage,
+      seed,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
+    seededIds = seed.map((e) => e.id);
+    if ((await store.listApps()).length === 0)
+      firstRun.push(...(await createStoredDevApp(management, config.clusterName)));
+    directory = management.directory;
+    usage = management.usage;
+  }
+
+  const metrics = new PromMetrics();
+  const managed = management;
+  const engine = new Engine({
+    directory,
+    adapter,
+    usage,
+    metrics,
+    logger,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    // Another node (or this one) changed an app record: re-read it from the store.
+    ...(managed
+      ? {
+          onAppChanged: (appId: string) => {
+            managed.directory.reload(appId).catch((error: unknown) => {
+              logger.error({ appId, err: error }, 'could not reload a changed app');
+            });
+          },
+        }
+      : {}),
+    limits: {
+      activityTimeoutSeconds: config.activityTimeoutSeconds,
+      pongTimeoutMs: config.pongTimeoutMs,
+      authorizationTimeoutMs: config.authorizationTimeoutMs,
+      maxBufferedBytes: config.maxBufferedBytes,
+      cacheTtlSeconds: config.cacheTtlSeconds,
+      checkEncryptedEnvelope: config.checkEncryptedEnvelope,
+    },
+  });
+  await engine.start();
+  if (managed) {
+    managed.setRealtime(engine);
+    managed.directory.onLocalChange((appId) => {
+      adapter.notifyAppChanged(appId);
+    });
+    for (const appId of seededIds) adapter.notifyAppChanged(appId);
+  }
+
+  const probe: ProbeState = { ready: false };
+  const pusherApi = createPusherApi(engine, logger);
+  const managementApi = managed
+    ? createManagementApi({ management: managed, clusterName: config.clusterName, logger })
+    : undefined;
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (handleProbe(req, res, url, probe)) return;
+    (managementApi ? managementApi(req, res) : Promise.resolve(false))
+      .then((handled) => handled || pusherApi(req, res, url))
+      .then((handled) => {
+        if (!handled)
+          sendError(res, new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`), logger);
+      })
+      .catch((error: unknown) => {
+        sendError(res, error, logger);
+      });
+  };
+  const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
+  const server: Server = tls
+    ? createHttpsServer(
+        { cert: readFileSync(config.tlsCert ?? ''), key: readFileSync(config.tlsKey ?? '') },
+        handler,
+      )
+    : createHttpServer(handler);
+  server.keepAliveTimeout = 65_000;
+  const gateway = attachWebSocketGateway(server, engine, logger);
+  await listen(server, config.port, config.host);
+  const port = (server.address() as AddressInfo).port;
+
+  const metricsServer = createHttpServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry
+      .metrics()
+      .then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'metrics collection failed');
+        res.writeHead(500).end();
+      });
+  });
+  await listen(metricsServer, config.metricsPort, config.host);
+  const metricsPort = (metricsServer.address() as AddressInfo).port;
+
+  probe.ready = true;
+  const connectHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `${tls ? 'https' : 'http'}://${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
+  const out = options.stdout;
+  if (out) {
+    out.write(
+      `Mawjly listening on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://…:${port}/app/{key}, metrics http://${connectHost}:${metricsPort}/metrics)\n`,
+    );
+    for (const line of firstRun) out.write(`${line}\n`);
+  }
+  logger.info({ url, metricsPort }, 'ready');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      probe.ready = false;
+      gateway.stopAccepting();
+      const httpClosed = new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      server.closeIdleConnections();
+      await engine.shutdown();
+      const grace = setTimeout(() => {
+        server.closeAllConnections();
+      }, config.shutdownGraceSeconds * 1000);
+      grace.unref();
+      await httpClosed;
+      clearTimeout(grace);
+      gateway.close();
+      await new Promise<void>((resolve) =>
+        metricsServer.close(() => {
+          resolve();
+        }),
+      );
+      await management?.close();
+      await store?.close();
+    })());
+  return { url, host: connectHost, port, metricsPort, tls, engine, directory, management, close };
+}
+
+function createBus(clusterUrl: string): ClusterBus {
+  if (clusterUrl === 'memory') return new MemoryBus();
+  throw new Error(
+    `MAWJLY_CLUSTER_URL=${clusterUrl.replace(/\/\/[^@/]*@/, '//***@')}: only "memory" is supported in this version`,
+  );
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function createDevApp(directory: MemoryAppDirectory): App {
+  const app: App = {
+    id: String(randomInt(1_000_000, 9_999_999)),
+    key: randomBytes(10).toString('hex'),
+    secrets: [randomBytes(16).toString('hex')],
+    accountId: 'development',
+    name: 'Development app',
+    plan: DEFAULT_PLANS.startup,
+    settings: DEFAULT_APP_SETTINGS,
+  };
+  directory.upsert(app);
+  return app;
+}
+
+/** First run with an empty store: a persisted development account (Startup plan) and app. */
+async function createStoredDevApp(management: Management, cluster: string): Promise<string[]> {
+  const existing = await management.store.findAccountByName('development');
+  const account =
+    existing ?? (await management.accounts.create({ name: 'development', plan: 'startup' }, 'system'));
+  const app = await management.apps.create(account, { name: 'Development app' }, 'system');
+  return [
+    `No apps yet: created a development app (account "development", Startup plan, cluster ${cluster}):`,
+    `  app_id: ${app.id}`,
+    `  key:    ${app.key}`,
+    `  secret: ${app.secret}`,
+    'Create accounts, apps and API tokens with `mawjly accounts|apps|tokens create` (see `mawjly --help`).',
+  ];
+}
+
+function describeDevApp(app: App): string[] {
+  return [
+    'No apps configured: created a development app (Startup plan) for this run:',
+    `  app_id: ${app.id}`,
+    `  key:    ${app.key}`,
+    `  secret: ${app.secrets[0] ?? ''}`,
+  ];
 }

@@ -81,12 +81,11 @@ const SOCKET_ERRORS = new Set([
 function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = 'code' in err && typeof err.code === 'string' ? err.code : '';
+  if (err instanceof pg.DatabaseError) return /^(08|28)/.test(code) || code === '3D000' || code === '57P03';
+  // pg's own connect timeouts and dropped sockets are plain Errors without a code.
   return (
     SOCKET_ERRORS.has(code) ||
-    /^(08|28)/.test(code) ||
-    code === '3D000' ||
-    code === '57P03' ||
-    /timeout|Connection terminated/i.test(err.message)
+    /timeout exceeded when trying to connect|Connection terminated/i.test(err.message)
   );
 }
 

@@ -103,15 +103,18 @@ export class SqliteStore implements Store {
       filename = join(options.dataDir, SQLITE_FILE_NAME);
     }
     this.filename = filename;
+    let db: Database.Database | undefined;
     try {
-      this.db = new Database(filename);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('foreign_keys = ON');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.pragma('synchronous = NORMAL');
+      db = new Database(filename);
+      // A file that is not a database only fails here, at its first read.
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
     } catch (err) {
+      db?.close();
       throw unavailableError(`Cannot open the SQLite database ${filename}: ${(err as Error).message}`);
     }
+    this.db = db;
   }
 
   private one(sql: string, ...params: unknown[]): Row | undefined {
@@ -189,7 +192,7 @@ export class SqliteStore implements Store {
   }
 
   async listAccounts(): Promise<AccountRecord[]> {
-    return Promise.resolve(this.all('SELECT * FROM accounts ORDER BY created_at, rowid').map(toAccount));
+    return Promise.resolve(this.all('SELECT * FROM accounts ORDER BY created_at, id').map(toAccount));
   }
 
   async setAccountPlan(id: string, plan: PlanName): Promise<AccountRecord> {
@@ -237,7 +240,7 @@ export class SqliteStore implements Store {
 
   async listUsers(accountId: string): Promise<UserRecord[]> {
     return Promise.resolve(
-      this.all('SELECT * FROM users WHERE account_id = ? ORDER BY created_at, rowid', accountId).map(toUser),
+      this.all('SELECT * FROM users WHERE account_id = ? ORDER BY created_at, id', accountId).map(toUser),
     );
   }
 
@@ -299,8 +302,8 @@ export class SqliteStore implements Store {
   async listApps(accountId?: string): Promise<AppRecord[]> {
     const rows =
       accountId === undefined
-        ? this.all('SELECT * FROM apps ORDER BY created_at, rowid')
-        : this.all('SELECT * FROM apps WHERE account_id = ? ORDER BY created_at, rowid', accountId);
+        ? this.all('SELECT * FROM apps ORDER BY created_at, id')
+        : this.all('SELECT * FROM apps WHERE account_id = ? ORDER BY created_at, id', accountId);
     return Promise.resolve(rows.map(toApp));
   }
 
@@ -370,7 +373,7 @@ export class SqliteStore implements Store {
 
   async listTokens(accountId: string): Promise<TokenRecord[]> {
     return Promise.resolve(
-      this.all('SELECT * FROM api_tokens WHERE account_id = ? ORDER BY created_at, rowid', accountId).map(
+      this.all('SELECT * FROM api_tokens WHERE account_id = ? ORDER BY created_at, id', accountId).map(
         toToken,
       ),
     );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -115,6 +115,27 @@ describe('SqliteStore specifics', () => {
         err.code === 'database_unavailable' &&
         /Cannot open the SQLite database/.test(err.message),
     );
+  });
+
+  test('a file that is not a database gives a clear database_unavailable error', async () => {
+    const dir = await tempDir();
+    try {
+      const filename = join(dir, 'mawjly.db');
+      await writeFile(
+        filename,
+        'this is not an SQLite database, just some text long enough to have a header'.repeat(20),
+      );
+      assert.throws(
+        () => new SqliteStore({ filename }),
+        (err: unknown) =>
+          err instanceof Error &&
+          'code' in err &&
+          err.code === 'database_unavailable' &&
+          /not a database/.test(err.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('the audit log is append-only', async () => {

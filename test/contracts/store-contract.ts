@@ -200,6 +200,12 @@ export function runStoreContract(name: string, open: OpenStore): void {
       assert.deepEqual(await store.listApps(otherAccount), [foreign]);
       const all = (await store.listApps()).map((a) => a.id);
       for (const id of [app.id, rotating.id, foreign.id]) assert.ok(all.includes(id));
+      const createdAts = (await store.listApps()).map((a) => a.createdAt);
+      assert.deepEqual(
+        createdAts,
+        [...createdAts].sort((x, y) => x - y),
+        'oldest first',
+      );
 
       await rejectsWith(newApp(accountId, { id: app.id }), 'conflict', /app.*id/i);
       await rejectsWith(newApp(accountId, { key: app.key }), 'conflict', /app.*key/i);
