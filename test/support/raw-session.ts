@@ -2,6 +2,7 @@
 // `pusher` SDK as an app's auth endpoint would.
 import Pusher from 'pusher';
 import type { App } from '../../src/core/app.js';
+import { channelStringToSign, signAuth } from '../../src/protocol/signing.js';
 import type { RawClient } from './server.js';
 
 function sdkFor(app: App, masterKeyBase64?: string): Pusher {
@@ -33,6 +34,9 @@ export async function subscribeRaw(
       user_info: options.userInfo ?? {},
     });
     data = { channel, auth: auth.auth, channel_data: auth.channel_data };
+  } else if (channel.startsWith('private-encrypted-')) {
+    // The SDK refuses to sign these without a master key; a raw socket needs only the signature.
+    data = { channel, auth: signAuth(app.key, app.secrets[0] ?? '', channelStringToSign(socketId, channel)) };
   } else if (channel.startsWith('private-')) {
     data = { channel, auth: sdk.authorizeChannel(socketId, channel).auth };
   }
