@@ -40,11 +40,11 @@ export async function subscribeRaw(
   } else if (channel.startsWith('private-')) {
     data = { channel, auth: sdk.authorizeChannel(socketId, channel).auth };
   }
-  const seen = client.frames.length;
+  const old = new Set(client.frames);
   client.send({ event: 'pusher:subscribe', data });
   const result = await client.next(
     (f) =>
-      client.frames.indexOf(f) >= seen &&
+      !old.has(f) &&
       ((f.channel === channel &&
         (f.event === 'pusher_internal:subscription_succeeded' || f.event === 'pusher:subscription_error')) ||
         f.event === 'pusher:error'),
