@@ -23,6 +23,7 @@ import { createManagement, type Management } from '../management/management.js';
 import { loadPlans } from '../management/plans.js';
 import type { Store } from '../management/store.js';
 import { openStore } from '../storage/open-store.js';
+import { createDashboardHandler, defaultDashboardDir } from '../transport/http/dashboard-static.js';
 import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
 import { Engine } from '../core/engine.js';
 import { MemoryAppDirectory } from '../core/memory-app-directory.js';
@@ -48,6 +49,8 @@ export interface StartOptions {
   readonly bus?: ClusterBus;
   readonly nodeId?: string;
   readonly clock?: Clock;
+  /** The built dashboard served under /dashboard (default: dashboard/dist of this checkout). */
+  readonly dashboardDir?: string;
 }
 
 export interface RunningServer {
@@ -147,9 +150,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const managementApi = managed
     ? createManagementApi({ management: managed, clusterName: config.clusterName, logger })
     : undefined;
+  // The dashboard talks only to the management API, so it is served only where that API is.
+  const dashboard = managed
+    ? createDashboardHandler(options.dashboardDir ?? defaultDashboardDir())
+    : undefined;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (handleProbe(req, res, url, probe)) return;
+    if (dashboard?.(req, res)) return;
     (managementApi ? managementApi(req, res) : Promise.resolve(false))
       .then((handled) => handled || pusherApi(req, res, url))
       .then((handled) => {

@@ -1,18 +1,18 @@
-// The server the dashboard browser tests run against, with two accounts seeded (Startup with an owner
-// and a viewer, Free with an owner). TEMPORARY: management API + dashboard only, until the realtime
-// server lands on main; then this starts the real server.
+// The real server (startServer with its SQLite store in a temp directory, port 0) that the dashboard
+// browser tests and `npm run screenshots` run against, with two accounts seeded through the
+// management services: Startup (an owner and a viewer, app "Storefront") and Free (an owner, app
+// "Hobby").
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createManagement } from '../../src/management/management.js';
-import { loadPlans } from '../../src/management/plans.js';
-import { SqliteStore } from '../../src/storage/sqlite-store.js';
-import { createDashboardHandler, defaultDashboardDir } from '../../src/transport/http/dashboard-static.js';
-import { createManagementApi } from '../../src/transport/http/management-api/create-management-api.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { PlanName } from '../../src/core/app.js';
+import { silentLogger } from '../../src/core/ports/logger.js';
+import { startServer } from '../../src/server/server.js';
+import { defaultDashboardDir } from '../../src/transport/http/dashboard-static.js';
+import { sdkClient } from './dashboard-sdk.js';
 
 export interface SeededUser {
   readonly email: string;
@@ -66,51 +66,35 @@ export function ensureDashboardBuilt(): void {
 
 export async function startDashboardStack(): Promise<DashboardStack> {
   ensureDashboardBuilt();
-  const dir = mkdtempSync(join(tmpdir(), 'mawjly-dash-test-'));
-  const store = new SqliteStore({ dataDir: dir });
-  await store.migrate();
-  const management = await createManagement({ store, plans: loadPlans() });
-  const seed = async (account: string, plan: 'startup' | 'free', email: string, appName: string) => {
-    const acc = await management.accounts.create({ name: account, plan }, 'cli');
-    await management.team.create(acc.id, { email, password: PASSWORD, role: 'owner' }, 'cli');
-    const app = await management.apps.create(acc, { name: appName }, 'cli');
+  const dataDir = mkdtempSync(join(tmpdir(), 'mawjly-dash-test-'));
+  const config = loadConfig({}, { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir });
+  const server = await startServer({ config, logger: silentLogger });
+  const management = server.management;
+  if (!management) throw new Error('the server started without its management layer');
+  const seed = async (account: string, plan: PlanName, email: string, appName: string) => {
+    const acc = await management.accounts.create({ name: account, plan }, 'test');
+    await management.team.create(acc.id, { email, password: PASSWORD, role: 'owner' }, 'test');
+    const app = await management.apps.create(acc, { name: appName }, 'test');
     return { acc, user: { email, appName, appId: app.id, appKey: app.key, appSecret: app.secret } };
   };
   const startup = await seed('Acme', 'startup', 'owner@acme.test', 'Storefront');
   await management.team.create(
     startup.acc.id,
     { email: 'viewer@acme.test', password: PASSWORD, role: 'viewer' },
-    'cli',
+    'test',
   );
   const free = await seed('Freebie', 'free', 'owner@free.test', 'Hobby');
-
-  const api = createManagementApi({ management, clusterName: 'sa' });
-  const dashboard = createDashboardHandler(defaultDashboardDir());
-  const server = createServer((req, res) => {
-    void (async () => {
-      if (await api(req, res)) return;
-      if (dashboard(req, res)) return;
-      res.writeHead(404);
-      res.end();
-    })();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const unavailable = (): Promise<never> => Promise.reject(new Error('the realtime server is not wired yet'));
+  // Apps created through the services reach the engine's directory at once on this node.
+  const sdk = sdkClient(server.url, startup.user);
   return {
-    url,
+    url: server.url,
     startup: startup.user,
     viewer: { ...startup.user, email: 'viewer@acme.test' },
     free: free.user,
-    roundTripEncrypted: unavailable,
-    publishPlain: unavailable,
-    publishEncrypted: unavailable,
+    ...sdk,
     async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await management.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
