@@ -19,6 +19,8 @@ export interface SdkClient {
   roundTripEncrypted(keyBase64: string, data: unknown): Promise<unknown>;
   publishPlain(channel: string, event: string, data: unknown): Promise<void>;
   publishEncrypted(keyBase64: string, channel: string, event: string, data: unknown): Promise<void>;
+  /** A pusher-js client subscribed to `channels` (presence ones as `userId`); resolves once all succeeded. */
+  openClient(channels: readonly string[], userId?: string): Promise<{ close(): void }>;
 }
 
 export function sdkClient(serverUrl: string, app: AppCredentials): SdkClient {
@@ -34,31 +36,66 @@ export function sdkClient(serverUrl: string, app: AppCredentials): SdkClient {
       ...(keyBase64 !== undefined ? { encryptionMasterKeyBase64: keyBase64 } : {}),
     });
 
+  const client = (keyBase64?: string, userId = 'user-1'): InstanceType<typeof PusherJs> => {
+    const publisher = server(keyBase64);
+    return new PusherJs(app.appKey, {
+      cluster: 'sa',
+      wsHost: hostname,
+      wsPort: Number(port),
+      forceTLS: false,
+      enabledTransports: ['ws'],
+      disableStats: true,
+      channelAuthorization: {
+        endpoint: '/unused',
+        transport: 'ajax',
+        customHandler: (params, callback) => {
+          callback(
+            null,
+            params.channelName.startsWith('presence-')
+              ? publisher.authorizeChannel(params.socketId, params.channelName, {
+                  user_id: userId,
+                  user_info: { name: `User ${userId}` },
+                })
+              : publisher.authorizeChannel(params.socketId, params.channelName),
+          );
+        },
+      },
+    });
+  };
+
   return {
+    async openClient(channels, userId) {
+      const c = client(undefined, userId);
+      await Promise.all(
+        channels.map(
+          (name) =>
+            new Promise<void>((resolve, reject) => {
+              const channel = c.subscribe(name);
+              channel.bind('pusher:subscription_succeeded', () => {
+                resolve();
+              });
+              channel.bind('pusher:subscription_error', (err: unknown) => {
+                reject(new Error(`subscription to ${name} refused: ${JSON.stringify(err)}`));
+              });
+            }),
+        ),
+      );
+      return {
+        close() {
+          c.disconnect();
+        },
+      };
+    },
     async roundTripEncrypted(keyBase64, data) {
       const publisher = server(keyBase64);
       const channelName = `private-encrypted-dashboard-${Date.now()}`;
-      const client = new PusherJs(app.appKey, {
-        cluster: 'sa',
-        wsHost: hostname,
-        wsPort: Number(port),
-        forceTLS: false,
-        enabledTransports: ['ws'],
-        disableStats: true,
-        channelAuthorization: {
-          endpoint: '/unused',
-          transport: 'ajax',
-          customHandler: (params, callback) => {
-            callback(null, publisher.authorizeChannel(params.socketId, params.channelName));
-          },
-        },
-      });
+      const subscriber = client(keyBase64);
       try {
         return await new Promise<unknown>((resolve, reject) => {
           const timer = setTimeout(() => {
             reject(new Error('no decrypted event within 10 s'));
           }, 10_000);
-          const channel = client.subscribe(channelName);
+          const channel = subscriber.subscribe(channelName);
           channel.bind('pusher:subscription_error', (err: unknown) => {
             clearTimeout(timer);
             reject(new Error(`subscription refused: ${JSON.stringify(err)}`));
@@ -75,7 +112,7 @@ export function sdkClient(serverUrl: string, app: AppCredentials): SdkClient {
           });
         });
       } finally {
-        client.disconnect();
+        subscriber.disconnect();
       }
     },
     async publishPlain(channel, event, data) {

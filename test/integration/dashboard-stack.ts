@@ -12,7 +12,7 @@ import type { PlanName } from '../../src/core/app.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import { startServer } from '../../src/server/server.js';
 import { defaultDashboardDir } from '../../src/transport/http/dashboard-static.js';
-import { sdkClient } from './dashboard-sdk.js';
+import { sdkClient, type SdkClient } from './dashboard-sdk.js';
 
 export interface SeededUser {
   readonly email: string;
@@ -22,15 +22,11 @@ export interface SeededUser {
   readonly appSecret: string;
 }
 
-export interface DashboardStack {
+export interface DashboardStack extends SdkClient {
   readonly url: string;
   readonly startup: SeededUser;
   readonly viewer: SeededUser;
   readonly free: SeededUser;
-  /** Publishes `data` encrypted with `key` (pusher SDK) and returns what pusher-js decrypted. */
-  roundTripEncrypted(keyBase64: string, data: unknown): Promise<unknown>;
-  publishPlain(channel: string, event: string, data: unknown): Promise<void>;
-  publishEncrypted(keyBase64: string, channel: string, event: string, data: unknown): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -227,6 +227,12 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
       .click();
     await page.getByRole('status').getByText('live', { exact: true }).waitFor();
 
+    // A client connecting and subscribing shows up as it happens.
+    const client = await s.openClient(['dash-public', 'private-dash']);
+    await page.locator('.debug-entry[data-type="connection"]').first().waitFor();
+    await page.locator('.debug-entry[data-type="subscribed"]', { hasText: 'private-dash' }).waitFor();
+    client.close();
+
     await s.publishPlain('dash-public', 'greeting', { hello: 'world' });
     const plainEntry = page.locator('.debug-entry', { hasText: 'dash-public' }).first();
     await plainEntry.getByText('"hello": "world"').waitFor();
@@ -242,6 +248,9 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     await page.getByLabel('Channel contains').fill('dash-public');
     assert.equal(await page.locator('.debug-entry', { hasText: 'private-encrypted-orders.42' }).count(), 0);
     await page.getByLabel('Channel contains').fill('');
+    await page.getByLabel('Type').selectOption('connections');
+    await page.locator('.debug-entry[data-type="connection"]').first().waitFor();
+    assert.equal(await page.locator('.debug-entry[data-type="api_message"]').count(), 0);
     await page.getByLabel('Type').selectOption('errors');
     assert.equal(await page.locator('.debug-entry', { hasText: 'dash-public' }).count(), 0);
     await page.getByLabel('Type').selectOption('all');
@@ -255,6 +264,33 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
 
     assertNotLeaked(requests, key);
     await assertNotStored(page, key);
+    await page.close();
+  });
+
+  test('channels: the live list with type badges and the presence roster', async () => {
+    const { stack: s, page } = await ready();
+    const client = await s.openClient(['dash-public', 'private-dash', 'presence-room'], 'alice');
+    try {
+      await signIn(page, s.url, s.startup.email);
+      await page.getByRole('link', { name: s.startup.appName }).click();
+      await page
+        .getByRole('navigation', { name: 'App sections' })
+        .getByRole('link', { name: 'Channels' })
+        .click();
+      const row = (name: string) =>
+        page.getByRole('row').filter({ has: page.getByText(name, { exact: true }) });
+      await row('presence-room').waitFor();
+      assert.match((await row('dash-public').textContent()) ?? '', /public/);
+      assert.match((await row('private-dash').textContent()) ?? '', /private/);
+      assert.match((await row('presence-room').textContent()) ?? '', /presence/);
+      await row('presence-room').getByRole('button', { name: 'Members' }).click();
+      await page
+        .getByRole('list', { name: 'Members of presence-room' })
+        .getByText('alice', { exact: true })
+        .waitFor();
+    } finally {
+      client.close();
+    }
     await page.close();
   });
 });
