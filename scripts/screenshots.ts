@@ -41,6 +41,11 @@ try {
   await shot(page, 'apps');
 
   const appBase = `${stack.url}/dashboard/apps/${stack.startup.appId}`;
+  // Some live traffic: two clients on public, private and presence channels.
+  const clients = [
+    await stack.openClient(['orders', 'private-inventory', 'presence-support'], 'alice'),
+    await stack.openClient(['orders', 'presence-support', 'private-cache-prices'], 'bob'),
+  ];
   await page.goto(`${appBase}/keys`);
   const panel = page.getByTestId('encryption-panel');
   await panel.getByRole('button', { name: 'Generate', exact: true }).click();
@@ -52,6 +57,7 @@ try {
 
   await page.goto(`${appBase}/debug`);
   await page.getByRole('status').getByText('live', { exact: true }).waitFor();
+  const late = await stack.openClient(['orders', 'presence-support'], 'carol');
   await stack.publishPlain('orders', 'order.created', { orderId: 'A-1', total: 42 }).catch(() => undefined);
   await stack
     .publishEncrypted(key, 'private-encrypted-orders.42', 'order.shipped', {
@@ -65,7 +71,14 @@ try {
     .first()
     .waitFor({ timeout: 5000 })
     .catch(() => undefined);
+  await page.getByLabel('Decrypt with master key').blur();
   await shot(page, 'debug-console');
+  late.close();
+
+  await page.goto(`${appBase}/channels`);
+  await page.getByRole('button', { name: 'Members' }).click();
+  await page.getByRole('list', { name: 'Members of presence-support' }).waitFor();
+  await shot(page, 'channels');
 
   await page.goto(appBase);
   await page.getByTestId('live-connections').waitFor();
@@ -88,6 +101,7 @@ try {
   await free.goto(`${stack.url}/dashboard/apps/${stack.free.appId}/keys`);
   await free.getByTestId('encryption-upgrade').waitFor();
   await shot(free, 'keys-free-plan');
+  for (const c of clients) c.close();
 } finally {
   await browser.close();
   await stack.close();

@@ -206,6 +206,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     out.write(
       `Mawjly listening on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://…:${port}/app/{key}, metrics http://${connectHost}:${metricsPort}/metrics)\n`,
     );
+    if (dashboard) out.write(`Dashboard: ${url}/dashboard/\n`);
     for (const line of firstRun) out.write(`${line}\n`);
   }
   logger.info({ url, metricsPort }, 'ready');
@@ -285,6 +286,7 @@ async function createStoredDevApp(management: Management, cluster: string): Prom
     `  key:    ${app.key}`,
     `  secret: ${app.secret}`,
     'Create accounts, apps and API tokens with `mawjly accounts|apps|tokens create` (see `mawjly --help`).',
+    'Dashboard sign-in: `mawjly users create --account development --email you@example.com --password-stdin --role owner`.',
   ];
 }
 

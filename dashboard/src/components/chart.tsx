@@ -11,11 +11,11 @@ const H = 220;
 const PAD_LEFT = 44;
 const PAD = 28;
 
-/** The smallest 1, 2 or 5 × 10^n at or above `value` (at least 4), so the axis labels are round. */
+/** The smallest 1, 2 or 4 × 10^n at or above `value` (at least 4): the axis labels 0, max/2, max stay whole. */
 function niceMax(value: number): number {
   let step = 1;
   for (;;) {
-    for (const m of [1, 2, 5]) {
+    for (const m of [1, 2, 4]) {
       if (m * step >= Math.max(4, value)) return m * step;
     }
     step *= 10;

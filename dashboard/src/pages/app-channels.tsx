@@ -61,7 +61,7 @@ export function ChannelsTab({ app }: { app: App }): JSX.Element {
   const shown = channels?.filter((c) => c.name.includes(filter.trim()));
   return (
     <div>
-      <div class="row">
+      <div class="row spaced">
         <label for="channel-filter">Filter channels</label>
         <input
           id="channel-filter"

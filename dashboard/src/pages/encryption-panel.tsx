@@ -300,7 +300,7 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
           </div>
         </div>
       )}
-      {status && <VerifyKey status={status} />}
+      {status && (allowed || status.history.length > 0) && <VerifyKey status={status} />}
       <ConfirmDialog
         open={dialog === 'rotate'}
         title="Rotate the encryption master key?"
