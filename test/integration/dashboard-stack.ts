@@ -1,7 +1,7 @@
 // The real server (startServer with its SQLite store in a temp directory, port 0) that the dashboard
 // browser tests and `npm run screenshots` run against, with two accounts seeded through the
-// management services: Startup (an owner and a viewer, app "Storefront") and Free (an owner, app
-// "Hobby").
+// management services: Startup (an owner and a viewer, app "Storefront"), Free (an owner, app
+// "Hobby") and a Free account at 85 % of its daily messages.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ export interface DashboardStack extends SdkClient {
   readonly startup: SeededUser;
   readonly viewer: SeededUser;
   readonly free: SeededUser;
+  /** A Free account that has used 85 % of today's messages. */
+  readonly busy: SeededUser;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,10 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     'test',
   );
   const free = await seed('Freebie', 'free', 'owner@free.test', 'Hobby');
+  const busy = await seed('Busy', 'free', 'owner@busy.test', 'Busy app');
+  const busyApp = management.directory.findById(busy.user.appId);
+  if (!busyApp) throw new Error('the seeded app is not in the directory');
+  management.usage.addMessages(busyApp, 170_000);
   // Apps created through the services reach the engine's directory at once on this node.
   const sdk = sdkClient(server.url, startup.user);
   return {
@@ -87,6 +93,7 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     startup: startup.user,
     viewer: { ...startup.user, email: 'viewer@acme.test' },
     free: free.user,
+    busy: busy.user,
     ...sdk,
     async close() {
       await server.close();

@@ -293,4 +293,45 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     }
     await page.close();
   });
+
+  test('account: the 80 % banner, reveal of the secret, API error messages, sign out', async () => {
+    const { stack: s, page } = await ready();
+    await signIn(page, s.url, s.busy.email);
+    const banner = page.getByRole('alert').filter({ hasText: "of today's message quota" });
+    await banner.getByText('85 %').waitFor();
+
+    await page.getByRole('link', { name: s.busy.appName }).click();
+    await page.getByRole('navigation', { name: 'App sections' }).getByRole('link', { name: 'Keys' }).click();
+    assert.notEqual(await page.getByTestId('app-secret').textContent(), s.busy.appSecret);
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await page.getByTestId('app-secret').getByText(s.busy.appSecret, { exact: true }).waitFor();
+
+    // The API's own message is shown: plaintext is refused on an encrypted channel (and on Free).
+    await page
+      .getByRole('navigation', { name: 'App sections' })
+      .getByRole('link', { name: 'Event creator' })
+      .click();
+    await page.getByLabel('Channels (comma or space separated, up to 100)').fill('private-encrypted-x');
+    await page.getByRole('button', { name: 'Send event' }).click();
+    const error = (await page.getByRole('alert').filter({ hasNotText: 'quota' }).textContent()) ?? '';
+    assert.ok(error.length > 10 && !/answered \d{3}/.test(error), `an API message, got: ${error}`);
+
+    // Keyboard: Escape closes a confirmation dialog without acting.
+    await page
+      .getByRole('navigation', { name: 'App sections' })
+      .getByRole('link', { name: 'Settings' })
+      .click();
+    await page.getByRole('button', { name: 'Delete app…' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Delete this app?' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.close();
+  });
 });
