@@ -33,7 +33,11 @@ export const configSchema = z.object({
   /** Authorized-connections deadline, in ms (MAWJLY_AUTHORIZATION_TIMEOUT_MS). */
   authorizationTimeoutMs: z.coerce.number().int().min(100).default(30_000),
   /** A socket whose unsent bytes pass this bound is closed with 4100 (MAWJLY_MAX_BUFFERED_BYTES). */
-  maxBufferedBytes: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  maxBufferedBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
   /** Seconds to wait for sockets to close on SIGTERM/SIGINT (MAWJLY_SHUTDOWN_GRACE_S). */
   shutdownGraceSeconds: z.coerce.number().min(0).default(10),
   /** Cache channel TTL in seconds (MAWJLY_CACHE_TTL_S). */
@@ -86,8 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigInput = {}):
   const result = configSchema.safeParse({ ...fromEnv, ...overrides });
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const key = issue.path.join('.') as keyof Config;
-      return `  ${ENV_VARS[key] ?? key}: ${issue.message}`;
+      const key = issue.path.join('.');
+      return `  ${(ENV_VARS as Record<string, string | undefined>)[key] ?? key}: ${issue.message}`;
     });
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }

@@ -47,7 +47,12 @@ export function encodeChannelEvent(event: string, channel: string, data: string,
 }
 
 /** A client event relayed as received: `data` is kept as the client's JSON value (object or string). */
-export function encodeRelayedClientEvent(event: string, channel: string, data: unknown, userId?: string): string {
+export function encodeRelayedClientEvent(
+  event: string,
+  channel: string,
+  data: unknown,
+  userId?: string,
+): string {
   const head = `{"event":${q(event)},"channel":${q(channel)},"data":${q(data ?? null)}`;
   return userId === undefined ? `${head}}` : `${head},"user_id":${q(userId)}}`;
 }
@@ -90,7 +95,12 @@ export function encodePresenceData(members: Iterable<PresenceMember>): string {
   return `{"presence":{"ids":[${ids.join(',')}],"hash":{${hash.join(',')}},"count":${ids.length}}}`;
 }
 
-export function encodeSubscriptionError(channel: string, type: string, error: string, status: number): string {
+export function encodeSubscriptionError(
+  channel: string,
+  type: string,
+  error: string,
+  status: number,
+): string {
   return q({ event: PusherEvent.subscriptionError, channel, data: q({ type, error, status }) });
 }
 

@@ -26,7 +26,12 @@ export const ERRORS = {
     message: 'Account is over its concurrent connection quota',
   },
   path_not_found: { httpStatus: 404, pusherCode: 4005, closes: true, message: 'Path not found' },
-  invalid_version: { httpStatus: 400, pusherCode: 4006, closes: true, message: 'Invalid version string format' },
+  invalid_version: {
+    httpStatus: 400,
+    pusherCode: 4006,
+    closes: true,
+    message: 'Invalid version string format',
+  },
   unsupported_protocol: {
     httpStatus: 400,
     pusherCode: 4007,
@@ -64,10 +69,18 @@ export const ERRORS = {
     closes: true,
     message: 'Server is shutting down; reconnect',
   },
-  pong_timeout: { httpStatus: 408, pusherCode: 4201, closes: true, message: 'Pong reply not received in time' },
+  pong_timeout: {
+    httpStatus: 408,
+    pusherCode: 4201,
+    closes: true,
+    message: 'Pong reply not received in time',
+  },
 
   // Frame-level errors: non-closing `pusher:error` frames.
-  invalid_message: { httpStatus: 400, message: 'Invalid message: expected a JSON object with a string "event"' },
+  invalid_message: {
+    httpStatus: 400,
+    message: 'Invalid message: expected a JSON object with a string "event"',
+  },
   unknown_event: { httpStatus: 400, message: 'Unknown event' },
   client_event_rate_limited: {
     httpStatus: 429,
@@ -84,7 +97,10 @@ export const ERRORS = {
     httpStatus: 400,
     message: 'Client events are only supported on private and presence channels',
   },
-  client_event_encrypted: { httpStatus: 400, message: 'Client events are not supported on encrypted channels' },
+  client_event_encrypted: {
+    httpStatus: 400,
+    message: 'Client events are not supported on encrypted channels',
+  },
   client_event_not_subscribed: {
     httpStatus: 400,
     message: 'Cannot broadcast client event (connection not subscribed to channel)',
@@ -115,7 +131,10 @@ export const ERRORS = {
   },
 
   // REST API (PROTOCOL.md §7).
-  auth_missing: { httpStatus: 401, message: 'Missing auth_key, auth_timestamp, auth_version or auth_signature' },
+  auth_missing: {
+    httpStatus: 401,
+    message: 'Missing auth_key, auth_timestamp, auth_version or auth_signature',
+  },
   auth_key_mismatch: { httpStatus: 401, message: 'Unknown auth_key for this app' },
   auth_timestamp_expired: { httpStatus: 401, message: 'Timestamp expired: not within 600 s of server time' },
   auth_body_md5: { httpStatus: 401, message: 'body_md5 is missing or does not match the request body' },
@@ -137,7 +156,10 @@ export const ERRORS = {
   },
   message_quota_exceeded: { httpStatus: 403, message: 'Account is over its daily message quota' },
   not_presence_channel: { httpStatus: 400, message: 'Channel is not a presence channel' },
-  info_not_applicable: { httpStatus: 400, message: 'Requested info attribute does not apply to this channel' },
+  info_not_applicable: {
+    httpStatus: 400,
+    message: 'Requested info attribute does not apply to this channel',
+  },
   not_found: { httpStatus: 404, message: 'Not found' },
   method_not_allowed: { httpStatus: 405, message: 'Method not allowed' },
   internal: { httpStatus: 500, message: 'Internal server error' },

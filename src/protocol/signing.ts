@@ -40,7 +40,12 @@ export function signAuth(key: string, secret: string, stringToSign: string): str
  * Checks an `auth` field (`<key>:<hex>`) against every currently valid secret of the app
  * (several during a secret-rotation grace period).
  */
-export function verifyAuth(auth: unknown, key: string, secrets: readonly string[], stringToSign: string): boolean {
+export function verifyAuth(
+  auth: unknown,
+  key: string,
+  secrets: readonly string[],
+  stringToSign: string,
+): boolean {
   if (typeof auth !== 'string') return false;
   const colon = auth.indexOf(':');
   if (colon < 0) return false;
@@ -56,7 +61,9 @@ export function verifyAuth(auth: unknown, key: string, secrets: readonly string[
  * key in code-unit order, joined `k=v` with `&` without escaping.
  */
 export function canonicalQuery(params: ReadonlyMap<string, string> | Record<string, string>): string {
-  const entries = params instanceof Map ? [...params.entries()] : Object.entries(params);
+  // `instanceof Map` narrows the union to Map<any, any>; a key named "entries" rules out duck typing.
+  const entries: Iterable<readonly [string, string]> =
+    params instanceof Map ? (params as ReadonlyMap<string, string>).entries() : Object.entries(params);
   const pairs: [string, string][] = [];
   for (const [k, v] of entries) {
     const lower = k.toLowerCase();

@@ -20,7 +20,12 @@ export function parseChannelData(channelData: unknown): PresenceIdentity | Error
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'invalid_channel_data';
   const { user_id: rawId, user_info: info } = value as Record<string, unknown>;
-  const userId = typeof rawId === 'string' ? rawId : typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : undefined;
+  const userId =
+    typeof rawId === 'string'
+      ? rawId
+      : typeof rawId === 'number' && Number.isFinite(rawId)
+        ? String(rawId)
+        : undefined;
   if (userId === undefined || userId.length === 0) return 'invalid_channel_data';
   if (userId.length > MAX_USER_ID_LENGTH) return 'user_id_too_long';
   if (info === undefined || info === null) return { userId, userInfoJson: undefined };

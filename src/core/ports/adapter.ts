@@ -12,7 +12,13 @@ export interface AdapterEvents {
   /** The cluster-wide subscription count of a channel changed. */
   subscriptionCountChanged(appId: string, channel: string, total: number): void;
   /** A user became a member of a presence channel (first socket anywhere). `local`: it happened on this node. */
-  memberAdded(appId: string, channel: string, userId: string, userInfoJson: string | undefined, local: boolean): void;
+  memberAdded(
+    appId: string,
+    channel: string,
+    userId: string,
+    userInfoJson: string | undefined,
+    local: boolean,
+  ): void;
   /** A user left a presence channel (last socket anywhere). */
   memberRemoved(appId: string, channel: string, userId: string, local: boolean): void;
   /** A signed-in user went online (first connection anywhere) or offline (last one closed). */
@@ -37,9 +43,17 @@ export interface Adapter {
   channels(appId: string): IterableIterator<[string, number]>;
 
   /** This node's socket count for a user on a presence channel changed (0 = left). */
-  setLocalMember(appId: string, channel: string, userId: string, sockets: number, userInfoJson: string | undefined): void;
+  setLocalMember(
+    appId: string,
+    channel: string,
+    userId: string,
+    sockets: number,
+    userInfoJson: string | undefined,
+  ): void;
   /** Distinct members of a presence channel: user id → user_info JSON. */
   members(appId: string, channel: string): ReadonlyMap<string, string | undefined>;
+  /** Number of distinct members of a presence channel. */
+  memberCount(appId: string, channel: string): number;
 
   /** This node's count of connections signed in as a user changed. */
   setLocalUserConnections(appId: string, userId: string, count: number): void;

@@ -1,0 +1,614 @@
+// The realtime engine: this node's sessions and subscriptions, message dispatch, fan-out of encoded
+// events, and the reactions to cluster facts reported by the Adapter. Transports hand it connections
+// and text frames; the HTTP API calls its publish and query methods.
+import type { App } from './app.js';
+import { CacheStore } from './cache-store.js';
+import { DEFAULT_LIMITS, type EngineLimits, type EngineOptions } from './engine-options.js';
+import { handleClientEvent } from './handlers/client-event.js';
+import { handleSignin } from './handlers/signin.js';
+import { handleSubscribe } from './handlers/subscribe.js';
+import { handleUnsubscribe } from './handlers/unsubscribe.js';
+import { LocalChannels } from './local-channels.js';
+import type { Adapter, AdapterEvents } from './ports/adapter.js';
+import type { AppDirectory } from './ports/app-directory.js';
+import { systemClock, type Clock } from './ports/clock.js';
+import type { Connection, Outbound } from './ports/connection.js';
+import { silentLogger, type Logger } from './ports/logger.js';
+import { noopMetrics, type Metrics } from './ports/metrics.js';
+import type { ChannelSummary, DebugEvent, PublishInput, RealtimeView } from './ports/realtime-view.js';
+import type { UsageMeter } from './ports/usage-meter.js';
+import { noopWebhookSink, type WebhookPayload, type WebhookSink } from './ports/webhook-sink.js';
+import { publishEvents } from './publisher.js';
+import { Session } from './session.js';
+import { classifyChannel, isPresenceChannel } from '../protocol/channel-name.js';
+import {
+  PING_FRAME,
+  encodeCacheMiss,
+  encodeChannelEvent,
+  encodeConnectionEstablished,
+  encodeError,
+  encodeMemberAdded,
+  encodeMemberRemoved,
+  encodeSubscriptionCount,
+  encodeWatchlistEvents,
+  parseClientFrame,
+} from '../protocol/codec.js';
+import { ERRORS, type ErrorCode } from '../protocol/errors.js';
+import { CLIENT_EVENT_PREFIX, PusherEvent } from '../protocol/events.js';
+import { generateSocketId } from '../protocol/socket-id.js';
+
+/** Channels with more subscribers than this get subscription_count at most every 5 s. */
+const COUNT_THROTTLE_THRESHOLD = 100;
+const COUNT_THROTTLE_MS = 5_000;
+
+export const connectionsCounter = (accountId: string): string => `conn:${accountId}`;
+export const appConnectionsCounter = (appId: string): string => `conn-app:${appId}`;
+
+export class Engine implements RealtimeView {
+  readonly limits: EngineLimits;
+  readonly adapter: Adapter;
+  readonly directory: AppDirectory;
+  readonly usage: UsageMeter;
+  readonly webhooks: WebhookSink;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly local = new LocalChannels();
+  readonly cache: CacheStore;
+
+  readonly #sessions = new Set<Session>();
+  readonly #byApp = new Map<string, Set<Session>>();
+  /** app → user id → this node's sessions signed in as that user */
+  readonly #signedIn = new Map<string, Map<string, Set<Session>>>();
+  /** app → watched user id → sessions watching */
+  readonly #watchers = new Map<string, Map<string, Set<Session>>>();
+  readonly #debug = new Map<string, Set<(event: DebugEvent) => void>>();
+  readonly #countThrottle = new Map<string, { lastMs: number; timer: NodeJS.Timeout | undefined }>();
+  readonly #onAppChanged: ((appId: string) => void) | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #unsubscribeDirectory: (() => void) | undefined;
+  #lastCacheSweepMs = 0;
+
+  constructor(options: EngineOptions & { onAppChanged?: (appId: string) => void }) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.adapter = options.adapter;
+    this.directory = options.directory;
+    this.usage = options.usage;
+    this.webhooks = options.webhooks ?? noopWebhookSink;
+    this.metrics = options.metrics ?? noopMetrics;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.cache = new CacheStore(this.limits.cacheTtlSeconds);
+    this.#onAppChanged = options.onAppChanged;
+  }
+
+  async start(): Promise<void> {
+    await this.adapter.start(this.#adapterEvents());
+    this.#unsubscribeDirectory = this.directory.onChange((appId, app) => {
+      this.#applyAppChange(appId, app);
+    });
+    const tickMs = Math.max(
+      50,
+      Math.min(
+        1000,
+        this.limits.activityTimeoutSeconds * 250,
+        this.limits.pongTimeoutMs / 4,
+        this.limits.authorizationTimeoutMs / 4,
+      ),
+    );
+    this.#sweeper = setInterval(() => {
+      this.#sweep();
+    }, tickMs);
+    this.#sweeper.unref();
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  // --- connections ------------------------------------------------------------------------------
+
+  /**
+   * Handshake of a new socket for the app with `appKey`. Refusals (unknown key, disabled app, quota,
+   * origin) send the error frame and close with its code; the return value is then undefined.
+   */
+  openSession(appKey: string, connection: Connection, origin: string | undefined): Session | undefined {
+    const app = this.directory.findByKey(appKey);
+    if (!app) {
+      this.#refuse(connection, 'app_not_found', `App key ${appKey.slice(0, 64)} does not exist`);
+      return;
+    }
+    if (!app.settings.enabled) {
+      this.#refuse(connection, 'app_disabled');
+      return;
+    }
+    if (!originAllowed(app.settings.allowedOrigins, origin)) {
+      this.#refuse(connection, 'origin_not_allowed');
+      return;
+    }
+    const max = app.plan.maxConnections;
+    if (max !== null && this.adapter.counterTotal(connectionsCounter(app.accountId)) >= max) {
+      this.#refuse(connection, 'connection_quota_exceeded');
+      return;
+    }
+    const session = new Session(generateSocketId(), connection, app, this.clock.now());
+    this.#sessions.add(session);
+    let appSessions = this.#byApp.get(app.id);
+    if (!appSessions) this.#byApp.set(app.id, (appSessions = new Set()));
+    appSessions.add(session);
+    this.adapter.addToCounter(connectionsCounter(app.accountId), 1);
+    this.adapter.addToCounter(appConnectionsCounter(app.id), 1);
+    this.metrics.connectionOpened(app.id);
+    connection.send(encodeConnectionEstablished(session.socketId, this.limits.activityTimeoutSeconds));
+    this.debug(app.id, () => ({ type: 'connection', socketId: session.socketId }));
+    return session;
+  }
+
+  #refuse(connection: Connection, code: ErrorCode, message?: string): void {
+    const spec = ERRORS[code];
+    const pusherCode = 'pusherCode' in spec ? spec.pusherCode : 4000;
+    const text = message ?? spec.message;
+    connection.send(encodeError(pusherCode, text));
+    connection.close(pusherCode, text);
+  }
+
+  /** Closes a session from the server side with a Pusher close code. */
+  terminate(session: Session, code: ErrorCode, message?: string): void {
+    if (session.closed) return;
+    const spec = ERRORS[code];
+    const pusherCode = 'pusherCode' in spec ? spec.pusherCode : 4000;
+    const text = message ?? spec.message;
+    session.send(encodeError(pusherCode, text));
+    session.connection.close(pusherCode, text);
+    this.closeSession(session);
+  }
+
+  /** The socket is gone (closed by either side): leave every channel silently and forget it. */
+  closeSession(session: Session): void {
+    if (session.closed) return;
+    const app = session.app;
+    for (const [channel, subscription] of session.channels) this.leave(session, channel, subscription);
+    session.closed = true;
+    if (session.userId !== undefined) this.#signOut(session);
+    this.#removeWatcher(session);
+    this.#sessions.delete(session);
+    const appSessions = this.#byApp.get(app.id);
+    appSessions?.delete(session);
+    if (appSessions?.size === 0) this.#byApp.delete(app.id);
+    this.adapter.addToCounter(connectionsCounter(app.accountId), -1);
+    this.adapter.addToCounter(appConnectionsCounter(app.id), -1);
+    this.metrics.connectionClosed(app.id);
+    this.debug(app.id, () => ({ type: 'disconnection', socketId: session.socketId }));
+  }
+
+  /** One text frame from a client. Never throws: bad input gets an error frame. */
+  handleMessage(session: Session, text: string): void {
+    if (session.closed) return;
+    const now = this.clock.now();
+    session.lastActivityMs = now;
+    session.pingSentAtMs = 0;
+    this.metrics.messageIn(session.app.id, text.length);
+    const frame = parseClientFrame(text);
+    if (!frame) {
+      session.sendError('invalid_message');
+      this.debug(session.app.id, () => ({
+        type: 'error',
+        socketId: session.socketId,
+        message: 'invalid message',
+      }));
+      return;
+    }
+    try {
+      switch (frame.event) {
+        case PusherEvent.ping:
+          session.send(PONG);
+          return;
+        case PusherEvent.pong:
+          return;
+        case PusherEvent.subscribe:
+          handleSubscribe(this, session, frame);
+          return;
+        case PusherEvent.unsubscribe:
+          handleUnsubscribe(this, session, frame);
+          return;
+        case PusherEvent.signin:
+          handleSignin(this, session, frame);
+          return;
+        default:
+          if (frame.event.startsWith(CLIENT_EVENT_PREFIX)) {
+            handleClientEvent(this, session, frame);
+            return;
+          }
+          session.sendError('unknown_event', `Unknown event '${frame.event.slice(0, 100)}'`);
+      }
+    } catch (error) {
+      this.logger.error({ err: error, socketId: session.socketId }, 'error while handling a client frame');
+      session.sendError('internal');
+    }
+  }
+
+  /** A binary frame: the protocol is text-only. */
+  handleBinary(session: Session): void {
+    session.lastActivityMs = this.clock.now();
+    session.pingSentAtMs = 0;
+    session.sendError('invalid_message', 'Binary frames are not supported; send JSON text frames');
+  }
+
+  // --- channels ---------------------------------------------------------------------------------
+
+  /**
+   * Adds a session to a channel. For presence, the cluster learns of the member first, so the
+   * other subscribers get member_added and the joiner (not yet in the set) does not.
+   */
+  join(
+    session: Session,
+    channel: string,
+    userId: string | undefined,
+    userInfoJson: string | undefined,
+  ): void {
+    const appId = session.app.id;
+    const entry = this.local.getOrCreate(appId, channel);
+    if (userId !== undefined) {
+      const n = (entry.members.get(userId) ?? 0) + 1;
+      entry.members.set(userId, n);
+      this.adapter.setLocalMember(appId, channel, userId, n, userInfoJson);
+    }
+    entry.sockets.add(session);
+    session.channels.set(channel, userId === undefined ? {} : { userId });
+  }
+
+  /** Second half of a join, after subscription_succeeded went out: counts, webhooks, cache replay. */
+  announceJoin(session: Session, channel: string, cache: boolean): void {
+    const app = session.app;
+    const entry = this.local.get(app.id, channel);
+    if (!entry) return;
+    const before = this.adapter.subscriptionCount(app.id, channel);
+    this.adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
+    if (before === 0) this.webhook(app, { name: 'channel_occupied', channel });
+    if (cache) {
+      const cached = this.cache.find(app.id, channel, this.clock.now());
+      if (cached) session.send(encodeChannelEvent(cached.event, channel, cached.data));
+      else {
+        session.send(encodeCacheMiss(channel));
+        this.webhook(app, { name: 'cache_miss', channel });
+      }
+    }
+    this.debug(app.id, () => ({ type: 'subscribed', socketId: session.socketId, channel }));
+  }
+
+  leave(session: Session, channel: string, subscription: { readonly userId?: string }): void {
+    const app = session.app;
+    const entry = this.local.get(app.id, channel);
+    session.channels.delete(channel);
+    if (!entry) return;
+    entry.sockets.delete(session);
+    if (subscription.userId !== undefined) {
+      const n = (entry.members.get(subscription.userId) ?? 1) - 1;
+      if (n > 0) entry.members.set(subscription.userId, n);
+      else entry.members.delete(subscription.userId);
+      this.adapter.setLocalMember(app.id, channel, subscription.userId, n, undefined);
+    }
+    this.adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
+    if (this.adapter.subscriptionCount(app.id, channel) === 0)
+      this.webhook(app, { name: 'channel_vacated', channel });
+    this.local.prune(app.id, channel);
+    this.debug(app.id, () => ({ type: 'unsubscribed', socketId: session.socketId, channel }));
+  }
+
+  /**
+   * Sends one encoded event to this node's subscribers of a channel, except one socket. The text is
+   * turned into bytes (and, by the transport, into a frame) once for all of them.
+   */
+  deliverLocal(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
+    const entry = this.local.get(app.id, channel);
+    if (!entry) return 0;
+    const message: Outbound = { text };
+    let count = 0;
+    for (const session of entry.sockets) {
+      if (session.socketId === exceptSocketId) continue;
+      this.#sendShared(session, message);
+      count++;
+    }
+    if (count > 0) {
+      this.metrics.messagesOut(app.id, count, count * (message.payload?.length ?? text.length));
+      this.usage.addMessages(app, count);
+    }
+    return count;
+  }
+
+  #sendShared(session: Session, message: Outbound): void {
+    if (session.connection.bufferedBytes > this.limits.maxBufferedBytes) {
+      this.logger.warn(
+        { socketId: session.socketId, appId: session.app.id },
+        'closing a slow consumer (4100)',
+      );
+      this.terminate(session, 'over_capacity');
+      return;
+    }
+    session.sendShared(message);
+  }
+
+  /** Publishes from the HTTP API or the management API; throws MawjlyError on invalid input. */
+  publish(app: App, input: PublishInput): void {
+    publishEvents(this, app, [input]);
+  }
+
+  /** Sends one frame to the subscribers of a channel on every node. */
+  broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
+    this.adapter.publish(app.id, channel, text, exceptSocketId);
+    return this.deliverLocal(app, channel, text, exceptSocketId);
+  }
+
+  // --- users ------------------------------------------------------------------------------------
+
+  signIn(session: Session, userId: string, watchlist: readonly string[]): void {
+    const appId = session.app.id;
+    session.authorized = true;
+    if (session.userId === undefined) {
+      session.userId = userId;
+      let users = this.#signedIn.get(appId);
+      if (!users) this.#signedIn.set(appId, (users = new Map<string, Set<Session>>()));
+      let sessions = users.get(userId);
+      if (!sessions) users.set(userId, (sessions = new Set()));
+      sessions.add(session);
+      this.adapter.setLocalUserConnections(appId, userId, sessions.size);
+    }
+    this.#removeWatcher(session);
+    session.watchlist = watchlist;
+    if (watchlist.length === 0) return;
+    let watched = this.#watchers.get(appId);
+    if (!watched) this.#watchers.set(appId, (watched = new Map<string, Set<Session>>()));
+    for (const id of watchlist) {
+      let set = watched.get(id);
+      if (!set) watched.set(id, (set = new Set()));
+      set.add(session);
+    }
+  }
+
+  /** `pusher_internal:watchlist_events` with the current status of the session's watched ids. */
+  sendWatchlistStatus(session: Session): void {
+    if (session.watchlist.length === 0) return;
+    const online: string[] = [];
+    const offline: string[] = [];
+    for (const id of session.watchlist)
+      (this.adapter.isUserOnline(session.app.id, id) ? online : offline).push(id);
+    const events = [];
+    if (online.length > 0) events.push({ name: 'online' as const, user_ids: online });
+    if (offline.length > 0) events.push({ name: 'offline' as const, user_ids: offline });
+    session.send(encodeWatchlistEvents(events));
+  }
+
+  #signOut(session: Session): void {
+    const appId = session.app.id;
+    const userId = session.userId;
+    if (userId === undefined) return;
+    const users = this.#signedIn.get(appId);
+    const sessions = users?.get(userId);
+    if (!users || !sessions) return;
+    sessions.delete(session);
+    if (sessions.size === 0) users.delete(userId);
+    if (users.size === 0) this.#signedIn.delete(appId);
+    this.adapter.setLocalUserConnections(appId, userId, sessions.size);
+  }
+
+  #removeWatcher(session: Session): void {
+    if (session.watchlist.length === 0) return;
+    const watched = this.#watchers.get(session.app.id);
+    if (!watched) return;
+    for (const id of session.watchlist) {
+      const set = watched.get(id);
+      set?.delete(session);
+      if (set?.size === 0) watched.delete(id);
+    }
+    if (watched.size === 0) this.#watchers.delete(session.app.id);
+  }
+
+  /** `POST users/{id}/terminate_connections`: every node closes the user's signed-in sockets. */
+  terminateUserConnections(app: App, userId: string): void {
+    this.adapter.terminateUser(app.id, userId);
+  }
+
+  // --- queries (HTTP API, management) --------------------------------------------------------------
+
+  connectionCount(appId: string): number {
+    return this.adapter.counterTotal(appConnectionsCounter(appId));
+  }
+
+  accountConnectionCount(accountId: string): number {
+    return this.adapter.counterTotal(connectionsCounter(accountId));
+  }
+
+  channels(appId: string): ChannelSummary[] {
+    const result: ChannelSummary[] = [];
+    for (const [name, subscriptionCount] of this.adapter.channels(appId)) {
+      if (isPresenceChannel(name)) {
+        result.push({ name, subscriptionCount, userCount: this.adapter.memberCount(appId, name) });
+      } else result.push({ name, subscriptionCount });
+    }
+    return result;
+  }
+
+  presenceUsers(appId: string, channel: string): { id: string; userInfo: unknown }[] {
+    return [...this.adapter.members(appId, channel)].map(([id, info]) => ({
+      id,
+      userInfo: info === undefined ? null : (JSON.parse(info) as unknown),
+    }));
+  }
+
+  onDebugEvent(appId: string, listener: (event: DebugEvent) => void): () => void {
+    let set = this.#debug.get(appId);
+    if (!set) this.#debug.set(appId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#debug.delete(appId);
+    };
+  }
+
+  /** Emits a debug event only when someone watches the app (the builder runs only then). */
+  debug(appId: string, build: () => Omit<DebugEvent, 'time'>): void {
+    const listeners = this.#debug.get(appId);
+    if (!listeners) return;
+    const event: DebugEvent = { ...build(), time: this.clock.now() };
+    for (const listener of listeners) listener(event);
+  }
+
+  webhook(app: App, event: WebhookPayload): void {
+    this.webhooks.emit(app, event);
+  }
+
+  /** Closes every session with 4200 (reconnect now) and stops timers. */
+  async shutdown(): Promise<void> {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#unsubscribeDirectory?.();
+    for (const t of this.#countThrottle.values()) if (t.timer) clearTimeout(t.timer);
+    for (const session of [...this.#sessions]) this.terminate(session, 'server_shutting_down');
+    await this.adapter.close();
+  }
+
+  // --- cluster events ---------------------------------------------------------------------------
+
+  #adapterEvents(): AdapterEvents {
+    return {
+      deliver: (appId, channel, text, exceptSocketId) => {
+        const app = this.directory.findById(appId);
+        if (!app) return;
+        if (classifyChannel(channel).cache) this.#cacheRemote(app, channel, text);
+        this.deliverLocal(app, channel, text, exceptSocketId);
+      },
+      subscriptionCountChanged: (appId, channel, total) => {
+        this.#subscriptionCountChanged(appId, channel, total);
+      },
+      memberAdded: (appId, channel, userId, userInfoJson, local) => {
+        const app = this.directory.findById(appId);
+        if (!app) return;
+        this.deliverLocal(app, channel, encodeMemberAdded(channel, userId, userInfoJson), undefined);
+        if (local) {
+          this.webhook(app, { name: 'member_added', channel, user_id: userId });
+          this.debug(appId, () => ({ type: 'member_added', channel, userId }));
+        }
+      },
+      memberRemoved: (appId, channel, userId, local) => {
+        const app = this.directory.findById(appId);
+        if (!app) return;
+        this.deliverLocal(app, channel, encodeMemberRemoved(channel, userId), undefined);
+        if (local) {
+          this.webhook(app, { name: 'member_removed', channel, user_id: userId });
+          this.debug(appId, () => ({ type: 'member_removed', channel, userId }));
+        }
+      },
+      userPresenceChanged: (appId, userId, online) => {
+        const watchers = this.#watchers.get(appId)?.get(userId);
+        if (!watchers) return;
+        const text = encodeWatchlistEvents([{ name: online ? 'online' : 'offline', user_ids: [userId] }]);
+        for (const session of watchers) session.send(text);
+      },
+      terminateUser: (appId, userId) => {
+        const sessions = this.#signedIn.get(appId)?.get(userId);
+        if (!sessions) return;
+        for (const session of [...sessions]) this.terminate(session, 'terminated_by_app');
+      },
+      appChanged: (appId) => {
+        this.#onAppChanged?.(appId);
+      },
+    };
+  }
+
+  /** Remote REST publishes on cache channels are cached here too, so late joiners on this node get them. */
+  #cacheRemote(app: App, channel: string, text: string): void {
+    const frame = parseClientFrame(text);
+    if (!frame || typeof frame.data !== 'string' || frame.event.startsWith(CLIENT_EVENT_PREFIX)) return;
+    this.cache.set(app.id, channel, frame.event, frame.data, this.clock.now());
+  }
+
+  #subscriptionCountChanged(appId: string, channel: string, total: number): void {
+    const app = this.directory.findById(appId);
+    if (!app || !app.settings.subscriptionCount || isPresenceChannel(channel)) return;
+    const key = `${appId}\u0000${channel}`;
+    const now = this.clock.now();
+    const state = this.#countThrottle.get(key);
+    if (total <= COUNT_THROTTLE_THRESHOLD || !state || now - state.lastMs >= COUNT_THROTTLE_MS) {
+      if (state?.timer) clearTimeout(state.timer);
+      if (total > COUNT_THROTTLE_THRESHOLD) this.#countThrottle.set(key, { lastMs: now, timer: undefined });
+      else this.#countThrottle.delete(key);
+      this.#sendCount(app, channel, total);
+      return;
+    }
+    if (state.timer) return;
+    state.timer = setTimeout(
+      () => {
+        state.timer = undefined;
+        state.lastMs = this.clock.now();
+        const current = this.directory.findById(appId);
+        if (current) this.#sendCount(current, channel, this.adapter.subscriptionCount(appId, channel));
+      },
+      COUNT_THROTTLE_MS - (now - state.lastMs),
+    );
+    state.timer.unref();
+  }
+
+  #sendCount(app: App, channel: string, total: number): void {
+    if (total === 0) return;
+    this.deliverLocal(app, channel, encodeSubscriptionCount(channel, total), undefined);
+    this.webhook(app, { name: 'subscription_count', channel, subscription_count: total });
+  }
+
+  #applyAppChange(appId: string, app: App | undefined): void {
+    const sessions = this.#byApp.get(appId);
+    if (!sessions) return;
+    if (!app) {
+      for (const session of [...sessions])
+        this.terminate(session, 'app_not_found', 'Application was deleted');
+      return;
+    }
+    if (!app.settings.enabled) {
+      for (const session of [...sessions]) this.terminate(session, 'app_disabled');
+      return;
+    }
+    for (const session of sessions) session.app = app;
+  }
+
+  // --- timers -----------------------------------------------------------------------------------
+
+  /** One shared timer for every socket: server pings, pong timeouts, authorization deadlines. */
+  #sweep(): void {
+    const now = this.clock.now();
+    const idleMs = this.limits.activityTimeoutSeconds * 1000;
+    for (const session of this.#sessions) {
+      if (session.pingSentAtMs !== 0) {
+        if (now - session.pingSentAtMs >= this.limits.pongTimeoutMs) this.terminate(session, 'pong_timeout');
+      } else if (now - session.lastActivityMs >= idleMs) {
+        session.pingSentAtMs = now;
+        session.send(PING_FRAME);
+      }
+      if (
+        !session.closed &&
+        !session.authorized &&
+        session.app.settings.authorizedConnections &&
+        now - session.openedAtMs >= this.limits.authorizationTimeoutMs
+      ) {
+        this.terminate(session, 'authorization_timeout');
+      }
+    }
+    if (now - this.#lastCacheSweepMs > 60_000) {
+      this.#lastCacheSweepMs = now;
+      this.cache.sweep(now);
+    }
+  }
+}
+
+const PONG = JSON.stringify({ event: PusherEvent.pong, data: '{}' });
+
+/** `*` allows all; entries may use `*` as a wildcard (e.g. `https://*.example.com`). No Origin = not a browser. */
+export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
+  if (origin === undefined || allowed.includes('*')) return true;
+  return allowed.some((pattern) => {
+    if (!pattern.includes('*')) return pattern === origin;
+    const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('[^/]*')}$`);
+    return regex.test(origin);
+  });
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,14 @@
+import type { Engine } from '../engine.js';
+import type { Session } from '../session.js';
+import { frameDataObject, type ClientFrame } from '../../protocol/codec.js';
+
+/** `pusher:unsubscribe`: nothing acknowledges it; unknown channels are ignored. */
+export function handleUnsubscribe(engine: Engine, session: Session, frame: ClientFrame): void {
+  const channel = frameDataObject(frame.data)?.channel;
+  if (typeof channel !== 'string') {
+    session.sendError('invalid_message', 'pusher:unsubscribe needs data.channel (a string)');
+    return;
+  }
+  const subscription = session.channels.get(channel);
+  if (subscription) engine.leave(session, channel, subscription);
+}

@@ -1,0 +1,105 @@
+// Backend publishes (REST `events` / `batch_events`, the management event creator): validate every
+// event first (all or nothing), then encode each (event, channel) once and hand the same text to the
+// cluster and to this node's subscribers.
+import type { App } from './app.js';
+import type { Engine } from './engine.js';
+import type { PublishInput } from './ports/realtime-view.js';
+import { checkChannelName, classifyChannel, isEncryptedChannel } from '../protocol/channel-name.js';
+import { encodeChannelEvent } from '../protocol/codec.js';
+import { checkEncryptedEnvelope } from '../protocol/encrypted-envelope.js';
+import { MawjlyError } from '../protocol/errors.js';
+import { INTERNAL_EVENT_PREFIX, PUSHER_EVENT_PREFIX } from '../protocol/events.js';
+import { MAX_CHANNELS_PER_PUBLISH, MAX_EVENT_DATA_BYTES, MAX_EVENT_NAME_LENGTH } from '../protocol/limits.js';
+import { isSocketId } from '../protocol/socket-id.js';
+
+/** Throws MawjlyError when the event cannot be published as given. */
+export function validatePublish(engine: Engine, app: App, input: PublishInput): void {
+  const { name, channels, data, socketId } = input;
+  if (typeof name !== 'string' || name.length === 0)
+    throw new MawjlyError('event_name_invalid', 'Event "name" must be a non-empty string');
+  if (name.length > MAX_EVENT_NAME_LENGTH)
+    throw new MawjlyError('event_name_invalid', 'Event name too long (maximum 200 characters)');
+  if (name.startsWith(PUSHER_EVENT_PREFIX) || name.startsWith(INTERNAL_EVENT_PREFIX)) {
+    throw new MawjlyError(
+      'event_name_invalid',
+      'Event names starting with pusher: or pusher_internal: are reserved',
+    );
+  }
+  if (typeof data !== 'string')
+    throw new MawjlyError('invalid_request', 'Event "data" must be a string (JSON-encode objects)');
+  if (Buffer.byteLength(data, 'utf8') > MAX_EVENT_DATA_BYTES) {
+    engine.metrics.publishRejected('payload_too_large');
+    throw new MawjlyError('payload_too_large');
+  }
+  if (!Array.isArray(channels) || channels.length === 0) {
+    throw new MawjlyError('invalid_request', 'Give "channel" or a non-empty "channels" array');
+  }
+  if (channels.length > MAX_CHANNELS_PER_PUBLISH) throw new MawjlyError('too_many_channels');
+  for (const channel of channels) {
+    const error = checkChannelName(channel);
+    if (error !== undefined) {
+      const shown = typeof channel === 'string' ? channel.slice(0, 210) : JSON.stringify(channel);
+      throw new MawjlyError(
+        error,
+        `${error === 'channel_name_too_long' ? 'Channel name too long (maximum 200 characters)' : 'Invalid channel name'}: ${shown}`,
+      );
+    }
+  }
+  if (socketId !== undefined && !isSocketId(socketId))
+    throw new MawjlyError('invalid_request', 'Invalid socket_id');
+  const encrypted = channels.filter((c: string) => isEncryptedChannel(c));
+  if (encrypted.length > 0) {
+    if (channels.length > 1) {
+      engine.metrics.publishRejected('encrypted_multichannel');
+      throw new MawjlyError('encrypted_multichannel');
+    }
+    if (!app.plan.encryptedChannels) {
+      engine.metrics.publishRejected('plan_feature_unavailable');
+      throw new MawjlyError('plan_feature_unavailable');
+    }
+    if (engine.limits.checkEncryptedEnvelope) {
+      const reason = checkEncryptedEnvelope(data);
+      if (reason !== undefined) {
+        engine.metrics.publishRejected('encrypted_envelope_invalid');
+        throw new MawjlyError(
+          'encrypted_envelope_invalid',
+          `Refused publish to ${encrypted[0] ?? ''}: ${reason}`,
+        );
+      }
+    }
+  }
+}
+
+/** Checks the app-wide conditions of a publish: enabled, message quota. */
+export function checkCanPublish(engine: Engine, app: App): void {
+  if (!app.settings.enabled) {
+    engine.metrics.publishRejected('app_disabled');
+    throw new MawjlyError('app_disabled');
+  }
+  const max = app.plan.maxMessagesPerDay;
+  if (max !== null && engine.usage.messagesToday(app.accountId) >= max) {
+    engine.metrics.publishRejected('message_quota_exceeded');
+    throw new MawjlyError('message_quota_exceeded');
+  }
+}
+
+/** Validates every event, then publishes them all. */
+export function publishEvents(engine: Engine, app: App, inputs: readonly PublishInput[]): void {
+  checkCanPublish(engine, app);
+  for (const input of inputs) validatePublish(engine, app, input);
+  for (const input of inputs) {
+    for (const channel of input.channels) {
+      const text = encodeChannelEvent(input.name, channel, input.data);
+      engine.broadcast(app, channel, text, input.socketId);
+      if (classifyChannel(channel).cache)
+        engine.cache.set(app.id, channel, input.name, input.data, engine.clock.now());
+    }
+    engine.usage.addMessages(app, 1);
+    engine.debug(app.id, () => ({
+      type: 'api_message',
+      channel: input.channels.join(','),
+      event: input.name,
+      data: input.data,
+    }));
+  }
+}

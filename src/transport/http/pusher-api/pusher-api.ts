@@ -1,0 +1,199 @@
+// The signed Pusher HTTP API under `/apps/{app_id}/…` (PROTOCOL.md §7). One handler per endpoint
+// below; authentication and error mapping happen once here.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { App } from '../../../core/app.js';
+import type { Engine } from '../../../core/engine.js';
+import type { Logger } from '../../../core/ports/logger.js';
+import type { PublishInput } from '../../../core/ports/realtime-view.js';
+import { publishEvents } from '../../../core/publisher.js';
+import {
+  SERVER_TO_USER_PREFIX,
+  checkChannelName,
+  isPresenceChannel,
+} from '../../../protocol/channel-name.js';
+import { MawjlyError } from '../../../protocol/errors.js';
+import { MAX_EVENTS_PER_BATCH } from '../../../protocol/limits.js';
+import { parseJsonObject, readBody } from '../read-body.js';
+import { sendError, sendJson } from '../respond.js';
+import { authenticateRequest } from './authenticate.js';
+import { channelAttributes } from './channel-info.js';
+import { parseInfo, readPublishInput } from './publish-request.js';
+
+/** 10 events of ≤ 100 KB each, plus their envelopes. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly name: string;
+  handle(ctx: RequestContext): unknown;
+}
+
+interface RequestContext {
+  readonly engine: Engine;
+  readonly app: App;
+  readonly params: readonly string[];
+  readonly query: URLSearchParams;
+  readonly body: Buffer;
+}
+
+const routes: readonly Route[] = [
+  { method: 'POST', pattern: /^\/apps\/([^/]+)\/events$/, name: 'events', handle: triggerEvent },
+  { method: 'POST', pattern: /^\/apps\/([^/]+)\/batch_events$/, name: 'batch_events', handle: triggerBatch },
+  { method: 'GET', pattern: /^\/apps\/([^/]+)\/channels$/, name: 'channels', handle: listChannels },
+  { method: 'GET', pattern: /^\/apps\/([^/]+)\/channels\/([^/]+)$/, name: 'channel', handle: getChannel },
+  {
+    method: 'GET',
+    pattern: /^\/apps\/([^/]+)\/channels\/([^/]+)\/users$/,
+    name: 'channel_users',
+    handle: listUsers,
+  },
+  {
+    method: 'POST',
+    pattern: /^\/apps\/([^/]+)\/users\/([^/]+)\/terminate_connections$/,
+    name: 'terminate_connections',
+    handle: terminateConnections,
+  },
+];
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+export function createPusherApi(engine: Engine, logger: Logger): HttpHandler {
+  return async (req, res, url) => {
+    if (!url.pathname.startsWith('/apps/')) return false;
+    const method = req.method ?? 'GET';
+    let route: Route | undefined;
+    let match: RegExpExecArray | null = null;
+    for (const candidate of routes) {
+      const found = candidate.pattern.exec(url.pathname);
+      if (found && (!route || candidate.method === method)) {
+        route = candidate;
+        match = found;
+        if (candidate.method === method) break;
+      }
+    }
+    const routeName = route?.name ?? 'unknown';
+    try {
+      if (!route || !match)
+        throw new MawjlyError('not_found', `No API endpoint at ${url.pathname.slice(0, 200)}`);
+      if (route.method !== method)
+        throw new MawjlyError('method_not_allowed', `Use ${route.method} for ${url.pathname.slice(0, 200)}`);
+      const body =
+        method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, MAX_BODY_BYTES);
+      const params = match.slice(1).map((p) => safeDecode(p));
+      const app = authenticateRequest(
+        engine.directory,
+        params[0] ?? '',
+        { method, path: url.pathname, query: url.searchParams, body },
+        engine.clock.now(),
+      );
+      const result: unknown = await route.handle({ engine, app, params, query: url.searchParams, body });
+      sendJson(res, 200, result);
+      engine.metrics.httpCall(routeName, 200);
+    } catch (error) {
+      sendError(res, error, logger);
+      engine.metrics.httpCall(routeName, error instanceof MawjlyError ? error.httpStatus : 500);
+    }
+    return true;
+  };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new MawjlyError('invalid_request', 'Malformed percent-encoding in the path');
+  }
+}
+
+function infoResult(
+  engine: Engine,
+  app: App,
+  input: PublishInput,
+  info: string | undefined,
+): Record<string, unknown> {
+  const attributes = parseInfo(info, ['user_count', 'subscription_count']);
+  const channels: Record<string, unknown> = {};
+  for (const channel of input.channels)
+    channels[channel] = channelAttributes(engine, app.id, channel, attributes, false);
+  return channels;
+}
+
+function triggerEvent({ engine, app, body }: RequestContext): unknown {
+  const json = parseJsonObject(body);
+  const input = readPublishInput(json, false);
+  const info = json.info as string | undefined;
+  parseInfo(info, ['user_count', 'subscription_count']);
+  publishEvents(engine, app, [input]);
+  return info ? { channels: infoResult(engine, app, input, info) } : {};
+}
+
+function triggerBatch({ engine, app, body }: RequestContext): unknown {
+  const json = parseJsonObject(body);
+  const batch = json.batch;
+  if (!Array.isArray(batch)) throw new MawjlyError('invalid_request', 'Body must be {"batch":[…events…]}');
+  if (batch.length === 0) throw new MawjlyError('invalid_request', 'The batch is empty');
+  if (batch.length > MAX_EVENTS_PER_BATCH) throw new MawjlyError('batch_too_large');
+  const items = batch.map((item, index) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new MawjlyError('invalid_request', `batch[${index}] must be an object`);
+    }
+    const record = item as Record<string, unknown>;
+    const info = record.info as string | undefined;
+    parseInfo(info, ['user_count', 'subscription_count']);
+    return { input: readPublishInput(record, true), info };
+  });
+  publishEvents(
+    engine,
+    app,
+    items.map((i) => i.input),
+  );
+  if (!items.some((i) => i.info)) return {};
+  return {
+    batch: items.map(({ input, info }) =>
+      info ? (infoResult(engine, app, input, info)[input.channels[0] ?? ''] ?? {}) : {},
+    ),
+  };
+}
+
+function listChannels({ engine, app, query }: RequestContext): unknown {
+  const prefix = query.get('filter_by_prefix') ?? '';
+  const info = parseInfo(query.get('info') ?? undefined, ['user_count', 'subscription_count']);
+  if (info.includes('user_count') && !prefix.startsWith('presence-')) {
+    throw new MawjlyError('info_not_applicable', 'info=user_count requires filter_by_prefix=presence-');
+  }
+  const channels: Record<string, unknown> = {};
+  for (const [name] of engine.adapter.channels(app.id)) {
+    if (!name.startsWith(prefix) || name.startsWith(SERVER_TO_USER_PREFIX)) continue;
+    channels[name] = channelAttributes(engine, app.id, name, info, false);
+  }
+  return { channels };
+}
+
+function channelParam(params: readonly string[]): string {
+  const channel = params[1] ?? '';
+  const error = checkChannelName(channel);
+  if (error !== undefined) throw new MawjlyError(error);
+  return channel;
+}
+
+function getChannel({ engine, app, params, query }: RequestContext): unknown {
+  const channel = channelParam(params);
+  const info = parseInfo(query.get('info') ?? undefined, ['user_count', 'subscription_count', 'cache']);
+  const attributes = channelAttributes(engine, app.id, channel, info, true);
+  return { occupied: engine.adapter.subscriptionCount(app.id, channel) > 0, ...attributes };
+}
+
+function listUsers({ engine, app, params }: RequestContext): unknown {
+  const channel = channelParam(params);
+  if (!isPresenceChannel(channel)) throw new MawjlyError('not_presence_channel');
+  return { users: [...engine.adapter.members(app.id, channel).keys()].map((id) => ({ id })) };
+}
+
+function terminateConnections({ engine, app, params, body }: RequestContext): unknown {
+  if (body.length > 0) parseJsonObject(body);
+  const userId = params[1] ?? '';
+  if (userId.length === 0 || userId.length > 128) throw new MawjlyError('invalid_request', 'Invalid user id');
+  engine.terminateUserConnections(app, userId);
+  return {};
+}
