@@ -5,8 +5,8 @@
 //   mawjly.js    IIFE for a <script> tag, pusher-js + tweetnacl included; sets the global `Pusher`.
 //                The realtime server serves it at /js/mawjly.js.
 //   index.d.ts   the hand-written type declarations (client/src/mawjly-client.d.ts)
-import { build } from 'esbuild';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { build as esbuild } from 'esbuild';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -15,6 +15,19 @@ const banner = {
   js: '// mawjly/client: pusher-js with the encryptionMasterKeyBase64 option (docs/client-helper.md)',
 };
 const common = { bundle: true, target: 'es2020', banner, logLevel: 'warning', legalComments: 'inline' };
+
+// Each file is written to a temporary name and renamed into place, so that a process reading
+// client/dist (a test, the server) never sees a half-written file, even while two builds run.
+async function writeAtomically(path, contents) {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, contents);
+  await rename(temporary, path);
+}
+
+async function build(options) {
+  const result = await esbuild({ ...options, write: false });
+  await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
+}
 
 await mkdir(outdir, { recursive: true });
 await Promise.all([
@@ -52,5 +65,7 @@ await Promise.all([
     minify: true,
     alias: { 'pusher-js': 'pusher-js/with-encryption' },
   }),
-  copyFile(here('./src/mawjly-client.d.ts'), here('./dist/index.d.ts')),
+  readFile(here('./src/mawjly-client.d.ts')).then((types) =>
+    writeAtomically(here('./dist/index.d.ts'), types),
+  ),
 ]);

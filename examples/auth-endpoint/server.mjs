@@ -6,14 +6,15 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath, URLSearchParams } from 'node:url';
 import Pusher from 'pusher';
-import { examplePort, mawjly } from '../config.mjs';
+import { examplePortFromEnv, mawjlyFromEnv } from '../config.mjs';
 
 const require = createRequire(import.meta.url);
 const pusherJsPath = require.resolve('pusher-js/dist/web/pusher-with-encryption.min.js');
 const pagePath = fileURLToPath(new URL('./index.html', import.meta.url));
 
 /** Starts the example web app; resolves once it listens. */
-export async function start({ port = examplePort, config = mawjly } = {}) {
+export async function start({ port = examplePortFromEnv(), config = mawjlyFromEnv() } = {}) {
+  // #region sdk
   const pusher = new Pusher({
     appId: config.appId,
     key: config.key,
@@ -24,6 +25,7 @@ export async function start({ port = examplePort, config = mawjly } = {}) {
     useTLS: config.useTLS,
     encryptionMasterKeyBase64: config.encryptionMasterKeyBase64,
   });
+  // #endregion
 
   // What the page needs to connect. Never the secret, never the master key.
   const pageConfig = {
@@ -49,6 +51,7 @@ export async function start({ port = examplePort, config = mawjly } = {}) {
     } else if (req.method === 'GET' && req.url === '/js/pusher-with-encryption.min.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(await readFile(pusherJsPath));
     } else if (req.method === 'POST' && req.url === '/broadcasting/auth') {
+      // #region auth
       const form = new URLSearchParams(await readBody(req));
       const socketId = form.get('socket_id') ?? '';
       const channel = form.get('channel_name') ?? '';
@@ -60,6 +63,7 @@ export async function start({ port = examplePort, config = mawjly } = {}) {
       // { auth, shared_secret }: the SDK derives the channel's key from the master key.
       const authorization = pusher.authorizeChannel(socketId, channel);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(authorization));
+      // #endregion
     } else {
       res.writeHead(404).end();
     }

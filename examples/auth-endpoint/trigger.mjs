@@ -1,7 +1,9 @@
 // The product page's server-side snippet: the SDK encrypts `data` before it leaves this process.
 //   node examples/auth-endpoint/trigger.mjs
 import Pusher from 'pusher';
-import { mawjly } from '../config.mjs';
+import { mawjlyFromEnv } from '../config.mjs';
+
+const mawjly = mawjlyFromEnv();
 
 const pusher = new Pusher({
   appId: mawjly.appId,

@@ -4,7 +4,9 @@
 //   node examples/inter-service/subscriber.mjs [channel ...]   (default: private-encrypted-orders.42)
 import { createHmac } from 'node:crypto';
 import Pusher from 'mawjly/client';
-import { mawjly } from '../config.mjs';
+import { mawjlyFromEnv } from '../config.mjs';
+
+const mawjly = mawjlyFromEnv();
 
 const channels = process.argv.length > 2 ? process.argv.slice(2) : ['private-encrypted-orders.42'];
 

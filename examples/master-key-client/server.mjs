@@ -7,14 +7,14 @@ import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { fileURLToPath, URLSearchParams } from 'node:url';
-import { examplePort, mawjly } from '../config.mjs';
+import { examplePortFromEnv, mawjlyFromEnv } from '../config.mjs';
 
 // The helper's browser bundle (npm run build); Mawjly itself also serves it at /js/mawjly.js.
 const bundlePath = fileURLToPath(new URL('../../client/dist/mawjly.js', import.meta.url));
 const pagePath = fileURLToPath(new URL('./index.html', import.meta.url));
 
 /** Starts the example web app; resolves once it listens. */
-export async function start({ port = examplePort, config = mawjly } = {}) {
+export async function start({ port = examplePortFromEnv(), config = mawjlyFromEnv() } = {}) {
   // Injected by the backend: here from its environment (MAWJLY_ENCRYPTION_KEY).
   const pageConfig = {
     key: config.key,
@@ -43,6 +43,7 @@ export async function start({ port = examplePort, config = mawjly } = {}) {
     } else if (req.method === 'GET' && req.url === '/js/mawjly.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(await readFile(bundlePath));
     } else if (req.method === 'POST' && req.url === '/broadcasting/auth') {
+      // #region auth
       const form = new URLSearchParams(await readBody(req));
       const socketId = form.get('socket_id') ?? '';
       const channel = form.get('channel_name') ?? '';
@@ -56,6 +57,7 @@ export async function start({ port = examplePort, config = mawjly } = {}) {
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ auth: `${config.key}:${signature}` }));
+      // #endregion
     } else {
       res.writeHead(404).end();
     }
