@@ -13,7 +13,8 @@ export const DOCS_WITH_SNIPPETS = [
   'examples/README.md',
 ];
 
-const MARKER = /<!-- snippet: ([^\s#]+)(?:#([\w-]+))? -->\n```(\w*)\n([\s\S]*?)```\n/g;
+// Prettier puts a blank line between the marker and the block; both forms are accepted.
+const MARKER = /<!-- snippet: ([^\s#]+)(?:#([\w-]+))? -->\n\n?```(\w*)\n([\s\S]*?)```\n/g;
 
 /** The code a marker names: a whole file, or one region of it (markers removed, dedented). */
 export async function snippetSource(file, region) {
@@ -48,7 +49,7 @@ async function sync(doc) {
     const [whole, file, region, lang] = match;
     out += text.slice(last, match.index);
     const marker = whole.slice(0, whole.indexOf('\n') + 1);
-    out += `${marker}\`\`\`${lang}\n${await snippetSource(file, region)}\`\`\`\n`;
+    out += `${marker}\n\`\`\`${lang}\n${await snippetSource(file, region)}\`\`\`\n`;
     last = match.index + whole.length;
   }
   out += text.slice(last);

@@ -136,22 +136,16 @@ describe('mawjly/client with the real server', () => {
         encryptionMasterKeyBase64: key.base64,
       }),
     );
+    const shipped: unknown[] = [];
     // #region echo
     const echo = new Echo({ broadcaster: 'pusher', client });
+
+    echo.encryptedPrivate('orders.42').listen('.order.shipped', (event: unknown) => {
+      shipped.push(event); // { orderId: '12345', trackingNumber: 'PII_HERE' }
+    });
     // #endregion
     try {
-      const events: unknown[] = [];
-      const subscribed = new Promise<void>((resolve) => {
-        echo
-          .encryptedPrivate('orders.42')
-          .subscribed(() => {
-            resolve();
-          })
-          .listen('.order.shipped', (event: unknown) => {
-            events.push(event);
-          });
-      });
-      await subscribed;
+      await once(client.channel(CHANNEL), 'pusher:subscription_succeeded');
       const received = once(client.channel(CHANNEL), 'order.shipped');
       await serverSdk(server, server.app, { encryptionMasterKeyBase64: key.base64 }).trigger(
         CHANNEL,
@@ -159,7 +153,7 @@ describe('mawjly/client with the real server', () => {
         ORDER,
       );
       await received;
-      assert.deepEqual(events, [ORDER]);
+      assert.deepEqual(shipped, [ORDER]);
     } finally {
       echo.disconnect();
     }
