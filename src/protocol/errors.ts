@@ -162,7 +162,11 @@ export const ERRORS = {
   },
   not_found: { httpStatus: 404, message: 'Not found' },
   method_not_allowed: { httpStatus: 405, message: 'Method not allowed' },
+  conflict: { httpStatus: 409, message: 'Conflict: the record already exists' },
   internal: { httpStatus: 500, message: 'Internal server error' },
+
+  // Storage.
+  database_unavailable: { httpStatus: 503, message: 'The database cannot be opened or reached' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
