@@ -125,6 +125,15 @@ describe('MawjlyPusher', () => {
     );
   });
 
+  it('leaves missing options to pusher-js', () => {
+    for (const options of [undefined, null]) {
+      assert.throws(
+        () => new MawjlyPusher('app-key', options as unknown as MawjlyOptions),
+        (error: unknown) => error === 'You must pass an options object',
+      );
+    }
+  });
+
   it('forwards logToConsole and log to pusher-js', () => {
     const base = Pusher as unknown as { logToConsole: boolean; log: unknown };
     const before = { logToConsole: base.logToConsole, log: base.log };

@@ -25,8 +25,10 @@ export type MawjlyOptions = Options & {
 const masterKeys = new WeakMap<object, Uint8Array>();
 
 function splitOptions(options: MawjlyOptions): { pusherOptions: Options; masterKey: Uint8Array | undefined } {
-  // pusher-js would throw a string; keep its behaviour for missing options.
-  if (typeof options !== 'object') return { pusherOptions: options, masterKey: undefined };
+  // Missing options: let pusher-js throw its own "You must pass an options object".
+  if (typeof options !== 'object' || (options as unknown) === null) {
+    return { pusherOptions: options, masterKey: undefined };
+  }
   const { encryptionMasterKeyBase64, ...pusherOptions } = options;
   const masterKey =
     encryptionMasterKeyBase64 === undefined ? undefined : decodeMasterKey(encryptionMasterKeyBase64);
