@@ -17,7 +17,10 @@ test('secrets never reach a log line, wherever they sit in the logged object', (
   logger.info({ secret, app: { secret, secrets: [secret] } }, 'app loaded');
   logger.info({ key_base64: key, result: { key_base64: key } }, 'key generated');
   logger.info({ password: 'hunter2', user: { password: 'hunter2' } }, 'user');
-  logger.info({ token: 'mjly_tok', headers: { authorization: 'Bearer mjly_tok', cookie: 'mawjly_session=abc' } }, 'req');
+  logger.info(
+    { token: 'mjly_tok', headers: { authorization: 'Bearer mjly_tok', cookie: 'mawjly_session=abc' } },
+    'req',
+  );
   logger.child({ encryptionMasterKeyBase64: key }).warn({ auth: 'key:sig' }, 'child');
   const text = lines.join('');
   assert.equal(lines.length, 5);

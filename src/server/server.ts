@@ -11,6 +11,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ClusterAdapter } from '../adapters/cluster-adapter.js';
 import { MemoryBus } from '../adapters/memory-bus.js';
+import { NatsBus } from '../adapters/nats-bus.js';
+import { RedisBus } from '../adapters/redis-bus.js';
 import type { Config } from '../config/config.js';
 import { DEFAULT_APP_SETTINGS, DEFAULT_PLANS, type App } from '../core/app.js';
 import { ClusterUsageMeter } from '../core/cluster-usage-meter.js';
@@ -232,8 +234,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
 function createBus(clusterUrl: string): ClusterBus {
   if (clusterUrl === 'memory') return new MemoryBus();
+  if (/^rediss?:\/\//.test(clusterUrl)) return new RedisBus(clusterUrl);
+  if (clusterUrl.startsWith('nats://')) return new NatsBus(clusterUrl);
   throw new Error(
-    `MAWJLY_CLUSTER_URL=${clusterUrl.replace(/\/\/[^@/]*@/, '//***@')}: only "memory" is supported in this version`,
+    `MAWJLY_CLUSTER_URL=${clusterUrl.replace(/\/\/[^@/]*@/, '//***@')}: expected "memory", redis://… or nats://…`,
   );
 }
 

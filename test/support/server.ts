@@ -10,6 +10,7 @@ import {
   type AppSettings,
   type PlanName,
 } from '../../src/core/app.js';
+import type { Clock } from '../../src/core/ports/clock.js';
 import type { ClusterBus } from '../../src/core/ports/cluster-bus.js';
 import { silentLogger, type Logger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
@@ -49,6 +50,8 @@ export async function startTestServer(
     bus?: ClusterBus;
     logger?: Logger;
     nodeId?: string;
+    /** The server's clock (REST timestamp window, usage day, activity timers). */
+    clock?: Clock;
   } = {},
 ): Promise<TestServer> {
   const apps = options.apps ?? [makeApp()];
@@ -62,6 +65,7 @@ export async function startTestServer(
     logger: options.logger ?? silentLogger,
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.nodeId ? { nodeId: options.nodeId } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const first = apps[0];
   if (!first) throw new Error('startTestServer needs at least one app');
