@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import type { Management } from '../../src/management/management.js';
@@ -129,6 +130,7 @@ describe('management API with the live engine', () => {
       assert.equal(management.usage.messagesToday(app.accountId), usage.json.account_messages_today);
     } finally {
       client.disconnect();
+      await waitForState(client, 'disconnected');
       await reader.cancel();
     }
   });
@@ -137,15 +139,23 @@ describe('management API with the live engine', () => {
     const created = await api('POST', '/apps', {});
     const app = server.directory.findById(created.json.id as string)!;
     assert.equal((await api('PATCH', `/apps/${app.id}`, { settings: { enabled: false } })).status, 200);
-    const socket = rawClient(server, app.key);
-    const closed = await socket.closed;
-    assert.equal(closed.code, 4003);
+    // A plain WebSocket: rawClient would keep a 5 s timer waiting for a handshake that never comes.
+    const socket = new WebSocket(
+      `ws://${server.host}:${server.port}/app/${app.key}?protocol=7&client=js&version=8.6.0`,
+    );
+    const code = await new Promise<number>((resolve) =>
+      socket.on('close', (c) => {
+        resolve(c);
+      }),
+    );
+    assert.equal(code, 4003);
     assert.equal((await api('PATCH', `/apps/${app.id}`, { settings: { enabled: true } })).status, 200);
     const again = rawClient(server, app.key);
     try {
       await again.socketId;
     } finally {
       again.close();
+      await again.closed;
     }
   });
 
@@ -181,6 +191,7 @@ describe('management API with the live engine', () => {
       );
     } finally {
       for (const s of sockets) s.close();
+      await Promise.all(sockets.map((s) => s.closed));
     }
   });
 });
