@@ -36,7 +36,7 @@ const layerRules = Object.entries(allowed).map(([layer, ok]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'coverage', 'bench/results', '**/*.min.js'] },
+  { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'client/dist', 'coverage', 'bench/results', '**/*.min.js'] },
   js.configs.recommended,
   {
     files: ['**/*.ts', '**/*.tsx'],

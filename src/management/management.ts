@@ -7,6 +7,7 @@ import { AccountService } from './accounts.js';
 import { AppService } from './apps.js';
 import { seedApps, type AppsFileEntry } from './apps-file.js';
 import { AuditLog } from './audit.js';
+import { ConnectionQuotaWatch } from './connection-quota-watch.js';
 import { EncryptionKeyService } from './encryption-keys.js';
 import type { ManagementContext } from './management-context.js';
 import type { PlanTable } from './plans.js';
@@ -33,6 +34,8 @@ export interface ManagementOptions {
   readonly usageFlushIntervalMs?: number;
   /** Full re-read of the store for changes nobody announced, e.g. by the CLI (default 30 s; 0: never). */
   readonly resyncIntervalMs?: number;
+  /** How often live connection counts are checked for the 80 % warning (default 5 s; 0: never). */
+  readonly connectionCheckIntervalMs?: number;
   /** The cluster's live usage meter, wrapped by the persisted one (see StoreUsageMeter). */
   readonly clusterUsage?: UsageMeter;
 }
@@ -52,6 +55,8 @@ export interface Management {
   readonly directory: StoreAppDirectory;
   /** The engine's UsageMeter. */
   readonly usage: StoreUsageMeter;
+  /** Writes the connection-quota `usage.warning` (runs on its own timer; `check()` for tests). */
+  readonly connectionQuota: ConnectionQuotaWatch;
   realtime(): RealtimeView | undefined;
   setRealtime(view: RealtimeView): void;
   /** Flushes usage and stops timers. Does not close the store. */
@@ -98,6 +103,15 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
   });
 
   let realtime = options.realtime;
+  const connectionQuota = new ConnectionQuotaWatch({
+    plans,
+    audit,
+    clock,
+    logger,
+    directory,
+    realtime: () => realtime,
+  });
+  connectionQuota.start(options.connectionCheckIntervalMs ?? 5000);
   return {
     store,
     plans,
@@ -111,11 +125,13 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     sessions,
     directory,
     usage,
+    connectionQuota,
     realtime: () => realtime,
     setRealtime(view) {
       realtime = view;
     },
     close: async () => {
+      connectionQuota.stop();
       directory.stopResync();
       await usage.close();
     },

@@ -1,9 +1,10 @@
 // The management API endpoints backed by the live engine (RealtimeView), on the real server.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import type { Management } from '../../src/management/management.js';
@@ -58,7 +59,9 @@ describe('management API with the live engine', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mawjly-live-'));
-    const config = loadConfig({}, { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir });
+    const plansFile = join(dataDir, 'plans.json');
+    await writeFile(plansFile, JSON.stringify({ startup: { max_connections: 5 } }));
+    const config = loadConfig({}, { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir, plansFile });
     server = await startServer({ config, logger: silentLogger });
     management = server.management!;
     const account = await management.accounts.create({ name: 'live', plan: 'pro' }, 'test');
@@ -127,6 +130,7 @@ describe('management API with the live engine', () => {
       assert.equal(management.usage.messagesToday(app.accountId), usage.json.account_messages_today);
     } finally {
       client.disconnect();
+      await waitForState(client, 'disconnected');
       await reader.cancel();
     }
   });
@@ -135,15 +139,59 @@ describe('management API with the live engine', () => {
     const created = await api('POST', '/apps', {});
     const app = server.directory.findById(created.json.id as string)!;
     assert.equal((await api('PATCH', `/apps/${app.id}`, { settings: { enabled: false } })).status, 200);
-    const socket = rawClient(server, app.key);
-    const closed = await socket.closed;
-    assert.equal(closed.code, 4003);
+    // A plain WebSocket: rawClient would keep a 5 s timer waiting for a handshake that never comes.
+    const socket = new WebSocket(
+      `ws://${server.host}:${server.port}/app/${app.key}?protocol=7&client=js&version=8.6.0`,
+    );
+    const code = await new Promise<number>((resolve) =>
+      socket.on('close', (c) => {
+        resolve(c);
+      }),
+    );
+    assert.equal(code, 4003);
     assert.equal((await api('PATCH', `/apps/${app.id}`, { settings: { enabled: true } })).status, 200);
     const again = rawClient(server, app.key);
     try {
       await again.socketId;
     } finally {
       again.close();
+      await again.closed;
+    }
+  });
+
+  test('80 % of the connection quota writes one usage.warning per day', async () => {
+    const account = await management.accounts.create({ name: 'busy', plan: 'startup' }, 'test');
+    const record = await management.apps.create(account, {}, 'test');
+    const sockets = [1, 2, 3].map(() => rawClient(server, record.key));
+    try {
+      await Promise.all(sockets.map((s) => s.socketId));
+      await management.connectionQuota.check();
+      const warnings = async () =>
+        (await management.audit.list(account.id)).filter((e) => e.action === 'usage.warning');
+      assert.equal((await warnings()).length, 0, '3 of 5 is below 80 %');
+      const fourth = rawClient(server, record.key);
+      sockets.push(fourth);
+      await fourth.socketId;
+      await management.connectionQuota.check();
+      await management.connectionQuota.check();
+      const written = await warnings();
+      assert.equal(written.length, 1);
+      assert.equal(written[0]!.details.quota, 'connections');
+      assert.equal(written[0]!.details.limit, 5);
+      const usage = await fetch(`${server.url}/api/v1/usage`, {
+        headers: {
+          authorization: `Bearer ${(await management.tokens.create(account.id, { name: 'u' }, 'test')).token}`,
+        },
+      });
+      const body = (await usage.json()) as { connections: number; warnings: { quota: string }[] };
+      assert.equal(body.connections, 4);
+      assert.deepEqual(
+        body.warnings.map((w) => w.quota),
+        ['connections'],
+      );
+    } finally {
+      for (const s of sockets) s.close();
+      await Promise.all(sockets.map((s) => s.closed));
     }
   });
 });

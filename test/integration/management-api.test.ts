@@ -523,6 +523,10 @@ for (const kind of ['sqlite', 'postgres'] as StoreKind[]) {
       assert.ok(created.json.token.startsWith(created.json.prefix));
       const list = await h.request('GET', '/api/v1/tokens', { token });
       assert.equal(list.json.tokens.length, 2);
+      assert.deepEqual(
+        list.json.tokens.find((t: { id: string }) => t.id !== created.json.id).scopes.length,
+        9,
+      );
       assert.ok(!list.text.includes(created.json.token));
       const ci = created.json.token as string;
       assert.equal((await h.request('GET', '/api/v1/apps', { token: ci })).status, 200);
@@ -534,6 +538,25 @@ for (const kind of ['sqlite', 'postgres'] as StoreKind[]) {
         await h.request('POST', '/api/v1/tokens', { token, body: { name: 'x', scopes: ['root'] } }),
         422,
         'validation_failed',
+      );
+      const limited = await h.request('POST', '/api/v1/tokens', {
+        token,
+        body: { name: 'limited', scopes: ['tokens:write', 'apps:read'] },
+      });
+      const escalation = await h.request('POST', '/api/v1/tokens', {
+        token: limited.json.token,
+        body: { name: 'escalate', scopes: ['apps:secrets'] },
+      });
+      assertError(escalation, 403, 'insufficient_scope');
+      assert.match(escalation.json.error.message, /'apps:secrets'/);
+      const inherited = await h.request('POST', '/api/v1/tokens', {
+        token: limited.json.token,
+        body: { name: 'child' },
+      });
+      assert.deepEqual(
+        [...inherited.json.scopes].sort(),
+        ['apps:read', 'tokens:write'],
+        'default: the caller’s scopes',
       );
       h.clock.advance(86_400_001);
       assertError(await h.request('GET', '/api/v1/apps', { token: ci }), 401, 'unauthorized');
