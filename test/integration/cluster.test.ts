@@ -416,8 +416,15 @@ describe('cluster: three nodes over one bus', () => {
     refused.on('message', (data: Buffer) => {
       frames.push(JSON.parse(data.toString()) as (typeof frames)[number]);
     });
-    const code = await new Promise<number>((resolve) => {
-      refused.on('close', resolve);
+    const code = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        refused.close();
+        reject(new Error(`the 101st connection was not refused; got ${JSON.stringify(frames)}`));
+      }, 3000);
+      refused.on('close', (closeCode: number) => {
+        clearTimeout(timer);
+        resolve(closeCode);
+      });
     });
     assert.equal(code, 4004);
     assert.deepEqual(
