@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { AdapterEvents } from '../core/ports/adapter.js';
+import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import { ClusterAdapter, type ClusterAdapterOptions } from './cluster-adapter.js';
 import { CLUSTER_PROTOCOL_VERSION } from './cluster-messages.js';
 import { MemoryBusHub, type MemoryBus } from './memory-bus.js';
@@ -18,7 +19,7 @@ type Recorded =
 
 interface Node {
   readonly adapter: ClusterAdapter;
-  readonly bus: MemoryBus;
+  readonly bus: ClusterBus;
   readonly events: Recorded[];
   of<T extends Recorded['type']>(type: T): Extract<Recorded, { type: T }>[];
 }
@@ -43,7 +44,7 @@ async function startNode(
   nodeId: string,
   options: Partial<ClusterAdapterOptions> = {},
 ): Promise<Node> {
-  const bus = hub.createBus();
+  const bus = options.bus ?? hub.createBus();
   const adapter = new ClusterAdapter({ bus, nodeId, counterFlushMs: 10, ...options });
   const events: Recorded[] = [];
   await adapter.start(recorder(events));
@@ -63,6 +64,28 @@ async function startCluster(count: number, options: Partial<ClusterAdapterOption
   for (let i = 1; i <= count; i++) nodes.push(await startNode(hub, `n${i}`, options));
   await settle();
   return nodes;
+}
+
+/** A real memory bus whose outgoing messages can be cut off, as in a one-way network partition. */
+class PartitionableBus implements ClusterBus {
+  muted = false;
+  readonly #inner: MemoryBus;
+
+  constructor(inner: MemoryBus) {
+    this.#inner = inner;
+  }
+
+  publish(message: string): void {
+    if (!this.muted) this.#inner.publish(message);
+  }
+
+  subscribe(handler: (message: string) => void): Promise<void> {
+    return this.#inner.subscribe(handler);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
 }
 
 /** The memory bus delivers in microtasks: one macrotask turn drains every chain of replies. */
@@ -342,6 +365,61 @@ describe('ClusterAdapter over a MemoryBusHub', () => {
     assert.equal(b!.adapter.subscriptionCount('app1', 'presence-x'), 0);
     assert.equal(b!.adapter.isUserOnline('app1', 'u1'), false);
     assert.equal(b!.adapter.counterTotal('conn:acct'), 0);
+  });
+
+  test('a node restarting under the same id without bye loses its old share on hello', async () => {
+    const hub = new MemoryBusHub();
+    const a = await startNode(hub, 'n1');
+    const b = await startNode(hub, 'n2');
+    await settle();
+    b.adapter.setLocalMember('app1', 'presence-x', 'ghost', 1, undefined);
+    b.adapter.setLocalSubscriptions('app1', 'presence-x', 1);
+    b.adapter.setLocalUserConnections('app1', 'ghost', 1);
+    await settle();
+    assert.equal(a.adapter.memberCount('app1', 'presence-x'), 1);
+
+    await b.bus.close(); // crash: no bye
+    const again = await startNode(hub, 'n2');
+    await settle();
+    assert.deepEqual(a.of('removed'), [
+      { type: 'removed', app: 'app1', channel: 'presence-x', user: 'ghost', local: false },
+    ]);
+    assert.equal(a.adapter.subscriptionCount('app1', 'presence-x'), 0);
+    assert.equal(a.adapter.isUserOnline('app1', 'ghost'), false);
+    // The restarted node works normally afterwards.
+    again.adapter.setLocalSubscriptions('app1', 'presence-x', 2);
+    await settle();
+    assert.equal(a.adapter.subscriptionCount('app1', 'presence-x'), 2);
+  });
+
+  test('a node expired while still alive is re-synced when it is heard again', async () => {
+    const hub = new MemoryBusHub();
+    const options = { heartbeatMs: 10, nodeTimeoutMs: 40 };
+    const a = await startNode(hub, 'n1', options);
+    const partitioned = new PartitionableBus(hub.createBus());
+    const b = await startNode(hub, 'n2', { ...options, bus: partitioned });
+    await settle();
+    b.adapter.setLocalMember('app1', 'presence-x', 'u1', 1, '{"n":1}');
+    b.adapter.setLocalSubscriptions('app1', 'presence-x', 1);
+    b.adapter.addToCounter('conn:acct', 1);
+    await waitUntil(() => a.adapter.counterTotal('conn:acct') === 1, 'the counter is flushed');
+
+    partitioned.muted = true;
+    await waitUntil(() => a.of('removed').length === 1, 'a expires b');
+    assert.equal(a.adapter.memberCount('app1', 'presence-x'), 0);
+
+    partitioned.muted = false;
+    await waitUntil(() => a.of('added').length === 2, 'a re-learns b’s members');
+    assert.deepEqual(a.of('added')[1], {
+      type: 'added',
+      app: 'app1',
+      channel: 'presence-x',
+      user: 'u1',
+      info: '{"n":1}',
+      local: false,
+    });
+    assert.equal(a.adapter.subscriptionCount('app1', 'presence-x'), 1);
+    assert.equal(a.adapter.counterTotal('conn:acct'), 1);
   });
 
   test('malformed bus messages are ignored and the node keeps working', async () => {

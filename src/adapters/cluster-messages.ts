@@ -33,6 +33,8 @@ export type ClusterMessage =
   | (Base & { readonly t: 'hb' })
   | (Base & { readonly t: 'hello' })
   | (Base & { readonly t: 'bye' })
+  /** Asks node `to` for a snapshot of its share (it was unknown here, e.g. expired while alive). */
+  | (Base & { readonly t: 'sync'; readonly to: string })
   | (Base & { readonly t: 'snap'; readonly to: string; readonly s: Snapshot });
 
 /** One node's own share of the replicated state. */
@@ -92,6 +94,8 @@ function isValid(m: Record<string, unknown>): boolean {
     case 'hello':
     case 'bye':
       return true;
+    case 'sync':
+      return isString(m.to);
     case 'snap':
       return isString(m.to) && isSnapshot(m.s);
     default:
