@@ -234,12 +234,14 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     client.close();
 
     await s.publishPlain('dash-public', 'greeting', { hello: 'world' });
-    const plainEntry = page.locator('.debug-entry', { hasText: 'dash-public' }).first();
+    const plainEntry = page.locator('.debug-entry[data-type="api_message"]', { hasText: 'dash-public' });
     await plainEntry.getByText('"hello": "world"').waitFor();
 
     const key = Buffer.alloc(32, 42).toString('base64');
     await s.publishEncrypted(key, 'private-encrypted-orders.42', 'order.shipped', { orderId: 'A-1' });
-    const entry = page.locator('.debug-entry', { hasText: 'private-encrypted-orders.42' }).first();
+    const entry = page.locator('.debug-entry[data-type="api_message"]', {
+      hasText: 'private-encrypted-orders.42',
+    });
     const cipher = (await entry.getByTestId('ciphertext').textContent()) ?? '';
     assert.match(cipher, /"ciphertext"/);
     assert.ok(!cipher.includes('A-1'), 'the stream shows plaintext');
