@@ -336,4 +336,29 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await page.close();
   });
+
+  test('account pages: team, an API token shown once, the audit log', async () => {
+    const { stack: s, page } = await ready();
+    await signIn(page, s.url, s.startup.email);
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    await page.getByRole('heading', { name: /Your plan: startup/ }).waitFor();
+
+    await page.getByRole('link', { name: 'Team' }).click();
+    await page.getByRole('cell', { name: 'viewer@acme.test' }).waitFor();
+
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByLabel('Name').fill('ci deploys');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token =
+      (await page.getByRole('region', { name: 'Your new API token' }).locator('code').textContent()) ?? '';
+    assert.match(token, /^mjly_/);
+    await page.getByRole('cell', { name: 'ci deploys' }).waitFor();
+    await page.reload();
+    await page.getByRole('cell', { name: 'ci deploys' }).waitFor();
+    assert.ok(!(await page.content()).includes(token), 'the token is shown again');
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('cell', { name: 'token.created' }).first().waitFor();
+    await page.close();
+  });
 });
