@@ -161,6 +161,7 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
       assert.ok(!consoleText.some((t) => t.includes(key)), 'the console shows the key');
     }
     assert.deepEqual(pageErrors, []);
+    assert.ok(!consoleText.some((t) => /Content Security Policy/i.test(t)), consoleText.join('\n'));
     await page.close();
   });
 

@@ -156,7 +156,8 @@ function Entry({ entry, masterKey }: { entry: DebugEvent; masterKey: Uint8Array 
 
 export function DebugTab({ app }: { app: App }): JSX.Element {
   const [events, setEvents] = useState<DebugEvent[]>([]);
-  const [state, setState] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
+  const [state, setState] = useState<'connecting' | 'live' | 'reconnecting' | 'closed'>('connecting');
+  const [attempt, setAttempt] = useState(0);
   const [paused, setPaused] = useState(false);
   const [category, setCategory] = useState<Category | 'all'>('all');
   const [channelFilter, setChannelFilter] = useState('');
@@ -192,14 +193,15 @@ export function DebugTab({ app }: { app: App }): JSX.Element {
       setState('live');
     };
     source.onerror = () => {
-      setState(source.readyState === EventSource.CLOSED ? 'connecting' : 'reconnecting');
+      // CLOSED: the server refused the stream (signed out, no debug:read); the browser will not retry.
+      setState(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
     };
     source.onmessage = onMessage;
     for (const name of NAMED_EVENTS) source.addEventListener(name, onMessage as EventListener);
     return () => {
       source.close();
     };
-  }, [app.id, paused]);
+  }, [app.id, paused, attempt]);
 
   const keyState = useMemo((): { key?: Uint8Array; error?: string } => {
     if (keyInput.trim() === '') return {};
@@ -226,8 +228,20 @@ export function DebugTab({ app }: { app: App }): JSX.Element {
             role="status"
             aria-live="polite"
           >
-            {paused ? 'paused' : state}
+            {paused ? 'paused' : state === 'closed' ? 'disconnected' : state}
           </span>
+          {state === 'closed' && !paused && (
+            <button
+              type="button"
+              class="secondary small"
+              onClick={() => {
+                setState('connecting');
+                setAttempt(attempt + 1);
+              }}
+            >
+              Reconnect
+            </button>
+          )}
           <button
             type="button"
             class="secondary small"
