@@ -6,11 +6,11 @@ import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import type { Account, Plan, SessionInfo, Usage } from './api.js';
 import { Link, navigate, usePath } from './router.js';
 import { SessionContext } from './session.js';
-import { LoginPage } from './pages/login.js';
-import { AppsPage } from './pages/apps.js';
-import { AppPage } from './pages/app.js';
-import { AccountPage } from './pages/account.js';
-import { Loading } from './components/ui.js';
+import { LoginPage } from './pages/login-page.js';
+import { AppsPage } from './pages/apps-page.js';
+import { AppPage } from './pages/app-page.js';
+import { AccountPage } from './pages/account-page.js';
+import { Loading } from './components/controls.js';
 
 function Redirect({ to }: { to: string }): JSX.Element {
   useEffect(() => {

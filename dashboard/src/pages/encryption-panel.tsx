@@ -4,7 +4,7 @@ import type { JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
 import type { App, EncryptionKeyStatus, NewEncryptionKey } from '../api.js';
-import { ConfirmDialog, CopyButton, ErrorNote, Loading } from '../components/ui.js';
+import { ConfirmDialog, CopyButton, ErrorNote, Loading } from '../components/controls.js';
 import { keyFingerprint, KeyFormatError, parseMasterKey } from '../crypto.js';
 import { formatTime } from '../format.js';
 import { Link } from '../router.js';

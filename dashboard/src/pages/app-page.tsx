@@ -2,16 +2,16 @@ import type { JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { App } from '../api.js';
-import { ErrorNote, Loading } from '../components/ui.js';
+import { ErrorNote, Loading } from '../components/controls.js';
 import { Link } from '../router.js';
-import { OverviewTab } from './app-overview.js';
-import { GettingStartedTab } from './app-getting-started.js';
-import { KeysTab } from './app-keys.js';
-import { SettingsTab } from './app-settings.js';
-import { ChannelsTab } from './app-channels.js';
-import { DebugTab } from './app-debug.js';
-import { EventsTab } from './app-events.js';
-import { UsageTab } from './app-usage.js';
+import { OverviewTab } from './overview-tab.js';
+import { GettingStartedTab } from './getting-started-tab.js';
+import { KeysTab } from './keys-tab.js';
+import { SettingsTab } from './settings-tab.js';
+import { ChannelsTab } from './channels-tab.js';
+import { DebugTab } from './debug-tab.js';
+import { EventsTab } from './events-tab.js';
+import { UsageTab } from './usage-tab.js';
 
 const TABS: readonly { id: string; label: string }[] = [
   { id: 'overview', label: 'Overview' },

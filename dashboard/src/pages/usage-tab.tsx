@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { App, Usage } from '../api.js';
-import { ErrorNote, Loading, Meter } from '../components/ui.js';
+import { ErrorNote, Loading, Meter } from '../components/controls.js';
 
 export function UsageTab({ app }: { app: App }): JSX.Element {
   const [appUsage, setAppUsage] = useState<{ connections: number; messages_today: number }>();

@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { App, AppSettings } from '../api.js';
-import { ConfirmDialog, ErrorNote, Toggle } from '../components/ui.js';
+import { ConfirmDialog, ErrorNote, Toggle } from '../components/controls.js';
 import { navigate } from '../router.js';
 import { can, useSession } from '../session.js';
 

@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, SCOPES } from '../api.js';
 import type { AuditEntry, Member, Plan, Role, Token, Usage } from '../api.js';
-import { ConfirmDialog, CopyButton, ErrorNote, Loading, Meter } from '../components/ui.js';
+import { ConfirmDialog, CopyButton, ErrorNote, Loading, Meter } from '../components/controls.js';
 import { formatNumber, formatTime } from '../format.js';
 import { Link } from '../router.js';
 import { can, useSession } from '../session.js';

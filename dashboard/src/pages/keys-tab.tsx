@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { App } from '../api.js';
-import { ConfirmDialog, CopyButton, ErrorNote } from '../components/ui.js';
+import { ConfirmDialog, CopyButton, ErrorNote } from '../components/controls.js';
 import { formatTime } from '../format.js';
 import { can, useSession } from '../session.js';
 import { EncryptionPanel } from './encryption-panel.js';

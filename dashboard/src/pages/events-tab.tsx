@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { App } from '../api.js';
-import { ErrorNote } from '../components/ui.js';
+import { ErrorNote } from '../components/controls.js';
 import { isEncryptedChannel } from '../channel-type.js';
 import { can, useSession } from '../session.js';
 

@@ -1,4 +1,4 @@
-// Shared controls. Dialogs use the native <dialog> (focus trap, Escape to cancel, returns focus).
+// Shared controls (error note, loading, confirmation dialog, copy button, toggle, meter). Dialogs use the native <dialog> (focus trap, Escape to cancel, returns focus).
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage } from '../api.js';

@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import type { App } from '../api.js';
-import { CopyButton } from '../components/ui.js';
+import { CopyButton } from '../components/controls.js';
 import { Link } from '../router.js';
 
 /** Where this server is reachable, as the browser sees it (the dashboard is served by the server). */

@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { App, ChannelInfo } from '../api.js';
-import { ErrorNote, Loading } from '../components/ui.js';
+import { ErrorNote, Loading } from '../components/controls.js';
 import { channelBadges } from '../channel-type.js';
 
 const POLL_MS = 3000;

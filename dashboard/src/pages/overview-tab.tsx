@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { App, Usage } from '../api.js';
-import { ErrorNote, Meter } from '../components/ui.js';
+import { ErrorNote, Meter } from '../components/controls.js';
 import { Chart } from '../components/chart.js';
 
 const POLL_MS = 5000;

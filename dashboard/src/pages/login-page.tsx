@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, setCsrfToken } from '../api.js';
-import { ErrorNote } from '../components/ui.js';
+import { ErrorNote } from '../components/controls.js';
 
 export function LoginPage({ onSignedIn }: { onSignedIn: () => void }): JSX.Element {
   const [email, setEmail] = useState('');

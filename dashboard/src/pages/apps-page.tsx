@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
 import type { App } from '../api.js';
-import { ErrorNote, Loading } from '../components/ui.js';
+import { ErrorNote, Loading } from '../components/controls.js';
 import { formatTime } from '../format.js';
 import { Link, navigate } from '../router.js';
 import { can, useSession } from '../session.js';
