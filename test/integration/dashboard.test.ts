@@ -362,4 +362,39 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     await page.getByRole('cell', { name: 'token.created' }).first().waitFor();
     await page.close();
   });
+
+  test('settings persist; the event creator publishes', async () => {
+    const { stack: s, page } = await ready();
+    await signIn(page, s.url, s.startup.email);
+    await page.getByRole('link', { name: s.startup.appName }).click();
+    const sections = page.getByRole('navigation', { name: 'App sections' });
+    await sections.getByRole('link', { name: 'Settings' }).click();
+    const counting = page.getByRole('switch', { name: /Subscription counting/ });
+    assert.equal(await counting.isChecked(), false);
+    await counting.check();
+    await page.getByText('Subscription counting saved.').waitFor();
+    await page.getByLabel(/One origin per line/).fill('https://shop.example\nhttps://admin.example');
+    await page.getByRole('button', { name: 'Save origins' }).click();
+    await page.getByText('Allowed origins saved.').waitFor();
+    await page.reload();
+    assert.equal(await page.getByRole('switch', { name: /Subscription counting/ }).isChecked(), true);
+    assert.equal(
+      await page.getByLabel(/One origin per line/).inputValue(),
+      'https://shop.example\nhttps://admin.example',
+    );
+    await page.getByLabel(/One origin per line/).fill('*');
+    await page.getByRole('button', { name: 'Save origins' }).click();
+    await page.getByText('Allowed origins saved.').waitFor();
+
+    const client = await s.openClient(['creator-test']);
+    try {
+      await sections.getByRole('link', { name: 'Event creator' }).click();
+      await page.getByLabel('Channels (comma or space separated, up to 100)').fill('creator-test');
+      await page.getByRole('button', { name: 'Send event' }).click();
+      await page.getByText(/^Sent my-event to creator-test/).waitFor();
+    } finally {
+      client.close();
+    }
+    await page.close();
+  });
 });
