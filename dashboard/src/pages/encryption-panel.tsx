@@ -191,7 +191,7 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
         32-byte key and subscribers decrypt, so Mawjly only ever routes ciphertext. Mawjly stores the key's
         fingerprint, never the key.
       </p>
-      {!allowed && planKnown && (
+      {!allowed && (planKnown || featureDenied) && (
         <div class="upgrade" role="note" data-testid="encryption-upgrade">
           <p>
             <strong>Encrypted channels need the Startup plan or above.</strong> Your account is on the{' '}
