@@ -160,8 +160,8 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
   useEffect(load, [load]);
 
   const planKnown = plan !== undefined || account !== undefined;
-  const allowed =
-    !featureDenied && (plan ? plan.encrypted_channels : account ? account.plan !== 'free' : true);
+  // Until the plan is known nothing is offered, so a Free account never sees a Generate button.
+  const allowed = planKnown && !featureDenied && (plan ? plan.encrypted_channels : account?.plan !== 'free');
   const mayManage = can(session.role, 'keys');
   // The API's history lists every version, the active one included.
   const retired = status ? status.history.filter((h) => h.retired_at !== null) : [];
