@@ -54,9 +54,11 @@ function prices(client: RawClient): Frame[] {
   return client.frames.filter((f) => f.event === 'price');
 }
 
-function subscribed(channel: { bind: PusherJS['bind'] }): Promise<unknown> {
+function subscribed(channel: ReturnType<PusherJS['subscribe']>): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no subscription outcome')), 5000);
+    const timer = setTimeout(() => {
+      reject(new Error('no subscription outcome'));
+    }, 5000);
     channel.bind('pusher:subscription_succeeded', (data: unknown) => {
       clearTimeout(timer);
       resolve(data);
@@ -186,9 +188,15 @@ describe('channels', () => {
     const c = raw();
     await c.socketId;
     sendSubscribe(c, 'foo-private-x', '');
-    assert.equal((await subscriptionOutcome(c, 'foo-private-x')).event, 'pusher_internal:subscription_succeeded');
+    assert.equal(
+      (await subscriptionOutcome(c, 'foo-private-x')).event,
+      'pusher_internal:subscription_succeeded',
+    );
     sendSubscribe(c, 'my-cache-x', '');
-    assert.equal((await subscriptionOutcome(c, 'my-cache-x')).event, 'pusher_internal:subscription_succeeded');
+    assert.equal(
+      (await subscriptionOutcome(c, 'my-cache-x')).event,
+      'pusher_internal:subscription_succeeded',
+    );
     assert.equal(
       c.frames.some((f) => f.channel === 'my-cache-x' && f.event === 'pusher:cache_miss'),
       false,
@@ -238,7 +246,11 @@ describe('channels', () => {
       sendSubscribe(c, 'private-sig', `${app.key}:${'0'.repeat(64)}`);
     });
     await expectRefusal(c, 'private-wrongkey', 401, () => {
-      sendSubscribe(c, 'private-wrongkey', signChannel({ ...app, key: 'other-key' }, socketId, 'private-wrongkey'));
+      sendSubscribe(
+        c,
+        'private-wrongkey',
+        signChannel({ ...app, key: 'other-key' }, socketId, 'private-wrongkey'),
+      );
     });
     await expectRefusal(c, 'private-othersock', 401, () => {
       sendSubscribe(c, 'private-othersock', signChannel(app, otherId, 'private-othersock'));
@@ -262,7 +274,12 @@ describe('channels', () => {
     const c = raw();
     const socketId = await c.socketId;
     const channelData = '{ "user_info" : {"z":1,  "a": "x"} ,\n "user_id":"ws-user" }';
-    sendSubscribe(c, 'presence-exact', signChannel(app, socketId, 'presence-exact', channelData), channelData);
+    sendSubscribe(
+      c,
+      'presence-exact',
+      signChannel(app, socketId, 'presence-exact', channelData),
+      channelData,
+    );
     const ok = await subscriptionOutcome(c, 'presence-exact');
     assert.equal(ok.event, 'pusher_internal:subscription_succeeded', JSON.stringify(ok));
     const presence = dataOf<{ presence: { hash: Record<string, unknown> } }>(ok).presence;
@@ -270,7 +287,12 @@ describe('channels', () => {
     // The same content re-serialised compactly is a different string: its signature must not pass.
     const compact = JSON.stringify(JSON.parse(channelData));
     await expectRefusal(c, 'presence-exact2', 401, () => {
-      sendSubscribe(c, 'presence-exact2', signChannel(app, socketId, 'presence-exact2', channelData), compact);
+      sendSubscribe(
+        c,
+        'presence-exact2',
+        signChannel(app, socketId, 'presence-exact2', channelData),
+        compact,
+      );
     });
   });
 
@@ -279,7 +301,10 @@ describe('channels', () => {
     const socketId = await c.socketId;
     c.send({
       event: 'pusher:subscribe',
-      data: JSON.stringify({ auth: signChannel(app, socketId, 'private-strdata'), channel: 'private-strdata' }),
+      data: JSON.stringify({
+        auth: signChannel(app, socketId, 'private-strdata'),
+        channel: 'private-strdata',
+      }),
     });
     assert.equal(
       (await subscriptionOutcome(c, 'private-strdata')).event,
@@ -294,7 +319,11 @@ describe('channels', () => {
       sendSubscribe(c, 'private-encrypted-free', signChannel(free, socketId, 'private-encrypted-free'));
     });
     await expectRefusal(c, 'private-encrypted-cache-free', 403, () => {
-      sendSubscribe(c, 'private-encrypted-cache-free', signChannel(free, socketId, 'private-encrypted-cache-free'));
+      sendSubscribe(
+        c,
+        'private-encrypted-cache-free',
+        signChannel(free, socketId, 'private-encrypted-cache-free'),
+      );
     });
     // Private channels are fine on Free.
     await subscribeSigned(c, free, 'private-free-ok');

@@ -174,7 +174,9 @@ describe('client events', () => {
     const error = await sender.next(isError);
     assert.equal(errorData(error).code, 4301);
     await flush(receiver, app, 'private-rate');
-    const relayed = receiver.frames.filter((f) => f.event === 'client-n').map((f) => (f.data as { i: number }).i);
+    const relayed = receiver.frames
+      .filter((f) => f.event === 'client-n')
+      .map((f) => (f.data as { i: number }).i);
     assert.deepEqual(relayed, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.equal(sender.frames.filter(isError).length, 1);
     // Still open and usable.

@@ -190,7 +190,10 @@ describe('connection: server-side activity check', () => {
   const app = makeApp();
   const clients: RawClient[] = [];
   before(async () => {
-    server = await startTestServer({ apps: [app], config: { activityTimeoutSeconds: 1, pongTimeoutMs: 300 } });
+    server = await startTestServer({
+      apps: [app],
+      config: { activityTimeoutSeconds: 1, pongTimeoutMs: 300 },
+    });
   });
   after(async () => {
     for (const c of clients) c.ws.terminate();
@@ -314,18 +317,23 @@ describe('connection: slow consumer', () => {
       const sdk = serverSdk(server, app);
       const payload = 'x'.repeat(90 * 1024);
       let sent = 0;
-      let dropped = false;
-      void gone.then(() => (dropped = true));
+      const state = { dropped: false };
+      void gone.then(() => {
+        state.dropped = true;
+      });
       // Bounded: loopback buffers hold a few MB at most before the server sees the backlog.
-      while (!dropped && sent < 400) {
+      while (!state.dropped && sent < 400) {
         await sdk.trigger('firehose', 'big', payload);
         sent++;
       }
-      assert.ok(dropped, `slow socket still open after ${sent} events`);
+      assert.ok(state.dropped, `slow socket still open after ${sent} events`);
       assert.ok(sent > 1);
 
       // The other subscriber got every event, then still gets new ones.
-      await fast.next((f) => f.event === 'big' && fast.frames.filter((g) => g.event === 'big').length >= sent, 10000);
+      await fast.next(
+        (f) => f.event === 'big' && fast.frames.filter((g) => g.event === 'big').length >= sent,
+        10000,
+      );
       await sdk.trigger('firehose', 'after', '{"ok":true}');
       await fast.next((f) => f.event === 'after');
 
@@ -396,8 +404,12 @@ describe('connection: authorized connections', () => {
       const id = p.connection.socket_id;
       const channel = p.subscribe('private-kept');
       await new Promise<void>((resolve, reject) => {
-        channel.bind('pusher:subscription_succeeded', () => resolve());
-        channel.bind('pusher:subscription_error', (e: unknown) => reject(new Error(JSON.stringify(e))));
+        channel.bind('pusher:subscription_succeeded', () => {
+          resolve();
+        });
+        channel.bind('pusher:subscription_error', (e: unknown) => {
+          reject(new Error(JSON.stringify(e)));
+        });
       });
       await quietWindow(600);
       assert.equal(p.connection.state, 'connected');

@@ -14,7 +14,10 @@ export function sign(app: App, stringToSign: string): string {
 
 /** Channel auth over `socket_id:channel[:channel_data]`, with channel_data exactly as given. */
 export function signChannel(app: App, socketId: string, channel: string, channelData?: string): string {
-  return sign(app, channelData === undefined ? `${socketId}:${channel}` : `${socketId}:${channel}:${channelData}`);
+  return sign(
+    app,
+    channelData === undefined ? `${socketId}:${channel}` : `${socketId}:${channel}:${channelData}`,
+  );
 }
 
 /** Sign-in auth over `socket_id::user::user_data`. */
@@ -39,10 +42,13 @@ export async function subscribeSigned(
 ): Promise<Frame> {
   const socketId = await client.socketId;
   const needsAuth = channel.startsWith('private-') || channel.startsWith('presence-');
-  sendSubscribe(client, channel, needsAuth ? signChannel(app, socketId, channel, channelData) : '', channelData);
-  return client.next(
-    (f) => f.channel === channel && f.event === 'pusher_internal:subscription_succeeded',
+  sendSubscribe(
+    client,
+    channel,
+    needsAuth ? signChannel(app, socketId, channel, channelData) : '',
+    channelData,
   );
+  return client.next((f) => f.channel === channel && f.event === 'pusher_internal:subscription_succeeded');
 }
 
 /** Waits for either subscription_succeeded or subscription_error on a channel. */
@@ -56,6 +62,7 @@ export function subscriptionOutcome(client: RawClient, channel: string, timeoutM
 }
 
 /** Parses a double-encoded `data` string (asserting that it is one). */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- callers name the shape they expect
 export function dataOf<T = Record<string, unknown>>(frame: Frame): T {
   if (typeof frame.data !== 'string') {
     throw new Error(`expected double-encoded string data, got ${JSON.stringify(frame.data)}`);
