@@ -22,6 +22,7 @@ import {
   signChannel,
   signUser,
   subscribeSigned,
+  closedWithin,
 } from '../support/raw-auth.js';
 
 const QUERY = '?protocol=7&client=js&version=8.6.0&flash=false';
@@ -163,7 +164,7 @@ describe('connection', () => {
     const over = raw(free.key);
     const error = await over.next((f) => f.event === 'pusher:error');
     assert.equal(errorCode(error), 4004);
-    assert.equal((await over.closed).code, 4004);
+    assert.equal((await closedWithin(over)).code, 4004);
     assert.equal(
       over.frames.some((f) => f.event === 'pusher:connection_established'),
       false,
@@ -178,7 +179,7 @@ describe('connection', () => {
 
     // Freeing one slot lets the next connection in.
     hundred[0]?.close();
-    await hundred[0]?.closed;
+    if (hundred[0]) await closedWithin(hundred[0]);
     const retry = raw(free.key);
     await assert.doesNotReject(retry.socketId);
     for (const c of [...hundred, retry]) c.ws.terminate();
@@ -208,10 +209,7 @@ describe('connection: server-side activity check', () => {
     const ping = await c.next((f) => f.event === 'pusher:ping', 3000);
     assert.ok(Date.now() - opened >= 900, 'ping came before the activity timeout');
     assert.equal(ping.event, 'pusher:ping');
-    const closed = await Promise.race([
-      c.closed,
-      quietWindow(3000).then(() => ({ code: -1, reason: 'not closed' })),
-    ]);
+    const closed = await closedWithin(c, 3000);
     assert.equal(closed.code, 4201);
     const error = c.frames.find((f) => f.event === 'pusher:error');
     assert.equal(errorCode(error), 4201);
@@ -277,7 +275,7 @@ describe('connection: graceful shutdown', () => {
       await c.socketId;
       const reconnecting = waitForState(p, 'connecting');
       await server.close();
-      assert.equal((await c.closed).code, 4200);
+      assert.equal((await closedWithin(c)).code, 4200);
       await reconnecting;
     } finally {
       p.disconnect();
@@ -339,7 +337,7 @@ describe('connection: slow consumer', () => {
 
       // Reading again: the socket ends with 4100 (or was destroyed after the close grace period).
       (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
-      const { code } = await slow.closed;
+      const { code } = await closedWithin(slow);
       assert.ok(code === 4100 || code === 1006, `close code ${code}`);
       if (code === 4100) {
         const error = slow.frames.find((f) => f.event === 'pusher:error');
@@ -381,7 +379,7 @@ describe('connection: authorized connections', () => {
       data: { auth: signUser(app, signedInId, userData), user_data: userData },
     });
 
-    const [idleClosed, publicClosed] = await Promise.all([idle.closed, publicOnly.closed]);
+    const [idleClosed, publicClosed] = await Promise.all([closedWithin(idle), closedWithin(publicOnly)]);
     assert.equal(idleClosed.code, 4009);
     assert.equal(publicClosed.code, 4009);
     assert.equal(errorCode(idle.frames.find((f) => f.event === 'pusher:error')), 4009);
@@ -395,6 +393,27 @@ describe('connection: authorized connections', () => {
       c.send({ event: 'pusher:ping', data: {} });
       await c.next((f) => f.event === 'pusher:pong', 2000);
     }
+  });
+
+  test('a refused private or presence subscription does not authorize the socket', async () => {
+    const badSignature = rawClient(server, app.key);
+    const refusedPresence = rawClient(server, app.key);
+    clients.push(badSignature, refusedPresence);
+    const [badId, presenceId] = await Promise.all([badSignature.socketId, refusedPresence.socketId]);
+    sendSubscribe(badSignature, 'private-nope', signChannel(app, badId, 'private-other'));
+    // Correctly signed, but refused after the signature check (user id over 128 characters).
+    const channelData = JSON.stringify({ user_id: 'u'.repeat(129) });
+    sendSubscribe(
+      refusedPresence,
+      'presence-nope',
+      signChannel(app, presenceId, 'presence-nope', channelData),
+      channelData,
+    );
+    await badSignature.next((f) => f.event === 'pusher:subscription_error');
+    await refusedPresence.next((f) => f.event === 'pusher:subscription_error');
+    const [a, b] = await Promise.all([closedWithin(badSignature, 2000), closedWithin(refusedPresence, 2000)]);
+    assert.equal(a.code, 4009);
+    assert.equal(b.code, 4009);
   });
 
   test('pusher-js subscribing to a private channel stays connected', async () => {

@@ -22,6 +22,7 @@ import {
   signChannel,
   subscribeSigned,
   subscriptionOutcome,
+  closedWithin,
 } from '../support/raw-auth.js';
 
 type Frame = RawClient['frames'][number];
@@ -189,7 +190,7 @@ describe('presence', () => {
 
     // When a member leaves, a new user fits again.
     hundred[0]?.close();
-    await hundred[0]?.closed;
+    if (hundred[0]) await closedWithin(hundred[0]);
     const later = raw(freeMembers.key);
     await subscribeSigned(later, freeMembers, ch, member('m100'));
     for (const c of [...hundred, extra, again, later]) c.ws.terminate();

@@ -24,6 +24,7 @@ import {
   signUser,
   subscribeSigned,
   subscriptionOutcome,
+  closedWithin,
 } from '../support/raw-auth.js';
 
 type Frame = RawClient['frames'][number];
@@ -201,7 +202,7 @@ describe('user authentication', () => {
 
     const victimGone = waitForState(victim, 'disconnected');
     await serverSdk(server, app).terminateUserConnections('gary');
-    const closed = await victimRaw.closed;
+    const closed = await closedWithin(victimRaw);
     assert.equal(closed.code, 4009);
     const error = victimRaw.frames.find((f: Frame) => f.event === 'pusher:error');
     assert.equal((error?.data as { code?: unknown } | undefined)?.code, 4009);

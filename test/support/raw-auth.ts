@@ -74,3 +74,16 @@ export function dataOf<T = Record<string, unknown>>(frame: Frame): T {
 export function quietWindow(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The raw socket's close code and reason, failing if it is still open after `timeoutMs`. */
+export function closedWithin(client: RawClient, timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`socket still open after ${timeoutMs} ms`));
+    }, timeoutMs);
+    void client.closed.then((result) => {
+      clearTimeout(timer);
+      resolve(result);
+    });
+  });
+}
