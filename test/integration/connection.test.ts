@@ -120,6 +120,7 @@ describe('connection', () => {
       ['bad path', `/app/${app.key}/extra${QUERY}`, 4005],
       ['protocol=99', `/app/${app.key}?protocol=99&client=js&version=8.6.0`, 4007],
       ['no protocol', `/app/${app.key}?client=js&version=8.6.0`, 4008],
+      ['non-numeric protocol', `/app/${app.key}?protocol=seven&client=js&version=8.6.0`, 4006],
     ];
     for (const [name, path, code] of cases) {
       await t.test(`${name} → ${code}`, async () => {

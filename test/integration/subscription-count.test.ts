@@ -88,6 +88,23 @@ describe('subscription_count', () => {
     assert.deepEqual(await back, { subscription_count: 1 });
   });
 
+  test('a repeated subscribe is acknowledged again without counting the socket twice', async () => {
+    const a = raw(counted);
+    const successes = (): number =>
+      a.frames.filter(
+        (f) => f.channel === 'private-twice' && f.event === 'pusher_internal:subscription_succeeded',
+      ).length;
+    await subscribeSigned(a, counted, 'private-twice');
+    void subscribeSigned(a, counted, 'private-twice');
+    await a.next((f) => f.event === 'pusher_internal:subscription_succeeded' && successes() === 2);
+    const b = raw(counted);
+    await subscribeSigned(b, counted, 'private-twice');
+    await b.next((f) => f.event === 'pusher_internal:subscription_count');
+    await flush(a, counted, 'private-twice');
+    assert.deepEqual(counts(a, 'private-twice'), [1, 2]);
+    assert.deepEqual(counts(b, 'private-twice'), [2]);
+  });
+
   test('enabled: never sent on presence channels', async () => {
     const a = raw(counted);
     const b = raw(counted);

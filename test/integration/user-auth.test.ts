@@ -65,6 +65,7 @@ describe('user authentication', () => {
   let server: TestServer;
   const app = makeApp({ plan: 'startup' });
   const noSignin = makeApp({ settings: { userAuthentication: false } });
+  const otherApp = makeApp();
   const clients: RawClient[] = [];
   const pushers: PusherJS[] = [];
   const raw = (target: App = app): RawClient => {
@@ -79,7 +80,7 @@ describe('user authentication', () => {
   };
 
   before(async () => {
-    server = await startTestServer({ apps: [app, noSignin] });
+    server = await startTestServer({ apps: [app, noSignin, otherApp] });
   });
   after(async () => {
     for (const p of pushers) p.disconnect();
@@ -200,6 +201,11 @@ describe('user authentication', () => {
     const presenceOnly = raw();
     await subscribeSigned(presenceOnly, app, 'presence-gary', '{"user_id":"gary"}');
 
+    // The same user id signed in on another app is another user.
+    const otherAppGary = raw(otherApp);
+    await rawSignin(otherAppGary, otherApp, '{"id":"gary"}');
+    await otherAppGary.next((f) => f.event === 'pusher:signin_success');
+
     const victimGone = waitForState(victim, 'disconnected');
     await serverSdk(server, app).terminateUserConnections('gary');
     const closed = await closedWithin(victimRaw);
@@ -212,6 +218,7 @@ describe('user authentication', () => {
     assert.equal(victim.connection.state, 'disconnected');
     assert.equal(bystander.connection.state, 'connected');
     assert.equal(presenceOnly.ws.readyState, WebSocket.OPEN);
+    assert.equal(otherAppGary.ws.readyState, WebSocket.OPEN);
     presenceOnly.send({ event: 'pusher:ping', data: {} });
     await presenceOnly.next((f) => f.event === 'pusher:pong');
   });
