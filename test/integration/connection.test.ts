@@ -396,7 +396,7 @@ describe('connection: authorized connections', () => {
     }
   });
 
-  test('a refused private or presence subscription does not authorize the socket', async () => {
+  test('a refused subscription or sign-in does not authorize the socket', async () => {
     const badSignature = rawClient(server, app.key);
     const refusedPresence = rawClient(server, app.key);
     clients.push(badSignature, refusedPresence);
@@ -410,11 +410,20 @@ describe('connection: authorized connections', () => {
       signChannel(app, presenceId, 'presence-nope', channelData),
       channelData,
     );
+    const badSignin = rawClient(server, app.key);
+    clients.push(badSignin);
+    const badSigninId = await badSignin.socketId;
+    badSignin.send({
+      event: 'pusher:signin',
+      data: { auth: signUser(app, badSigninId, '{"id":"a"}'), user_data: '{"id":"b"}' },
+    });
     await badSignature.next((f) => f.event === 'pusher:subscription_error');
     await refusedPresence.next((f) => f.event === 'pusher:subscription_error');
     const [a, b] = await Promise.all([closedWithin(badSignature, 2000), closedWithin(refusedPresence, 2000)]);
     assert.equal(a.code, 4009);
     assert.equal(b.code, 4009);
+    await badSignin.next((f) => f.event === 'pusher:error');
+    assert.equal((await closedWithin(badSignin, 2000)).code, 4009);
   });
 
   test('pusher-js subscribing to a private channel stays connected', async () => {
