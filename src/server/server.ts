@@ -31,6 +31,7 @@ import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
 import { MawjlyError } from '../protocol/errors.js';
+import { createClientBundleHandler } from '../transport/http/client-bundle.js';
 import { handleProbe, type ProbeState } from '../transport/http/probes.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
 import { sendError } from '../transport/http/respond.js';
@@ -147,9 +148,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const managementApi = managed
     ? createManagementApi({ management: managed, clusterName: config.clusterName, logger })
     : undefined;
+  const clientBundle = createClientBundleHandler(new URL('../../client/dist/mawjly.js', import.meta.url));
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (handleProbe(req, res, url, probe)) return;
+    if (clientBundle(req, res, url)) return;
     (managementApi ? managementApi(req, res) : Promise.resolve(false))
       .then((handled) => handled || pusherApi(req, res, url))
       .then((handled) => {

@@ -114,3 +114,18 @@ describe('mawjly/client browser builds in Chromium', () => {
     });
   }
 });
+
+test('the server serves the browser bundle at /js/mawjly.js', async () => {
+  ensureClientBuilt();
+  const server = await startTestServer();
+  try {
+    const response = await fetch(`${server.url}/js/mawjly.js`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/javascript/);
+    const body = await response.text();
+    assert.ok(body.length > 10_000, 'the bundle includes pusher-js');
+    assert.match(body, /encryptionMasterKeyBase64/);
+  } finally {
+    await server.close();
+  }
+});
