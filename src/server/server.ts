@@ -202,6 +202,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       `Mawjly listening on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://…:${port}/app/{key}, metrics http://${connectHost}:${metricsPort}/metrics)\n`,
     );
     for (const line of firstRun) out.write(`${line}\n`);
+    if (management) {
+      out.write(`Dashboard: ${url}/dashboard\n`);
+      if (firstRun.length === 0) {
+        out.write(
+          'Sign in with a dashboard user (the first run printed the password of admin@mawjly.local; `mawjly users create --account development --email … --password-stdin --role owner` adds one). App credentials: dashboard → Apps → Keys, or `mawjly apps list`.\n',
+        );
+      }
+    }
   }
   logger.info({ url, metricsPort }, 'ready');
 
@@ -284,7 +292,7 @@ async function createStoredDevApp(management: Management, cluster: string): Prom
   if (!(await management.store.findUserByEmail(email))) {
     const password = randomBytes(12).toString('base64url');
     await management.team.create(account.id, { email, password, role: 'owner' }, 'system');
-    lines.push(`Dashboard (/dashboard): sign in as ${email} with password ${password} (shown once).`);
+    lines.push(`Dashboard sign-in: ${email} / ${password} (shown once; keep it).`);
   }
   lines.push('Operator commands: `mawjly accounts|apps|tokens|users create …` (`mawjly --help`).');
   return lines;
