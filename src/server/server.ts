@@ -209,8 +209,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     out.write(
       `Mawjly listening on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://…:${port}/app/{key}, metrics http://${connectHost}:${metricsPort}/metrics)\n`,
     );
-    if (dashboard) out.write(`Dashboard: ${url}/dashboard/\n`);
     for (const line of firstRun) out.write(`${line}\n`);
+    if (management) {
+      out.write(`Dashboard: ${url}/dashboard\n`);
+      if (firstRun.length === 0) {
+        out.write(
+          'Sign in with a dashboard user (the first run printed the password of admin@mawjly.local; `mawjly users create --account development --email … --password-stdin --role owner` adds one). App credentials: dashboard → Apps → Keys, or `mawjly apps list`.\n',
+        );
+      }
+    }
   }
   logger.info({ url, metricsPort }, 'ready');
 
@@ -277,20 +284,26 @@ function createDevApp(directory: MemoryAppDirectory): App {
   return app;
 }
 
-/** First run with an empty store: a persisted development account (Startup plan) and app. */
+/** First run with an empty store: a persisted development account (Startup plan), app and owner. */
 async function createStoredDevApp(management: Management, cluster: string): Promise<string[]> {
   const existing = await management.store.findAccountByName('development');
   const account =
     existing ?? (await management.accounts.create({ name: 'development', plan: 'startup' }, 'system'));
   const app = await management.apps.create(account, { name: 'Development app' }, 'system');
-  return [
-    `No apps yet: created a development app (account "development", Startup plan, cluster ${cluster}):`,
+  const lines = [
+    `No apps configured: created a development app (Startup plan, cluster ${cluster}), kept in the data directory:`,
     `  app_id: ${app.id}`,
     `  key:    ${app.key}`,
     `  secret: ${app.secret}`,
-    'Create accounts, apps and API tokens with `mawjly accounts|apps|tokens create` (see `mawjly --help`).',
-    'Dashboard sign-in: `mawjly users create --account development --email you@example.com --password-stdin --role owner`.',
   ];
+  const email = 'admin@mawjly.local';
+  if (!(await management.store.findUserByEmail(email))) {
+    const password = randomBytes(12).toString('base64url');
+    await management.team.create(account.id, { email, password, role: 'owner' }, 'system');
+    lines.push(`Dashboard sign-in: ${email} / ${password} (shown once; keep it).`);
+  }
+  lines.push('Operator commands: `mawjly accounts|apps|tokens|users create …` (`mawjly --help`).');
+  return lines;
 }
 
 function describeDevApp(app: App): string[] {
