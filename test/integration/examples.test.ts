@@ -7,10 +7,16 @@ import { chromium, type Browser } from 'playwright-core';
 import { spawnLines } from '../support/child-process.js';
 import { ensureClientBuilt, repoRoot } from '../support/client-build.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { makeSelfSignedCertificate } from '../support/tls.js';
 
 const ORDER_TEXT = 'order 12345 shipped, tracking number PII_HERE';
-const TLS_CERT = `${repoRoot}test/fixtures/tls/localhost-cert.pem`;
-const TLS_KEY = `${repoRoot}test/fixtures/tls/localhost-key.pem`;
+// Made once for this file; the TLS tests trust it through NODE_EXTRA_CA_CERTS.
+const certificate = makeSelfSignedCertificate();
+process.on('exit', () => {
+  certificate.remove();
+});
+const TLS_CERT = certificate.certFile;
+const TLS_KEY = certificate.keyFile;
 
 interface ExampleConfig {
   host: string;
