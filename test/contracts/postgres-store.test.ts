@@ -55,6 +55,7 @@ runStoreContract('PostgresStore', async () => {
   }
   return {
     store,
+    openPeer: () => Promise.resolve(new PostgresStore({ connectionString: DATABASE_URL, schema })),
     cleanup: async () => {
       await store.close();
       await dropSchema(schema);

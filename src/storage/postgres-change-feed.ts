@@ -1,0 +1,143 @@
+// Change notifications between processes sharing one PostgreSQL database: the store sends
+// `NOTIFY mawjly_changes, '<schema>:<origin>'` after each write to apps or accounts, and this feed
+// LISTENs on one dedicated connection (a pooled one would be handed to other queries). Payloads of
+// other schemas and of the store's own writes are ignored. A lost connection is re-opened with
+// backoff, and the listeners are told once it is back, since notifications sent meanwhile are gone.
+import pg from 'pg';
+
+export const CHANGES_CHANNEL = 'mawjly_changes';
+const MAX_RETRY_MS = 30_000;
+
+export interface PostgresChangeFeedOptions {
+  readonly connectionString: string;
+  readonly connectTimeoutMs: number;
+  /** `<schema or empty>`: which database namespace this feed belongs to. */
+  readonly scope: string;
+  /** This store's own origin id, whose notifications are not reported. */
+  readonly origin: string;
+  /** Maps a connection error to the store's error (no password in it). */
+  readonly translate: (error: unknown) => unknown;
+}
+
+/** The NOTIFY payload of a change made by `origin` in `scope`. */
+export function changePayload(scope: string, origin: string): string {
+  return `${scope}:${origin}`;
+}
+
+export class PostgresChangeFeed {
+  readonly #o: PostgresChangeFeedOptions;
+  readonly #listeners = new Set<() => void>();
+  #client: pg.Client | undefined;
+  #connecting: Promise<void> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryMs = 0;
+  #closed = false;
+
+  constructor(options: PostgresChangeFeedOptions) {
+    this.#o = options;
+  }
+
+  /** Resolves once LISTEN is active (rejects if the first connection fails). */
+  async add(listener: () => void): Promise<() => void> {
+    if (this.#closed) throw new Error('The store is closed');
+    this.#listeners.add(listener);
+    try {
+      await (this.#connecting ??= this.#connect());
+    } catch (error) {
+      this.#connecting = undefined;
+      this.#remove(listener);
+      throw this.#o.translate(error);
+    }
+    return () => {
+      this.#remove(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#listeners.clear();
+    await this.#disconnect();
+  }
+
+  #remove(listener: () => void): void {
+    this.#listeners.delete(listener);
+    if (this.#listeners.size === 0) void this.#disconnect();
+  }
+
+  async #disconnect(): Promise<void> {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const pending = this.#connecting;
+    this.#connecting = undefined;
+    await pending?.catch(() => undefined);
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.#o.connectionString,
+      connectionTimeoutMillis: this.#o.connectTimeoutMs,
+    });
+    const lost = (): void => {
+      this.#lost(client);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (message) => {
+      if (message.channel !== CHANGES_CHANNEL || message.payload === undefined) return;
+      const cut = message.payload.indexOf(':');
+      if (cut < 0 || message.payload.slice(0, cut) !== this.#o.scope) return;
+      if (message.payload.slice(cut + 1) === this.#o.origin) return;
+      this.#emit();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch (error) {
+      client.removeListener('end', lost);
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.#closed || this.#listeners.size === 0) {
+      client.removeListener('end', lost);
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.#client = client;
+  }
+
+  #lost(client: pg.Client): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    this.#connecting = undefined;
+    client.end().catch(() => undefined);
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#listeners.size === 0 || this.#retryTimer) return;
+    this.#retryMs = Math.min(MAX_RETRY_MS, this.#retryMs === 0 ? 1000 : this.#retryMs * 2);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      const attempt = (this.#connecting = this.#connect());
+      attempt.then(
+        () => {
+          this.#retryMs = 0;
+          // Whatever was notified while the connection was down is lost: let listeners re-read.
+          this.#emit();
+        },
+        () => {
+          if (this.#connecting === attempt) this.#connecting = undefined;
+          this.#scheduleReconnect();
+        },
+      );
+    }, this.#retryMs);
+    this.#retryTimer.unref();
+  }
+
+  #emit(): void {
+    for (const listener of [...this.#listeners]) listener();
+  }
+}
