@@ -1,7 +1,8 @@
 // Change notifications between processes sharing one PostgreSQL database: the store sends
-// `NOTIFY mawjly_changes, '<schema>:<origin>'` after each write to apps or accounts, and this feed
-// LISTENs on one dedicated connection (a pooled one would be handed to other queries). Payloads of
-// other schemas and of the store's own writes are ignored. A lost connection is re-opened with
+// `NOTIFY mawjly_changes, '<current_schema>:<origin>'` after each write to apps or accounts, and this
+// feed LISTENs on one dedicated connection (a pooled one would be handed to other queries).
+// Notifications are database-wide, so payloads of other schemas (tenants, parallel test runs) and of
+// the store's own writes are ignored. A lost connection is re-opened with
 // backoff, and the listeners are told once it is back, since notifications sent meanwhile are gone.
 import pg from 'pg';
 
@@ -11,23 +12,23 @@ const MAX_RETRY_MS = 30_000;
 export interface PostgresChangeFeedOptions {
   readonly connectionString: string;
   readonly connectTimeoutMs: number;
-  /** `<schema or empty>`: which database namespace this feed belongs to. */
-  readonly scope: string;
+  /** libpq `options` of the store's connections (`-c search_path=…`), so `current_schema()` agrees. */
+  readonly options?: string;
   /** This store's own origin id, whose notifications are not reported. */
   readonly origin: string;
   /** Maps a connection error to the store's error (no password in it). */
   readonly translate: (error: unknown) => unknown;
 }
 
-/** The NOTIFY payload of a change made by `origin` in `scope`. */
-export function changePayload(scope: string, origin: string): string {
-  return `${scope}:${origin}`;
-}
+/** SQL that announces a change by `$2` (the origin) on channel `$1`, in the connection's schema. */
+export const NOTIFY_SQL = "SELECT pg_notify($1, coalesce(current_schema(), '') || ':' || $2)";
 
 export class PostgresChangeFeed {
   readonly #o: PostgresChangeFeedOptions;
   readonly #listeners = new Set<() => void>();
   #client: pg.Client | undefined;
+  /** The schema LISTEN runs in (read when connecting). */
+  #scope = '';
   #connecting: Promise<void> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryMs = 0;
@@ -79,6 +80,7 @@ export class PostgresChangeFeed {
     const client = new pg.Client({
       connectionString: this.#o.connectionString,
       connectionTimeoutMillis: this.#o.connectTimeoutMs,
+      ...(this.#o.options === undefined ? {} : { options: this.#o.options }),
     });
     const lost = (): void => {
       this.#lost(client);
@@ -88,12 +90,16 @@ export class PostgresChangeFeed {
     client.on('notification', (message) => {
       if (message.channel !== CHANGES_CHANNEL || message.payload === undefined) return;
       const cut = message.payload.indexOf(':');
-      if (cut < 0 || message.payload.slice(0, cut) !== this.#o.scope) return;
+      if (cut < 0 || message.payload.slice(0, cut) !== this.#scope) return;
       if (message.payload.slice(cut + 1) === this.#o.origin) return;
       this.#emit();
     });
     try {
       await client.connect();
+      const schema = await client.query<{ schema: string }>(
+        "SELECT coalesce(current_schema(), '') AS schema",
+      );
+      this.#scope = schema.rows[0]?.schema ?? '';
       await client.query(`LISTEN ${CHANGES_CHANNEL}`);
     } catch (error) {
       client.removeListener('end', lost);

@@ -19,7 +19,7 @@ import type {
   UserRecord,
 } from '../management/store.js';
 import { MawjlyError } from '../protocol/errors.js';
-import { CHANGES_CHANNEL, changePayload, PostgresChangeFeed } from './postgres-change-feed.js';
+import { CHANGES_CHANNEL, NOTIFY_SQL, PostgresChangeFeed } from './postgres-change-feed.js';
 import { MIGRATIONS, pendingMigrations, type Migration } from './migrations/migrations.js';
 import { conflictError, notFoundError, unavailableError, type UniqueConstraint } from './store-errors.js';
 import {
@@ -122,8 +122,8 @@ export class PostgresStore implements Store {
   private readonly password: string;
   private closed = false;
   private readonly changes: PostgresChangeFeed;
-  /** The NOTIFY payload of this store's writes. */
-  private readonly changeTag: string;
+  /** This store's id in change notifications (its own are not reported to its watches). */
+  private readonly origin = randomUUID();
 
   constructor(options: PostgresStoreOptions) {
     this.target = describeDatabaseUrl(options.connectionString);
@@ -143,13 +143,11 @@ export class PostgresStore implements Store {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     });
-    const origin = randomUUID();
-    this.changeTag = changePayload(options.schema ?? '', origin);
     this.changes = new PostgresChangeFeed({
       connectionString: options.connectionString,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      scope: options.schema ?? '',
-      origin,
+      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+      origin: this.origin,
       translate: (err) => this.translate(err),
     });
     // An idle pooled connection that dies (server restart) is dropped by the pool and replaced on
@@ -264,7 +262,7 @@ export class PostgresStore implements Store {
   /** Tells the other processes' watches that apps or accounts changed (after the write committed). */
   private async announce(): Promise<void> {
     try {
-      await this.pool.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, this.changeTag]);
+      await this.pool.query(NOTIFY_SQL, [CHANGES_CHANNEL, this.origin]);
     } catch {
       // The write itself succeeded; the watchers' periodic full resync still picks it up.
     }

@@ -172,6 +172,50 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  test('watchChanges ignores writes in other schemas and its own writes', async () => {
+    const schema = schemaName();
+    const elsewhere = schemaName();
+    const store = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    const peer = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    const stranger = new PostgresStore({ connectionString: DATABASE_URL, schema: elsewhere });
+    try {
+      await store.migrate();
+      await stranger.migrate();
+      const seen: number[] = [];
+      let wake: (() => void) | undefined;
+      const stop = await store.watchChanges(() => {
+        seen.push(Date.now());
+        wake?.();
+      });
+      try {
+        const fired = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            reject(new Error('no change reported within 3 s'));
+          }, 3000);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        // NOTIFYs reach the listener in commit order: had either of the first two been reported,
+        // it would be seen before the peer's.
+        await stranger.createAccount({ name: 'other-schema', plan: 'free' });
+        await store.createAccount({ name: 'own-write', plan: 'free' });
+        await peer.createAccount({ name: 'peer-write', plan: 'free' });
+        await fired;
+        assert.equal(seen.length, 1);
+      } finally {
+        stop();
+      }
+    } finally {
+      await store.close();
+      await peer.close();
+      await stranger.close();
+      await dropSchema(schema);
+      await dropSchema(elsewhere);
+    }
+  });
+
   test('a bad schema name is refused before any SQL runs', () => {
     assert.throws(
       () => new PostgresStore({ connectionString: DATABASE_URL, schema: 'x; DROP TABLE y' }),
