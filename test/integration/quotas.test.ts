@@ -93,7 +93,6 @@ describe('quotas in management mode', () => {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
     return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
   }
 
