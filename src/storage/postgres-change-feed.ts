@@ -23,6 +23,11 @@ export interface PostgresChangeFeedOptions {
 /** SQL that announces a change by `$2` (the origin) on channel `$1`, in the connection's schema. */
 export const NOTIFY_SQL = "SELECT pg_notify($1, coalesce(current_schema(), '') || ':' || $2)";
 
+/** `application_name` of the LISTEN connection of the store with this origin. */
+export function listenerName(origin: string): string {
+  return `mawjly-changes:${origin}`;
+}
+
 export class PostgresChangeFeed {
   readonly #o: PostgresChangeFeedOptions;
   readonly #listeners = new Set<() => void>();
@@ -33,6 +38,7 @@ export class PostgresChangeFeed {
   #retryTimer: NodeJS.Timeout | undefined;
   #retryMs = 0;
   #closed = false;
+  #generation = 0;
 
   constructor(options: PostgresChangeFeedOptions) {
     this.#o = options;
@@ -66,20 +72,25 @@ export class PostgresChangeFeed {
   }
 
   async #disconnect(): Promise<void> {
+    // A connection attempt still in flight sees the new generation and closes its own client.
+    this.#generation += 1;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     const pending = this.#connecting;
     this.#connecting = undefined;
-    await pending?.catch(() => undefined);
     const client = this.#client;
     this.#client = undefined;
     await client?.end().catch(() => undefined);
+    await pending?.catch(() => undefined);
   }
 
   async #connect(): Promise<void> {
+    const generation = this.#generation;
     const client = new pg.Client({
       connectionString: this.#o.connectionString,
       connectionTimeoutMillis: this.#o.connectTimeoutMs,
+      // Names the connection in pg_stat_activity (operators, and the reconnect test).
+      application_name: listenerName(this.#o.origin),
       ...(this.#o.options === undefined ? {} : { options: this.#o.options }),
     });
     const lost = (): void => {
@@ -106,7 +117,7 @@ export class PostgresChangeFeed {
       await client.end().catch(() => undefined);
       throw error;
     }
-    if (this.#closed || this.#listeners.size === 0) {
+    if (this.#closed || this.#listeners.size === 0 || generation !== this.#generation) {
       client.removeListener('end', lost);
       await client.end().catch(() => undefined);
       return;

@@ -122,8 +122,11 @@ export class PostgresStore implements Store {
   private readonly password: string;
   private closed = false;
   private readonly changes: PostgresChangeFeed;
-  /** This store's id in change notifications (its own are not reported to its watches). */
-  private readonly origin = randomUUID();
+  /**
+   * This store's id in change notifications (its own are not reported to its watches), and in the
+   * `application_name` of its LISTEN connection (`mawjly-changes:<origin>`).
+   */
+  readonly origin = randomUUID();
 
   constructor(options: PostgresStoreOptions) {
     this.target = describeDatabaseUrl(options.connectionString);

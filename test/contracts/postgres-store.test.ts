@@ -216,6 +216,49 @@ describe('PostgresStore specifics', () => {
     }
   });
 
+  test('watchChanges survives a dropped LISTEN connection: it reconnects and reports', async () => {
+    const schema = schemaName();
+    const store = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    const peer = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    try {
+      await store.migrate();
+      let wake: (() => void) | undefined;
+      const next = (what: string) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            reject(new Error(`${what}: nothing reported within 5 s`));
+          }, 5000);
+          wake = () => {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          };
+        });
+      const stop = await store.watchChanges(() => {
+        wake?.();
+      });
+      try {
+        const terminated = await withClient((client) =>
+          client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+            `mawjly-changes:${store.origin}`,
+          ]),
+        );
+        assert.equal(terminated.rowCount, 1, 'the LISTEN connection is named after the store');
+        // Back after ~1 s, it reports once (notifications sent meanwhile are lost), then follows again.
+        await next('after reconnecting');
+        const fired = next('a change after reconnecting');
+        await peer.createAccount({ name: 'after-drop', plan: 'free' });
+        await fired;
+      } finally {
+        stop();
+      }
+    } finally {
+      await store.close();
+      await peer.close();
+      await dropSchema(schema);
+    }
+  });
+
   test('a bad schema name is refused before any SQL runs', () => {
     assert.throws(
       () => new PostgresStore({ connectionString: DATABASE_URL, schema: 'x; DROP TABLE y' }),
