@@ -34,6 +34,11 @@ export interface ManagementOptions {
   readonly usageFlushIntervalMs?: number;
   /** Full re-read of the store for changes nobody announced, e.g. by the CLI (default 30 s; 0: never). */
   readonly resyncIntervalMs?: number;
+  /**
+   * Re-read the store as soon as it reports a change made by another process (the CLI, another
+   * node): `Store.watchChanges`. Long-running servers set it; one-shot commands do not need it.
+   */
+  readonly watchStore?: boolean;
   /** How often live connection counts are checked for the 80 % warning (default 5 s; 0: never). */
   readonly connectionCheckIntervalMs?: number;
   /** The cluster's live usage meter, wrapped by the persisted one (see StoreUsageMeter). */
@@ -95,12 +100,26 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     logger.info({ apps: ids.length }, 'apps file applied');
   }
   await usage.start();
-  directory.startResync(options.resyncIntervalMs ?? 30_000, (error) => {
+  const onResyncError = (error: unknown): void => {
     logger.warn(
       { err: error instanceof Error ? error.message : String(error) },
       'app directory resync failed',
     );
-  });
+  };
+  // The periodic resync stays as a safety net for anything the watch cannot see.
+  directory.startResync(options.resyncIntervalMs ?? 30_000, onResyncError);
+  let stopWatch: (() => void) | undefined;
+  if (options.watchStore === true) {
+    try {
+      stopWatch = await store.watchChanges(() => {
+        directory.resyncSoon(onResyncError);
+      });
+    } catch (error) {
+      directory.stopResync();
+      await usage.close();
+      throw error;
+    }
+  }
 
   let realtime = options.realtime;
   const connectionQuota = new ConnectionQuotaWatch({
@@ -131,6 +150,7 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
       realtime = view;
     },
     close: async () => {
+      stopWatch?.();
       connectionQuota.stop();
       directory.stopResync();
       await usage.close();

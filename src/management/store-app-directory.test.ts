@@ -191,3 +191,67 @@ test('resync picks up changes nobody announced (the CLI) and upserts only what c
     await m.close();
   });
 });
+
+test('with watchStore, a change committed by another process is applied at once; close() stops it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mawjly-dir-'));
+  const store = new SqliteStore({ dataDir: dir, changePollMs: 50 });
+  const cli = new SqliteStore({ dataDir: dir });
+  try {
+    await store.migrate();
+    const m = await createManagement({
+      store,
+      plans: loadPlans(undefined),
+      watchStore: true,
+      resyncIntervalMs: 0,
+    });
+    const account = await m.accounts.create({ name: 'watched', plan: 'free' }, 'test');
+    const record = await m.apps.create(account, {}, 'test');
+    const planOf = () => m.directory.findById(record.id)?.plan.name;
+
+    /** Resolves when `predicate` holds after a directory change (rejects after 3 s). */
+    const changed = (predicate: () => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          stop();
+          reject(new Error(`directory not updated; plan is ${String(planOf())}`));
+        }, 3000);
+        const stop = m.directory.onChange(() => {
+          if (!predicate()) return;
+          clearTimeout(timer);
+          stop();
+          resolve();
+        });
+      });
+
+    const upgraded = changed(() => planOf() === 'pro');
+    await cli.setAccountPlan(account.id, 'pro');
+    await upgraded;
+    const disabled = changed(() => m.directory.findById(record.id)?.settings.enabled === false);
+    await cli.updateApp(record.id, { settings: { ...record.settings, enabled: false } });
+    await disabled;
+
+    await m.close();
+    // Proof that the next change was committed and visible: a watch of the test's own.
+    let seen: () => void = () => undefined;
+    const noticed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error('the store watch did not fire'));
+      }, 3000);
+      seen = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const stop = await store.watchChanges(() => {
+      seen();
+    });
+    await cli.setAccountPlan(account.id, 'business');
+    await noticed;
+    stop();
+    assert.equal(planOf(), 'pro', 'a closed management no longer follows the store');
+  } finally {
+    await cli.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -47,6 +47,9 @@ export class StoreAppDirectory implements AppDirectory {
   /** appId → the record and plan the in-memory App was built from, to skip unchanged upserts. */
   readonly #versions = new Map<string, string>();
   #resyncTimer: NodeJS.Timeout | undefined;
+  /** The full re-read in progress, and whether another one was asked for meanwhile. */
+  #resyncing: Promise<void> | undefined;
+  #resyncAgain = false;
 
   constructor(options: StoreAppDirectoryOptions) {
     this.#store = options.store;
@@ -62,7 +65,7 @@ export class StoreAppDirectory implements AppDirectory {
   startResync(intervalMs: number, onError: (error: unknown) => void): void {
     if (intervalMs <= 0 || this.#resyncTimer) return;
     this.#resyncTimer = setInterval(() => {
-      this.load().catch(onError);
+      this.resyncSoon(onError);
     }, intervalMs);
     this.#resyncTimer.unref();
   }
@@ -70,6 +73,26 @@ export class StoreAppDirectory implements AppDirectory {
   stopResync(): void {
     if (this.#resyncTimer) clearInterval(this.#resyncTimer);
     this.#resyncTimer = undefined;
+  }
+
+  /**
+   * A full re-read now (the store reported a change made elsewhere). Requests that arrive during a
+   * re-read are coalesced into one more re-read after it, so a burst of changes costs two at most.
+   */
+  resyncSoon(onError: (error: unknown) => void): void {
+    if (this.#resyncing) {
+      this.#resyncAgain = true;
+      return;
+    }
+    this.#resyncing = this.load()
+      .catch(onError)
+      .finally(() => {
+        this.#resyncing = undefined;
+        if (this.#resyncAgain) {
+          this.#resyncAgain = false;
+          this.resyncSoon(onError);
+        }
+      });
   }
 
   /** Loads every app of the store (at start, and on each resync); only changed apps are upserted. */

@@ -94,14 +94,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const plans = loadPlans(config.plansFile);
     const seed = config.appsFile === undefined ? [] : readAppsFile(config.appsFile);
     store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-    management = await createManagement({
-      store,
-      plans,
-      logger,
-      clusterUsage,
-      seed,
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
-    });
+    try {
+      management = await createManagement({
+        store,
+        plans,
+        logger,
+        clusterUsage,
+        seed,
+        watchStore: true,
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      });
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
     seededIds = seed.map((e) => e.id);
     if ((await store.listApps()).length === 0)
       firstRun.push(...(await createStoredDevApp(management, config.clusterName)));
