@@ -36,10 +36,10 @@ const layerRules = Object.entries(allowed).map(([layer, ok]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'coverage', 'bench/results', 'bench/pusher-bench.mjs', 'bench/baseline-ws.mjs', '**/*.min.js'] },
+  { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'client/dist', 'coverage', 'bench/results', 'bench/pusher-bench.mjs', 'bench/baseline-ws.mjs', '**/*.min.js'] },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [...tseslint.configs.strictTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

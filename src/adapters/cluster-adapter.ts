@@ -6,7 +6,10 @@
 // sockets. Reads (GET channels, members, counts) are local.
 //
 // Nodes send heartbeats; a node silent for `nodeTimeoutMs` is dropped with its share. A new node
-// says hello and every peer answers with a snapshot of its share.
+// says hello and every peer answers with a snapshot of its share. A hello from a node id that still
+// has a share here means that node restarted without saying bye: its old share is dropped first.
+// A message from a node that is not (or no longer) a known peer — it was expired while alive, or its
+// hello was lost — is answered with a sync request, and the node replies with a snapshot.
 import { randomUUID } from 'node:crypto';
 import type { Adapter, AdapterEvents } from '../core/ports/adapter.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
@@ -222,12 +225,10 @@ export class ClusterAdapter implements Adapter {
   // --- replicated state -------------------------------------------------------------------------
 
   #applySubs(node: string, appId: string, channel: string, count: number): void {
+    let entry = this.#subs.get(appId)?.get(channel);
+    if (!entry && count === 0) return;
     const app = nested(this.#subs, appId);
-    let entry = app.get(channel);
-    if (!entry) {
-      if (count === 0) return;
-      app.set(channel, (entry = { total: 0, local: 0, byNode: undefined }));
-    }
+    if (!entry) app.set(channel, (entry = { total: 0, local: 0, byNode: undefined }));
     let before: number;
     if (node === this.nodeId) {
       before = entry.local;
@@ -254,15 +255,13 @@ export class ClusterAdapter implements Adapter {
     count: number,
     info: string | undefined,
   ): void {
+    if (count === 0 && !this.#members.get(appId)?.get(channel)?.has(userId)) return;
     let app = this.#members.get(appId);
     if (!app) this.#members.set(appId, (app = new Map<string, Map<string, MemberEntry>>()));
     let users = app.get(channel);
     if (!users) app.set(channel, (users = new Map<string, MemberEntry>()));
     let entry = users.get(userId);
-    if (!entry) {
-      if (count === 0) return;
-      users.set(userId, (entry = { total: 0, byNode: new Map(), info }));
-    }
+    if (!entry) users.set(userId, (entry = { total: 0, byNode: new Map(), info }));
     const before = entry.byNode.get(node) ?? 0;
     if (count === 0) entry.byNode.delete(node);
     else entry.byNode.set(node, count);
@@ -281,12 +280,10 @@ export class ClusterAdapter implements Adapter {
   }
 
   #applyUser(node: string, appId: string, userId: string, count: number): void {
+    let entry = this.#users.get(appId)?.get(userId);
+    if (!entry && count === 0) return;
     const app = nested(this.#users, appId);
-    let entry = app.get(userId);
-    if (!entry) {
-      if (count === 0) return;
-      app.set(userId, (entry = { total: 0, byNode: new Map() }));
-    }
+    if (!entry) app.set(userId, (entry = { total: 0, byNode: new Map() }));
     const before = entry.byNode.get(node) ?? 0;
     if (count === 0) entry.byNode.delete(node);
     else entry.byNode.set(node, count);
@@ -371,6 +368,10 @@ export class ClusterAdapter implements Adapter {
     this.#bus.publish(JSON.stringify(message));
   }
 
+  #sendSnapshot(to: string): void {
+    this.#send({ v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'snap', to, s: this.#snapshot() });
+  }
+
   #flushCounters(): void {
     if (this.#dirtyCounters.size === 0) return;
     const vals: Record<string, number> = {};
@@ -402,7 +403,11 @@ export class ClusterAdapter implements Adapter {
     if (message.n === this.nodeId || this.#closed) return;
     const events = this.#events;
     if (!events) return;
+    const known = this.#peers.has(message.n);
     this.#peers.set(message.n, Date.now());
+    if (!known && message.t !== 'hello' && message.t !== 'snap' && message.t !== 'bye') {
+      this.#send({ v: CLUSTER_PROTOCOL_VERSION, n: this.nodeId, t: 'sync', to: message.n });
+    }
     switch (message.t) {
       case 'pub':
         events.deliver(message.a, message.c, message.m, message.x);
@@ -428,13 +433,15 @@ export class ClusterAdapter implements Adapter {
       case 'hb':
         return;
       case 'hello':
-        this.#send({
-          v: CLUSTER_PROTOCOL_VERSION,
-          n: this.nodeId,
-          t: 'snap',
-          to: message.n,
-          s: this.#snapshot(),
-        });
+        if (known) {
+          this.#logger.warn({ node: message.n }, 'cluster node restarted; dropping its old share');
+          this.#dropNode(message.n);
+          this.#peers.set(message.n, Date.now());
+        }
+        this.#sendSnapshot(message.n);
+        return;
+      case 'sync':
+        if (message.to === this.nodeId) this.#sendSnapshot(message.n);
         return;
       case 'bye':
         this.#dropNode(message.n);

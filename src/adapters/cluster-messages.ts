@@ -33,6 +33,8 @@ export type ClusterMessage =
   | (Base & { readonly t: 'hb' })
   | (Base & { readonly t: 'hello' })
   | (Base & { readonly t: 'bye' })
+  /** Asks node `to` for a snapshot of its share (it was unknown here, e.g. expired while alive). */
+  | (Base & { readonly t: 'sync'; readonly to: string })
   | (Base & { readonly t: 'snap'; readonly to: string; readonly s: Snapshot });
 
 /** One node's own share of the replicated state. */
@@ -49,14 +51,98 @@ export interface Snapshot {
   readonly ctr: Readonly<Record<string, number>>;
 }
 
+/**
+ * Reads one bus message, checking every field its type needs: anything else on the bus (another
+ * version, another program, corruption) is dropped here, so the replicated state never holds a
+ * non-number count and no handler throws on a missing field.
+ */
 export function parseClusterMessage(text: string): ClusterMessage | undefined {
+  let value: unknown;
   try {
-    const value = JSON.parse(text) as Partial<ClusterMessage> | null;
-    if (value === null || typeof value !== 'object') return undefined;
-    if (value.v !== CLUSTER_PROTOCOL_VERSION || typeof value.n !== 'string' || typeof value.t !== 'string')
-      return undefined;
-    return value as ClusterMessage;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (!isRecord(value)) return undefined;
+  if (value.v !== CLUSTER_PROTOCOL_VERSION || !isString(value.n)) return undefined;
+  return isValid(value) ? (value as unknown as ClusterMessage) : undefined;
+}
+
+function isValid(m: Record<string, unknown>): boolean {
+  switch (m.t) {
+    case 'pub':
+      return isString(m.a) && isString(m.c) && isString(m.m) && (m.x === undefined || isString(m.x));
+    case 'sub':
+      return isString(m.a) && isString(m.c) && isCount(m.k);
+    case 'mem':
+      return (
+        isString(m.a) &&
+        isString(m.c) &&
+        isString(m.u) &&
+        isCount(m.k) &&
+        (m.i === undefined || isString(m.i))
+      );
+    case 'usr':
+      return isString(m.a) && isString(m.u) && isCount(m.k);
+    case 'term':
+      return isString(m.a) && isString(m.u);
+    case 'app':
+      return isString(m.a);
+    case 'ctr':
+      return isCounterValues(m.vals);
+    case 'hb':
+    case 'hello':
+    case 'bye':
+      return true;
+    case 'sync':
+      return isString(m.to);
+    case 'snap':
+      return isString(m.to) && isSnapshot(m.s);
+    default:
+      return false;
+  }
+}
+
+function isSnapshot(s: unknown): boolean {
+  if (!isRecord(s)) return false;
+  const { subs, mem, usr, ctr } = s;
+  return (
+    Array.isArray(subs) &&
+    subs.every((e) => isTuple(e, 3) && isString(e[0]) && isString(e[1]) && isCount(e[2])) &&
+    Array.isArray(mem) &&
+    mem.every(
+      (e) =>
+        isTuple(e, 5) &&
+        isString(e[0]) &&
+        isString(e[1]) &&
+        isString(e[2]) &&
+        isCount(e[3]) &&
+        (e[4] === null || isString(e[4])),
+    ) &&
+    Array.isArray(usr) &&
+    usr.every((e) => isTuple(e, 3) && isString(e[0]) && isString(e[1]) && isCount(e[2])) &&
+    isCounterValues(ctr)
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+/** Socket and subscription counts: whole numbers, never negative. */
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isTuple(value: unknown, length: number): value is unknown[] {
+  return Array.isArray(value) && value.length === length;
+}
+
+/** Counters are one node's running sum of deltas: whole numbers, possibly negative for a moment. */
+function isCounterValues(value: unknown): boolean {
+  return isRecord(value) && Object.values(value).every((v) => Number.isSafeInteger(v));
 }

@@ -187,7 +187,7 @@ export class Engine implements RealtimeView {
     const now = this.clock.now();
     session.lastActivityMs = now;
     session.pingSentAtMs = 0;
-    this.metrics.messageIn(session.app.id, text.length);
+    this.metrics.messageIn(session.app.id, Buffer.byteLength(text, 'utf8'));
     const frame = parseClientFrame(text);
     if (!frame) {
       session.sendError('invalid_message');
@@ -312,7 +312,11 @@ export class Engine implements RealtimeView {
       count++;
     }
     if (count > 0) {
-      this.metrics.messagesOut(app.id, count, count * (message.payload?.length ?? text.length));
+      this.metrics.messagesOut(
+        app.id,
+        count,
+        count * (message.payload?.length ?? Buffer.byteLength(text, 'utf8')),
+      );
       this.usage.addMessages(app, count);
     }
     return count;

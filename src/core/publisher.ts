@@ -94,7 +94,8 @@ export function publishEvents(engine: Engine, app: App, inputs: readonly Publish
       if (classifyChannel(channel).cache)
         engine.cache.set(app.id, channel, input.name, input.data, engine.clock.now());
     }
-    engine.usage.addMessages(app, 1);
+    // Pusher counts a publish once per channel it names, then once per delivery.
+    engine.usage.addMessages(app, input.channels.length);
     engine.debug(app.id, () => ({
       type: 'api_message',
       channel: input.channels.join(','),

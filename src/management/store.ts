@@ -98,7 +98,17 @@ export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 export interface Store {
   /** Runs pending migrations (versioned, idempotent). Called once at start. */
   migrate(): Promise<void>;
+  /** Also stops every `watchChanges` watch. */
   close(): Promise<void>;
+
+  /**
+   * Watches for changes committed by other processes or connections (the `mawjly` CLI, other nodes)
+   * so that caches of app and account records can re-read at once. `onChange` carries no detail and
+   * may fire for unrelated writes or when changes could have been missed (e.g. after a lost
+   * connection); this store's own writes need not be reported. Resolves once the watch is active;
+   * the returned function stops it.
+   */
+  watchChanges(onChange: () => void): Promise<() => void>;
 
   createAccount(input: { name: string; plan: PlanName }): Promise<AccountRecord>;
   findAccount(id: string): Promise<AccountRecord | undefined>;

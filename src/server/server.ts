@@ -16,6 +16,15 @@ import { RedisBus } from '../adapters/redis-bus.js';
 import type { Config } from '../config/config.js';
 import { DEFAULT_APP_SETTINGS, DEFAULT_PLANS, type App } from '../core/app.js';
 import { ClusterUsageMeter } from '../core/cluster-usage-meter.js';
+import type { AppDirectory } from '../core/ports/app-directory.js';
+import type { UsageMeter } from '../core/ports/usage-meter.js';
+import { readAppsFile } from '../management/apps-file.js';
+import { createManagement, type Management } from '../management/management.js';
+import { loadPlans } from '../management/plans.js';
+import type { Store } from '../management/store.js';
+import { openStore } from '../storage/open-store.js';
+import { createDashboardHandler, defaultDashboardDir } from '../transport/http/dashboard-static.js';
+import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
 import { Engine } from '../core/engine.js';
 import { MemoryAppDirectory } from '../core/memory-app-directory.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
@@ -23,6 +32,7 @@ import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
 import { MawjlyError } from '../protocol/errors.js';
+import { createClientBundleHandler } from '../transport/http/client-bundle.js';
 import { handleProbe, type ProbeState } from '../transport/http/probes.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
 import { sendError } from '../transport/http/respond.js';
@@ -34,12 +44,14 @@ export interface StartOptions {
   /** Where the ready line and first-run instructions go (default: nowhere). */
   readonly stdout?: NodeJS.WritableStream;
   readonly logger?: Logger;
-  /** Apps to serve (tests); the management store is the source otherwise. */
+  /** Apps to serve from memory only (tests): no store, no management API. The store is the source otherwise. */
   readonly apps?: readonly App[];
   /** Cluster bus to join (tests join several nodes over one MemoryBusHub). */
   readonly bus?: ClusterBus;
   readonly nodeId?: string;
   readonly clock?: Clock;
+  /** The built dashboard served under /dashboard (default: dashboard/dist of this checkout). */
+  readonly dashboardDir?: string;
 }
 
 export interface RunningServer {
@@ -50,16 +62,16 @@ export interface RunningServer {
   readonly metricsPort: number;
   readonly tls: boolean;
   readonly engine: Engine;
-  readonly directory: MemoryAppDirectory;
+  readonly directory: AppDirectory;
+  /** The management layer (absent when started with `apps`). */
+  readonly management: Management | undefined;
   close(): Promise<void>;
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const directory = new MemoryAppDirectory(options.apps ?? []);
   const firstRun: string[] = [];
-  if (directory.all().length === 0) firstRun.push(...describeDevApp(createDevApp(directory)));
 
   const bus = options.bus ?? createBus(config.clusterUrl);
   const adapter = new ClusterAdapter({
@@ -67,14 +79,61 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
   });
+  const clusterUsage = new ClusterUsageMeter(adapter, options.clock);
+
+  let store: Store | undefined;
+  let management: Management | undefined;
+  let directory: AppDirectory;
+  let usage: UsageMeter = clusterUsage;
+  let seededIds: readonly string[] = [];
+  if (options.apps) {
+    const memory = new MemoryAppDirectory(options.apps);
+    if (memory.all().length === 0) firstRun.push(...describeDevApp(createDevApp(memory)));
+    directory = memory;
+  } else {
+    const plans = loadPlans(config.plansFile);
+    const seed = config.appsFile === undefined ? [] : readAppsFile(config.appsFile);
+    store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    try {
+      management = await createManagement({
+        store,
+        plans,
+        logger,
+        clusterUsage,
+        seed,
+        watchStore: true,
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      });
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    seededIds = seed.map((e) => e.id);
+    if ((await store.listApps()).length === 0)
+      firstRun.push(...(await createStoredDevApp(management, config.clusterName)));
+    directory = management.directory;
+    usage = management.usage;
+  }
+
   const metrics = new PromMetrics();
+  const managed = management;
   const engine = new Engine({
     directory,
     adapter,
-    usage: new ClusterUsageMeter(adapter, options.clock),
+    usage,
     metrics,
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    // Another node (or this one) changed an app record: re-read it from the store.
+    ...(managed
+      ? {
+          onAppChanged: (appId: string) => {
+            managed.directory.reload(appId).catch((error: unknown) => {
+              logger.error({ appId, err: error }, 'could not reload a changed app');
+            });
+          },
+        }
+      : {}),
     limits: {
       activityTimeoutSeconds: config.activityTimeoutSeconds,
       pongTimeoutMs: config.pongTimeoutMs,
@@ -85,13 +144,31 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
   });
   await engine.start();
+  if (managed) {
+    managed.setRealtime(engine);
+    managed.directory.onLocalChange((appId) => {
+      adapter.notifyAppChanged(appId);
+    });
+    for (const appId of seededIds) adapter.notifyAppChanged(appId);
+  }
 
   const probe: ProbeState = { ready: false };
   const pusherApi = createPusherApi(engine, logger);
+  const managementApi = managed
+    ? createManagementApi({ management: managed, clusterName: config.clusterName, logger })
+    : undefined;
+  // The dashboard talks only to the management API, so it is served only where that API is.
+  const dashboard = managed
+    ? createDashboardHandler(options.dashboardDir ?? defaultDashboardDir())
+    : undefined;
+  const clientBundle = createClientBundleHandler(new URL('../../client/dist/mawjly.js', import.meta.url));
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (handleProbe(req, res, url, probe)) return;
-    pusherApi(req, res, url)
+    if (clientBundle(req, res, url)) return;
+    if (dashboard?.(req, res)) return;
+    (managementApi ? managementApi(req, res) : Promise.resolve(false))
+      .then((handled) => handled || pusherApi(req, res, url))
       .then((handled) => {
         if (!handled)
           sendError(res, new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`), logger);
@@ -139,6 +216,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       `Mawjly listening on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://…:${port}/app/{key}, metrics http://${connectHost}:${metricsPort}/metrics)\n`,
     );
     for (const line of firstRun) out.write(`${line}\n`);
+    if (management) {
+      out.write(`Dashboard: ${url}/dashboard\n`);
+      if (firstRun.length === 0) {
+        out.write(
+          'Sign in with a dashboard user (the first run printed the password of admin@mawjly.local; `mawjly users create --account development --email … --password-stdin --role owner` adds one). App credentials: dashboard → Apps → Keys, or `mawjly apps list`.\n',
+        );
+      }
+    }
   }
   logger.info({ url, metricsPort }, 'ready');
 
@@ -166,8 +251,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           resolve();
         }),
       );
+      await management?.close();
+      await store?.close();
     })());
-  return { url, host: connectHost, port, metricsPort, tls, engine, directory, close };
+  return { url, host: connectHost, port, metricsPort, tls, engine, directory, management, close };
 }
 
 function createBus(clusterUrl: string): ClusterBus {
@@ -201,6 +288,28 @@ function createDevApp(directory: MemoryAppDirectory): App {
   };
   directory.upsert(app);
   return app;
+}
+
+/** First run with an empty store: a persisted development account (Startup plan), app and owner. */
+async function createStoredDevApp(management: Management, cluster: string): Promise<string[]> {
+  const existing = await management.store.findAccountByName('development');
+  const account =
+    existing ?? (await management.accounts.create({ name: 'development', plan: 'startup' }, 'system'));
+  const app = await management.apps.create(account, { name: 'Development app' }, 'system');
+  const lines = [
+    `No apps configured: created a development app (Startup plan, cluster ${cluster}), kept in the data directory:`,
+    `  app_id: ${app.id}`,
+    `  key:    ${app.key}`,
+    `  secret: ${app.secret}`,
+  ];
+  const email = 'admin@mawjly.local';
+  if (!(await management.store.findUserByEmail(email))) {
+    const password = randomBytes(12).toString('base64url');
+    await management.team.create(account.id, { email, password, role: 'owner' }, 'system');
+    lines.push(`Dashboard sign-in: ${email} / ${password} (shown once; keep it).`);
+  }
+  lines.push('Operator commands: `mawjly accounts|apps|tokens|users create …` (`mawjly --help`).');
+  return lines;
 }
 
 function describeDevApp(app: App): string[] {

@@ -19,6 +19,7 @@ import type {
   UserRecord,
 } from '../management/store.js';
 import { MawjlyError } from '../protocol/errors.js';
+import { CHANGES_CHANNEL, NOTIFY_SQL, PostgresChangeFeed } from './postgres-change-feed.js';
 import { MIGRATIONS, pendingMigrations, type Migration } from './migrations/migrations.js';
 import { conflictError, notFoundError, unavailableError, type UniqueConstraint } from './store-errors.js';
 import {
@@ -120,6 +121,12 @@ export class PostgresStore implements Store {
   private readonly target: string;
   private readonly password: string;
   private closed = false;
+  private readonly changes: PostgresChangeFeed;
+  /**
+   * This store's id in change notifications (its own are not reported to its watches), and in the
+   * `application_name` of its LISTEN connection (`mawjly-changes:<origin>`).
+   */
+  readonly origin = randomUUID();
 
   constructor(options: PostgresStoreOptions) {
     this.target = describeDatabaseUrl(options.connectionString);
@@ -138,6 +145,13 @@ export class PostgresStore implements Store {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+    });
+    this.changes = new PostgresChangeFeed({
+      connectionString: options.connectionString,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+      origin: this.origin,
+      translate: (err) => this.translate(err),
     });
     // An idle pooled connection that dies (server restart) is dropped by the pool and replaced on
     // the next query; without a listener the 'error' event would crash the process.
@@ -240,7 +254,21 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.changes.close();
     await this.pool.end();
+  }
+
+  watchChanges(onChange: () => void): Promise<() => void> {
+    return this.changes.add(onChange);
+  }
+
+  /** Tells the other processes' watches that apps or accounts changed (after the write committed). */
+  private async announce(): Promise<void> {
+    try {
+      await this.pool.query(NOTIFY_SQL, [CHANGES_CHANNEL, this.origin]);
+    } catch {
+      // The write itself succeeded; the watchers' periodic full resync still picks it up.
+    }
   }
 
   // Accounts.
@@ -250,6 +278,7 @@ export class PostgresStore implements Store {
       'INSERT INTO accounts (id, name, plan, created_at) VALUES ($1, $2, $3, $4) RETURNING *',
       [randomUUID(), input.name, input.plan, this.clock.now()],
     );
+    await this.announce();
     return toAccount(returned(row));
   }
 
@@ -270,6 +299,7 @@ export class PostgresStore implements Store {
   async setAccountPlan(id: string, plan: PlanName): Promise<AccountRecord> {
     const row = await this.one('UPDATE accounts SET plan = $1 WHERE id = $2 RETURNING *', [plan, id]);
     if (!row) throw notFoundError('Account');
+    await this.announce();
     return toAccount(row);
   }
 
@@ -337,6 +367,7 @@ export class PostgresStore implements Store {
       ],
       'Account',
     );
+    await this.announce();
     return toApp(returned(row));
   }
 
@@ -369,11 +400,13 @@ export class PostgresStore implements Store {
             'Account',
           );
     if (!row) throw notFoundError('App');
+    if (columns.length > 0) await this.announce();
     return toApp(row);
   }
 
   async deleteApp(id: string): Promise<void> {
     if ((await this.count('DELETE FROM apps WHERE id = $1', [id])) === 0) throw notFoundError('App');
+    await this.announce();
   }
 
   // API tokens.

@@ -51,6 +51,8 @@ export interface SqliteStoreOptions {
   readonly filename?: string;
   readonly clock?: Clock;
   readonly migrations?: readonly Migration[];
+  /** How often `watchChanges` polls `PRAGMA data_version` (default 500 ms). */
+  readonly changePollMs?: number;
 }
 
 // better-sqlite3 names the violated columns in the message: "UNIQUE constraint failed: apps.key".
@@ -86,10 +88,13 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly migrations: readonly Migration[];
+  private readonly changePollMs: number;
+  private readonly watches = new Set<() => void>();
 
   constructor(options: SqliteStoreOptions) {
     this.clock = options.clock ?? systemClock;
     this.migrations = options.migrations ?? MIGRATIONS;
+    this.changePollMs = options.changePollMs ?? 500;
     let filename = options.filename;
     if (filename === undefined) {
       if (options.dataDir === undefined) throw new Error('SqliteStore needs a dataDir or a filename');
@@ -154,8 +159,35 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    for (const stop of [...this.watches]) stop();
     if (this.db.open) this.db.close();
     return Promise.resolve();
+  }
+
+  // `PRAGMA data_version` changes whenever another connection (another process: the CLI) commits,
+  // never for this connection's own writes; reading it is a cheap in-memory call.
+  async watchChanges(onChange: () => void): Promise<() => void> {
+    const version = (): number => this.db.pragma('data_version', { simple: true }) as number;
+    let last = version();
+    const timer = setInterval(() => {
+      if (!this.db.open) return;
+      let current: number;
+      try {
+        current = version();
+      } catch {
+        return;
+      }
+      if (current === last) return;
+      last = current;
+      onChange();
+    }, this.changePollMs);
+    timer.unref();
+    const stop = (): void => {
+      clearInterval(timer);
+      this.watches.delete(stop);
+    };
+    this.watches.add(stop);
+    return Promise.resolve(stop);
   }
 
   // Accounts.

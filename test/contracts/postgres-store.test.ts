@@ -55,6 +55,7 @@ runStoreContract('PostgresStore', async () => {
   }
   return {
     store,
+    openPeer: () => Promise.resolve(new PostgresStore({ connectionString: DATABASE_URL, schema })),
     cleanup: async () => {
       await store.close();
       await dropSchema(schema);
@@ -168,6 +169,93 @@ describe('PostgresStore specifics', () => {
       });
     } finally {
       await store.close();
+    }
+  });
+
+  test('watchChanges ignores writes in other schemas and its own writes', async () => {
+    const schema = schemaName();
+    const elsewhere = schemaName();
+    const store = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    const peer = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    const stranger = new PostgresStore({ connectionString: DATABASE_URL, schema: elsewhere });
+    try {
+      await store.migrate();
+      await stranger.migrate();
+      const seen: number[] = [];
+      let wake: (() => void) | undefined;
+      const stop = await store.watchChanges(() => {
+        seen.push(Date.now());
+        wake?.();
+      });
+      try {
+        const fired = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            reject(new Error('no change reported within 3 s'));
+          }, 3000);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        // NOTIFYs reach the listener in commit order: had either of the first two been reported,
+        // it would be seen before the peer's.
+        await stranger.createAccount({ name: 'other-schema', plan: 'free' });
+        await store.createAccount({ name: 'own-write', plan: 'free' });
+        await peer.createAccount({ name: 'peer-write', plan: 'free' });
+        await fired;
+        assert.equal(seen.length, 1);
+      } finally {
+        stop();
+      }
+    } finally {
+      await store.close();
+      await peer.close();
+      await stranger.close();
+      await dropSchema(schema);
+      await dropSchema(elsewhere);
+    }
+  });
+
+  test('watchChanges survives a dropped LISTEN connection: it reconnects and reports', async () => {
+    const schema = schemaName();
+    const store = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    const peer = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    try {
+      await store.migrate();
+      let wake: (() => void) | undefined;
+      const next = (what: string) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            reject(new Error(`${what}: nothing reported within 5 s`));
+          }, 5000);
+          wake = () => {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          };
+        });
+      const stop = await store.watchChanges(() => {
+        wake?.();
+      });
+      try {
+        const terminated = await withClient((client) =>
+          client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+            `mawjly-changes:${store.origin}`,
+          ]),
+        );
+        assert.equal(terminated.rowCount, 1, 'the LISTEN connection is named after the store');
+        // Back after ~1 s, it reports once (notifications sent meanwhile are lost), then follows again.
+        await next('after reconnecting');
+        const fired = next('a change after reconnecting');
+        await peer.createAccount({ name: 'after-drop', plan: 'free' });
+        await fired;
+      } finally {
+        stop();
+      }
+    } finally {
+      await store.close();
+      await peer.close();
+      await dropSchema(schema);
     }
   });
 

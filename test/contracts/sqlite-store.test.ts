@@ -15,10 +15,11 @@ async function tempDir(): Promise<string> {
 
 runStoreContract('SqliteStore', async () => {
   const dir = await tempDir();
-  const store = new SqliteStore({ dataDir: join(dir, 'data') });
+  const store = new SqliteStore({ dataDir: join(dir, 'data'), changePollMs: 100 });
   await store.migrate();
   return {
     store,
+    openPeer: () => Promise.resolve(new SqliteStore({ dataDir: join(dir, 'data'), changePollMs: 100 })),
     cleanup: async () => {
       await store.close();
       await rm(dir, { recursive: true, force: true });

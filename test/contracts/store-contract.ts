@@ -6,7 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import type { AppRecord, StoredAppSettings, Store } from '../../src/management/store.js';
 import { MawjlyError, type ErrorCode } from '../../src/protocol/errors.js';
 
-export type OpenStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+export type OpenStore = () => Promise<{
+  store: Store;
+  /** Another store on the same database (another process's connection); the caller closes it. */
+  openPeer: () => Promise<Store>;
+  cleanup: () => Promise<void>;
+}>;
 
 const SETTINGS: StoredAppSettings = {
   enabled: true,
@@ -38,9 +43,10 @@ export function runStoreContract(name: string, open: OpenStore): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let cleanup: (() => Promise<void>) | undefined;
+    let openPeer: () => Promise<Store>;
 
     before(async () => {
-      ({ store, cleanup } = await open());
+      ({ store, cleanup, openPeer } = await open());
     });
     after(async () => {
       await cleanup?.();
@@ -51,7 +57,15 @@ export function runStoreContract(name: string, open: OpenStore): void {
     }
 
     async function newApp(accountId: string, overrides: Partial<AppRecord> = {}): Promise<AppRecord> {
-      return store.createApp({
+      return newAppIn(store, accountId, overrides);
+    }
+
+    async function newAppIn(
+      target: Store,
+      accountId: string,
+      overrides: Partial<AppRecord> = {},
+    ): Promise<AppRecord> {
+      return target.createApp({
         id: appId(),
         accountId,
         name: 'My app',
@@ -570,6 +584,74 @@ export function runStoreContract(name: string, open: OpenStore): void {
       await store.migrate();
       await store.migrate();
       assert.deepEqual(await store.findAccount(account.id), account);
+    });
+
+    test('watchChanges reports changes committed by another connection, until stopped or closed', async () => {
+      const peer = await openPeer();
+      const other = await openPeer();
+      const stops: (() => void)[] = [];
+      try {
+        /** A watch on `target` whose calls can be awaited (each wait within 3 s). */
+        async function watch(target: Store) {
+          let calls = 0;
+          let wake: (() => void) | undefined;
+          const stop = await target.watchChanges(() => {
+            calls += 1;
+            wake?.();
+          });
+          stops.push(stop);
+          return {
+            stop,
+            calls: () => calls,
+            /** Runs `write`, then resolves at the next call (rejects after 3 s). */
+            async after(write: () => Promise<unknown>): Promise<void> {
+              const seen = calls;
+              const fired = new Promise<void>((resolve, reject) => {
+                const timer = setTimeout(() => {
+                  reject(new Error('watchChanges did not report the change within 3 s'));
+                }, 3000);
+                wake = () => {
+                  if (calls === seen) return;
+                  clearTimeout(timer);
+                  wake = undefined;
+                  resolve();
+                };
+              });
+              await write();
+              await fired;
+            },
+          };
+        }
+        const main = await watch(store);
+        const stopped = await watch(store);
+        const closed = await watch(other);
+
+        let accountId = '';
+        await main.after(async () => {
+          accountId = (await peer.createAccount({ name: unique('watched'), plan: 'free' })).id;
+        });
+        await main.after(() => peer.setAccountPlan(accountId, 'pro'));
+        let app: AppRecord | undefined;
+        await main.after(async () => {
+          app = await newAppIn(peer, accountId);
+        });
+        const appId = app?.id ?? '';
+        await main.after(() => peer.updateApp(appId, { settings: { ...SETTINGS, enabled: false } }));
+
+        // A stopped watch and a watch of a closed store hear nothing more; `main` shows the change
+        // was reported.
+        stopped.stop();
+        await other.close();
+        const stoppedCalls = stopped.calls();
+        const closedCalls = closed.calls();
+        await main.after(() => peer.deleteApp(appId));
+        assert.equal(stopped.calls(), stoppedCalls);
+        assert.equal(closed.calls(), closedCalls);
+      } finally {
+        for (const stop of stops) stop();
+        await peer.close();
+        await other.close();
+      }
     });
   });
 }

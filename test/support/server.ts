@@ -10,6 +10,7 @@ import {
   type AppSettings,
   type PlanName,
 } from '../../src/core/app.js';
+import type { Clock } from '../../src/core/ports/clock.js';
 import type { ClusterBus } from '../../src/core/ports/cluster-bus.js';
 import { silentLogger, type Logger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
@@ -49,6 +50,8 @@ export async function startTestServer(
     bus?: ClusterBus;
     logger?: Logger;
     nodeId?: string;
+    /** The server's clock (REST timestamp window, usage day, activity timers). */
+    clock?: Clock;
   } = {},
 ): Promise<TestServer> {
   const apps = options.apps ?? [makeApp()];
@@ -62,6 +65,7 @@ export async function startTestServer(
     logger: options.logger ?? silentLogger,
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.nodeId ? { nodeId: options.nodeId } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const first = apps[0];
   if (!first) throw new Error('startTestServer needs at least one app');
@@ -92,6 +96,8 @@ export function clientSdk(
     userId?: string;
     userInfo?: Record<string, unknown>;
     masterKeyBase64?: string;
+    /** Sign-in `user_data.watchlist` (user ids whose online/offline status this user follows). */
+    watchlist?: readonly string[];
     extra?: Record<string, unknown>;
   } = {},
 ): PusherJS {
@@ -140,6 +146,7 @@ export function clientSdk(
           sdk.authenticateUser(socketId, {
             id: userId,
             ...(options.userInfo ? { user_info: options.userInfo } : {}),
+            ...(options.watchlist ? { watchlist: options.watchlist } : {}),
           }),
         );
       },
@@ -269,4 +276,25 @@ export function once<T = unknown>(
     };
     target.bind(event, handler);
   });
+}
+
+/**
+ * When a connected pusher-js socket is closed by the server with a "refused" code (4000–4099, e.g.
+ * 4009), pusher-js calls close() on the already-closed faye-websocket client, which then arms a 30 s
+ * ref'd close timer that nothing clears: the test process would linger for 30 s. Call this once the
+ * client is connected; it unrefs that timer (behaviour is unchanged, the process may just exit).
+ */
+export function unrefCloseTimerOnRefusal(client: PusherJS): void {
+  interface FayeClient {
+    close(code?: number, reason?: string): void;
+    _closeTimer?: NodeJS.Timeout;
+  }
+  const socket = (client.connection as unknown as { connection?: { transport?: { socket?: FayeClient } } })
+    .connection?.transport?.socket;
+  if (!socket) throw new Error('pusher-js is not connected yet');
+  const close = socket.close.bind(socket);
+  socket.close = (code?: number, reason?: string): void => {
+    close(code, reason);
+    socket._closeTimer?.unref();
+  };
 }

@@ -107,7 +107,6 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
       );
       return;
     }
-    session.authorized = true;
   }
 
   if (type.kind === 'presence') {
@@ -137,6 +136,9 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
     engine.join(session, channel, undefined, undefined);
     session.send(encodeSubscriptionSucceeded(channel));
   }
+  // Only a subscription that went through counts for authorized connections: a presence join refused
+  // after a valid signature (full channel, bad channel_data) leaves the socket unauthorized.
+  if (requiresAuth(type.kind)) session.authorized = true;
   engine.announceJoin(session, channel, type.cache);
 }
 

@@ -1,0 +1,38 @@
+// Type declarations of `mawjly/client` (hand-written; copied to client/dist/index.d.ts by the build).
+import type * as PusherModule from 'pusher-js';
+import type { ChannelAuthorizationHandler, Options } from 'pusher-js';
+
+// pusher-js is CommonJS typed with `export default`: depending on the consumer's module settings the
+// import is the class or a namespace holding it under `default`. Unwrap either way.
+type Unwrap<T> = T extends { default: infer D } ? Unwrap<D> : T;
+declare const PusherClass: Unwrap<typeof PusherModule>;
+
+export type MawjlyOptions = Options & {
+  /**
+   * The app's encryption master key (32 bytes, standard base64 with padding). With it the client
+   * derives each `private-encrypted-*` channel's key, SHA-256(channel name ‖ master key), whenever the
+   * channel authorization carries no `shared_secret`. Whoever holds this key can read every
+   * encrypted channel of the app: give it only to trusted processes.
+   */
+  encryptionMasterKeyBase64?: string | undefined;
+};
+
+/** pusher-js's `Pusher` class, plus the `encryptionMasterKeyBase64` option. */
+export declare class MawjlyPusher extends PusherClass {
+  constructor(appKey: string, options: MawjlyOptions);
+}
+export default MawjlyPusher;
+
+/** Wraps a channel authorization handler so encrypted channels get a locally derived `shared_secret`. */
+export declare function withDerivedSharedSecret(
+  handler: ChannelAuthorizationHandler,
+  masterKey: Uint8Array,
+): ChannelAuthorizationHandler;
+
+/** Validates a base64 master key (strict standard base64, 32 bytes); the error never contains the key. */
+export declare function decodeMasterKey(value: unknown): Uint8Array;
+
+/** base64(SHA-256(utf8(channelName) ‖ masterKey)): an encrypted channel's `shared_secret`. */
+export declare function deriveSharedSecret(channelName: string, masterKey: Uint8Array): string;
+
+export declare function isEncryptedChannel(channelName: string): boolean;

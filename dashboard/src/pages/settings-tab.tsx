@@ -1,0 +1,197 @@
+import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import type { App, AppSettings } from '../api.js';
+import { ConfirmDialog, ErrorNote, Toggle } from '../components/controls.js';
+import { navigate } from '../router.js';
+import { can, useSession } from '../session.js';
+
+export function SettingsTab({ app, onChange }: { app: App; onChange: (app: App) => void }): JSX.Element {
+  const { session, plan, refreshAccount } = useSession();
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState('');
+  const [origins, setOrigins] = useState(app.settings.allowed_origins.join('\n'));
+  const [name, setName] = useState(app.name);
+  const [deleteOpen, setDeleteOpen] = useState(false);
+  const [confirmName, setConfirmName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const editable = can(session.role, 'write');
+
+  const patch = async (
+    body: { name?: string; settings?: Partial<AppSettings> },
+    what: string,
+  ): Promise<void> => {
+    setError(undefined);
+    setSaved('');
+    try {
+      onChange(await api.updateApp(app.id, body));
+      setSaved(`${what} saved.`);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const toggle = (key: keyof Omit<AppSettings, 'allowed_origins'>, label: string) => (value: boolean) =>
+    void patch({ settings: { [key]: value } }, label);
+
+  const remove = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      await api.deleteApp(app.id);
+      refreshAccount();
+      navigate('/apps');
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+      setDeleteOpen(false);
+    }
+  };
+
+  return (
+    <div class="stack">
+      <div role="status" aria-live="polite">
+        {saved && <p class="note ok">{saved}</p>}
+      </div>
+      <ErrorNote error={error} />
+      <section class="card" aria-labelledby="features-title">
+        <h2 id="features-title">Features</h2>
+        <Toggle
+          label="App enabled"
+          description="When disabled, connections get error 4003 and publishes get 403."
+          checked={app.settings.enabled}
+          disabled={!editable}
+          onChange={toggle('enabled', 'App enabled')}
+        />
+        <Toggle
+          label="Client events"
+          description={
+            plan && !plan.client_events
+              ? `Not available on the ${plan.name} plan.`
+              : 'Let clients send client-* events on private and presence channels.'
+          }
+          checked={app.settings.client_events}
+          disabled={!editable || (plan !== undefined && !plan.client_events)}
+          onChange={toggle('client_events', 'Client events')}
+        />
+        <Toggle
+          label="User authentication"
+          description="Accept pusher:signin (authenticated users, sendToUser)."
+          checked={app.settings.user_authentication}
+          disabled={!editable}
+          onChange={toggle('user_authentication', 'User authentication')}
+        />
+        <Toggle
+          label="Subscription counting"
+          description="Send pusher_internal:subscription_count events and subscription_count webhooks."
+          checked={app.settings.subscription_count}
+          disabled={!editable}
+          onChange={toggle('subscription_count', 'Subscription counting')}
+        />
+        <Toggle
+          label="Authorized connections only"
+          description="Close sockets that neither sign in nor join a private or presence channel within 30 s (4009)."
+          checked={app.settings.authorized_connections}
+          disabled={!editable}
+          onChange={toggle('authorized_connections', 'Authorized connections')}
+        />
+      </section>
+      <section class="card" aria-labelledby="origins-title">
+        <h2 id="origins-title">Allowed origins</h2>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const list = origins
+              .split(/[\n,]/)
+              .map((o) => o.trim())
+              .filter((o) => o !== '');
+            void patch({ settings: { allowed_origins: list.length > 0 ? list : ['*'] } }, 'Allowed origins');
+          }}
+        >
+          <label for="origins">One origin per line (e.g. https://example.com); * allows any</label>
+          <textarea
+            id="origins"
+            rows={4}
+            class="mono"
+            disabled={!editable}
+            value={origins}
+            onInput={(e) => {
+              setOrigins(e.currentTarget.value);
+            }}
+          />
+          {editable && (
+            <button type="submit" class="primary">
+              Save origins
+            </button>
+          )}
+        </form>
+      </section>
+      <section class="card" aria-labelledby="name-title">
+        <h2 id="name-title">Name</h2>
+        <form
+          class="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void patch({ name: name.trim() }, 'Name');
+          }}
+        >
+          <label for="rename">App name</label>
+          <input
+            id="rename"
+            required
+            disabled={!editable}
+            value={name}
+            onInput={(e) => {
+              setName(e.currentTarget.value);
+            }}
+          />
+          {editable && (
+            <button type="submit" class="primary" disabled={name.trim() === '' || name.trim() === app.name}>
+              Rename
+            </button>
+          )}
+        </form>
+      </section>
+      {editable && (
+        <section class="card danger-zone" aria-labelledby="delete-title">
+          <h2 id="delete-title">Delete app</h2>
+          <p>
+            Deleting closes every connection and removes the app's keys, settings and encryption key record.
+          </p>
+          <button
+            type="button"
+            class="danger"
+            onClick={() => {
+              setConfirmName('');
+              setDeleteOpen(true);
+            }}
+          >
+            Delete app…
+          </button>
+          <ConfirmDialog
+            open={deleteOpen}
+            title="Delete this app?"
+            confirmLabel="Delete app"
+            danger
+            busy={busy}
+            disabled={confirmName !== app.name}
+            onCancel={() => {
+              setDeleteOpen(false);
+            }}
+            onConfirm={() => void remove()}
+          >
+            <p>This cannot be undone.</p>
+            <label for="confirm-name">
+              Type the app name (<strong>{app.name}</strong>) to confirm
+            </label>
+            <input
+              id="confirm-name"
+              value={confirmName}
+              onInput={(e) => {
+                setConfirmName(e.currentTarget.value);
+              }}
+            />
+          </ConfirmDialog>
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,31 @@
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import type { Account, Plan, Role, SessionInfo } from './api.js';
+
+export interface SessionState {
+  readonly session: SessionInfo;
+  readonly account: Account | undefined;
+  readonly plan: Plan | undefined;
+  readonly refreshAccount: () => void;
+}
+
+export const SessionContext = createContext<SessionState | undefined>(undefined);
+
+export function useSession(): SessionState {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error('useSession outside a signed-in page');
+  return value;
+}
+
+/** What the UI offers per role; the API enforces the same rules (docs/management-api.md, Scopes). */
+export function can(role: Role, action: 'write' | 'secrets' | 'keys' | 'tokens' | 'team'): boolean {
+  switch (action) {
+    case 'write':
+    case 'secrets':
+    case 'keys':
+      return role !== 'viewer';
+    case 'tokens':
+    case 'team':
+      return role === 'owner' || role === 'admin';
+  }
+}

@@ -1,0 +1,108 @@
+// `npm run screenshots`: the dashboard's main pages in headless Chromium against the same seeded
+// server the browser tests use, saved to docs/screenshots/ (referenced from docs/dashboard.md).
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { startDashboardStack } from '../test/integration/dashboard-stack.js';
+
+const outDir = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
+mkdirSync(outDir, { recursive: true });
+
+const stack = await startDashboardStack();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-gpu',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.waitForLoadState('networkidle').catch(() => undefined);
+  await page.screenshot({ path: `${outDir}${name}.png`, fullPage: true });
+  console.log(`docs/screenshots/${name}.png`);
+}
+
+async function signIn(page: Page, email: string): Promise<void> {
+  await page.goto(`${stack.url}/dashboard/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Apps', exact: true }).waitFor();
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  await signIn(page, stack.startup.email);
+  await shot(page, 'apps');
+
+  const appBase = `${stack.url}/dashboard/apps/${stack.startup.appId}`;
+  // Some live traffic: two clients on public, private and presence channels.
+  const clients = [
+    await stack.openClient(['orders', 'private-inventory', 'presence-support'], 'alice'),
+    await stack.openClient(['orders', 'presence-support', 'private-cache-prices'], 'bob'),
+  ];
+  await page.goto(`${appBase}/keys`);
+  const panel = page.getByTestId('encryption-panel');
+  await panel.getByRole('button', { name: 'Generate', exact: true }).click();
+  const key = (await page.getByTestId('new-master-key').textContent())?.trim() ?? '';
+  await shot(page, 'keys-generated');
+  await page.reload();
+  await page.getByTestId('active-fingerprint').waitFor();
+  await shot(page, 'keys');
+
+  await page.goto(`${appBase}/debug`);
+  await page.getByRole('status').getByText('live', { exact: true }).waitFor();
+  const late = await stack.openClient(['orders', 'presence-support'], 'carol');
+  await stack.publishPlain('orders', 'order.created', { orderId: 'A-1', total: 42 }).catch(() => undefined);
+  await stack
+    .publishEncrypted(key, 'private-encrypted-orders.42', 'order.shipped', {
+      orderId: '12345',
+      trackingNumber: 'PII_HERE',
+    })
+    .catch(() => undefined);
+  await page.getByLabel('Decrypt with master key').fill(key);
+  await page
+    .getByTestId('plaintext')
+    .first()
+    .waitFor({ timeout: 5000 })
+    .catch(() => undefined);
+  await page.getByLabel('Decrypt with master key').blur();
+  await shot(page, 'debug-console');
+  late.close();
+
+  await page.goto(`${appBase}/channels`);
+  await page.getByRole('button', { name: 'Members' }).click();
+  await page.getByRole('list', { name: 'Members of presence-support' }).waitFor();
+  await shot(page, 'channels');
+
+  await page.goto(appBase);
+  await page.getByTestId('live-connections').waitFor();
+  await page.waitForTimeout(5200); // two samples, so the chart has a line
+  await shot(page, 'overview');
+
+  await page.goto(`${appBase}/getting-started`);
+  await shot(page, 'getting-started');
+
+  const mobile = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  const phone = await mobile.newPage();
+  await signIn(phone, stack.startup.email);
+  await phone.goto(`${appBase}/keys`);
+  await phone.getByTestId('active-fingerprint').waitFor();
+  await shot(phone, 'keys-390px');
+
+  const freeContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const free = await freeContext.newPage();
+  await signIn(free, stack.free.email);
+  await free.goto(`${stack.url}/dashboard/apps/${stack.free.appId}/keys`);
+  await free.getByTestId('encryption-upgrade').waitFor();
+  await shot(free, 'keys-free-plan');
+  for (const c of clients) c.close();
+} finally {
+  await browser.close();
+  await stack.close();
+}

@@ -1,0 +1,154 @@
+// The management API (`/api/v1`, docs/management-api.md) as one request handler the server mounts
+// in front of its other routes: it answers everything under /api/v1 and returns false otherwise.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { silentLogger } from '../../../core/ports/logger.js';
+import { MawjlyError } from '../../../protocol/errors.js';
+import { accountRoutes } from './account-routes.js';
+import { appRoutes } from './app-routes.js';
+import { authenticate } from './authenticate.js';
+import { encryptionKeyRoutes } from './encryption-key-routes.js';
+import { asObject, DEFAULT_MAX_BODY_BYTES, readJsonBody, sendEmpty, sendError, sendJson } from './http-io.js';
+import { realtimeRoutes } from './realtime-routes.js';
+import type { ManagementApiDeps, Principal, Route } from './route.js';
+import { sessionRoutes } from './session-routes.js';
+import { teamRoutes } from './team-routes.js';
+import { tokenRoutes } from './token-routes.js';
+
+export type { ManagementApiDeps } from './route.js';
+
+export const API_PREFIX = '/api/v1';
+
+const ROUTES: readonly Route[] = [
+  ...sessionRoutes,
+  ...accountRoutes,
+  ...appRoutes,
+  ...encryptionKeyRoutes,
+  ...realtimeRoutes,
+  ...tokenRoutes,
+  ...teamRoutes,
+];
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly segments: readonly string[];
+}
+
+const COMPILED: readonly CompiledRoute[] = ROUTES.map((route) => ({
+  route,
+  segments: route.path.split('/').slice(1),
+}));
+
+function matchSegments(
+  pattern: readonly string[],
+  parts: readonly string[],
+): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] ?? '';
+    const part = parts[i] ?? '';
+    if (p.startsWith(':')) {
+      if (part === '') return undefined;
+      params[p.slice(1)] = part;
+    } else if (p !== part) return undefined;
+  }
+  return params;
+}
+
+function decodeParts(path: string): string[] {
+  try {
+    return path
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
+  } catch {
+    throw new MawjlyError('invalid_request', 'Malformed percent-encoding in the path');
+  }
+}
+
+export function createManagementApi(
+  deps: ManagementApiDeps,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const logger = (deps.logger ?? silentLogger).child({ component: 'management-api' });
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const { management } = deps;
+
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { pathname } = url;
+    if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) return false;
+    try {
+      const rest = pathname.slice(API_PREFIX.length).replace(/\/+$/, '');
+      const parts = decodeParts(rest === '' ? '/' : rest);
+      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+      let matched: { route: Route; params: Record<string, string> } | undefined;
+      const allowed: string[] = [];
+      for (const compiled of COMPILED) {
+        const params = matchSegments(compiled.segments, parts);
+        if (!params) continue;
+        allowed.push(compiled.route.method);
+        if (compiled.route.method === method) {
+          matched = { route: compiled.route, params };
+          break;
+        }
+      }
+      if (!matched) {
+        if (allowed.length > 0) {
+          sendError(res, new MawjlyError('method_not_allowed'), { Allow: [...new Set(allowed)].join(', ') });
+        } else {
+          sendError(
+            res,
+            new MawjlyError('not_found', `No such endpoint: ${req.method ?? 'GET'} ${pathname}`),
+          );
+        }
+        req.resume();
+        return true;
+      }
+      const { route, params } = matched;
+      let principal: Principal | undefined;
+      if (route.scope !== 'public' && route.scope !== 'session') {
+        principal = await authenticate(req, management);
+        if (!principal.scopes.has(route.scope)) {
+          throw new MawjlyError(
+            'insufficient_scope',
+            principal.via === 'token'
+              ? `This request needs the '${route.scope}' scope, which this token does not have`
+              : `This request needs the '${route.scope}' scope, which the ${principal.role ?? 'current'} role does not have`,
+          );
+        }
+      }
+      let bodyPromise: Promise<Record<string, unknown>> | undefined;
+      const result = await route.handle({
+        req,
+        res,
+        params,
+        query: url.searchParams,
+        deps,
+        management,
+        get principal(): Principal {
+          if (!principal) throw new MawjlyError('unauthorized');
+          return principal;
+        },
+        body: () => (bodyPromise ??= readJsonBody(req, maxBody).then(asObject)),
+      });
+      if (result === 'streaming') return true;
+      if (!bodyPromise && req.readable) req.resume();
+      if (result.status === 204 || result.body === undefined) sendEmpty(res, result.status, result.headers);
+      else sendJson(res, result.status, result.body, result.headers);
+    } catch (error) {
+      if (error instanceof MawjlyError) {
+        if (error.httpStatus >= 500) logger.error({ code: error.code, path: pathname }, error.message);
+        sendError(res, error);
+      } else {
+        // Log the failure without the request body (it may hold a password or a key).
+        logger.error(
+          { path: pathname, method: req.method, err: error instanceof Error ? error.name : 'unknown' },
+          error instanceof Error ? error.message : 'management API failure',
+        );
+        sendError(res, new MawjlyError('internal'));
+      }
+      if (req.readable) req.resume();
+    }
+    return true;
+  };
+}

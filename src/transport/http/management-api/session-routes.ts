@@ -1,0 +1,59 @@
+// `/session`: dashboard sign-in with an HttpOnly, SameSite=Strict cookie and a CSRF token that
+// cookie-authenticated writes must echo in `X-CSRF-Token`.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { z } from 'zod';
+import { SESSION_TTL_MS } from '../../../management/sessions.js';
+import { validate } from '../../../management/validation.js';
+import { MawjlyError } from '../../../protocol/errors.js';
+import { safeEqual } from '../../../protocol/signing.js';
+import { readCookie, resolveSession, SESSION_COOKIE } from './authenticate.js';
+import { userJson } from './json-views.js';
+import { route, type Route } from './route.js';
+
+const loginSchema = z.strictObject({ email: z.string().max(254), password: z.string().max(4096) });
+
+function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
+  const secure = (req.socket as Partial<TLSSocket>).encrypted === true ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
+}
+
+export const sessionRoutes: readonly Route[] = [
+  route('POST', '/session', 'public', async ({ management, req, body }) => {
+    const input = validate(loginSchema, await body());
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const { cookieValue, session, user } = await management.sessions.login(input.email, input.password, ip);
+    return {
+      status: 200,
+      body: { user: userJson(user), csrf_token: session.csrfToken },
+      headers: { 'Set-Cookie': cookie(req, cookieValue, Math.floor(SESSION_TTL_MS / 1000)) },
+    };
+  }),
+
+  route('GET', '/session', 'public', async ({ management, req }) => {
+    const active = await resolveSession(req, management);
+    if (!active) throw new MawjlyError('unauthorized', 'Not signed in');
+    return {
+      status: 200,
+      body: {
+        user: userJson(active.user),
+        account: { id: active.account.id, name: active.account.name, plan: active.account.plan },
+        role: active.user.role,
+        csrf_token: active.session.csrfToken,
+      },
+    };
+  }),
+
+  route('DELETE', '/session', 'public', async ({ management, req }) => {
+    const value = readCookie(req, SESSION_COOKIE);
+    const active = await resolveSession(req, management);
+    if (value !== undefined && active) {
+      const given = req.headers['x-csrf-token'];
+      if (typeof given !== 'string' || !safeEqual(given, active.session.csrfToken)) {
+        throw new MawjlyError('csrf_invalid');
+      }
+      await management.sessions.logout(value);
+    }
+    return { status: 204, headers: { 'Set-Cookie': cookie(req, '', 0) } };
+  }),
+];
