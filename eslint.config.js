@@ -3,7 +3,19 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const layers = ['protocol', 'core', 'management', 'adapters', 'storage', 'webhooks', 'metrics', 'transport', 'config', 'server', 'cli'];
+const layers = [
+  'protocol',
+  'core',
+  'management',
+  'adapters',
+  'storage',
+  'webhooks',
+  'metrics',
+  'transport',
+  'config',
+  'server',
+  'cli',
+];
 // Which src/ folders each layer may import from (besides itself).
 const allowed = {
   protocol: [],
@@ -26,7 +38,10 @@ const layerRules = Object.entries(allowed).map(([layer, ok]) => {
     message: `src/${layer} must not import src/${b} (dependency rule, docs/architecture.md)`,
   }));
   if (layer === 'protocol') {
-    patterns.push({ regex: '^(?!node:|\\.)', message: 'src/protocol is pure: node built-ins and relative imports only' });
+    patterns.push({
+      regex: '^(?!node:|\\.)',
+      message: 'src/protocol is pure: node built-ins and relative imports only',
+    });
   }
   return {
     files: [`src/${layer}/**/*.ts`],
@@ -36,14 +51,31 @@ const layerRules = Object.entries(allowed).map(([layer, ok]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'public', 'dashboard/dist', 'client/dist', 'coverage', 'bench/results', 'bench/pusher-bench.mjs', 'bench/baseline-ws.mjs', '**/*.min.js'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'data',
+      'public',
+      'dashboard/dist',
+      'client/dist',
+      'coverage',
+      'bench/results',
+      'bench/pusher-bench.mjs',
+      'bench/baseline-ws.mjs',
+      '**/*.min.js',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['**/*.ts', '**/*.tsx'],
     extends: [...tseslint.configs.strictTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
@@ -54,7 +86,14 @@ export default tseslint.config(
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' },
+          ],
+        },
+      ],
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
@@ -64,7 +103,30 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', window: 'readonly', document: 'readonly', fetch: 'readonly', performance: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', crypto: 'readonly', navigator: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly', AbortController: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        crypto: 'readonly',
+        navigator: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        setImmediate: 'readonly',
+        queueMicrotask: 'readonly',
+        AbortController: 'readonly',
+      },
     },
   },
   ...layerRules,

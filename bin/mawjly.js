@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(compiled))) {
-  process.stderr.write('mawjly: the compiled CLI is missing; run `npm run build` (npm start does it for you)\n');
+  process.stderr.write(
+    'mawjly: the compiled CLI is missing; run `npm run build` (npm start does it for you)\n',
+  );
   process.exit(1);
 }
 await import(compiled.href);
