@@ -301,6 +301,7 @@ async function createStoredDevApp(management: Management, cluster: string): Prom
     `  app_id: ${app.id}`,
     `  key:    ${app.key}`,
     `  secret: ${app.secret}`,
+    `  (for examples/: export MAWJLY_APP_ID=${app.id} MAWJLY_APP_KEY=${app.key} MAWJLY_APP_SECRET=${app.secret})`,
   ];
   const email = 'admin@mawjly.local';
   if (!(await management.store.findUserByEmail(email))) {
