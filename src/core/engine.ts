@@ -8,8 +8,12 @@ import { handleClientEvent } from './handlers/client-event.js';
 import { handleSignin } from './handlers/signin.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
+import { sweepIntervalMs, sweepSessions } from './activity-sweeper.js';
+import { reactToCluster } from './cluster-reactions.js';
+import { DebugStream } from './debug-stream.js';
 import { LocalChannels } from './local-channels.js';
-import type { Adapter, AdapterEvents } from './ports/adapter.js';
+import { originAllowed } from './origin.js';
+import type { Adapter } from './ports/adapter.js';
 import type { AppDirectory } from './ports/app-directory.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { Connection, Outbound } from './ports/connection.js';
@@ -19,27 +23,20 @@ import type { ChannelSummary, DebugEvent, PublishInput, RealtimeView } from './p
 import type { UsageMeter } from './ports/usage-meter.js';
 import { noopWebhookSink, type WebhookPayload, type WebhookSink } from './ports/webhook-sink.js';
 import { publishEvents } from './publisher.js';
+import { SignedInUsers } from './signed-in-users.js';
+import { SubscriptionCountThrottle } from './subscription-count-throttle.js';
 import { Session, type Subscription } from './session.js';
-import { classifyChannel, isPresenceChannel } from '../protocol/channel-name.js';
+import { isPresenceChannel } from '../protocol/channel-name.js';
 import {
-  PING_FRAME,
   encodeCacheMiss,
   encodeChannelEvent,
   encodeConnectionEstablished,
   encodeError,
-  encodeMemberAdded,
-  encodeMemberRemoved,
-  encodeSubscriptionCount,
-  encodeWatchlistEvents,
   parseClientFrame,
 } from '../protocol/codec.js';
 import { ERRORS, type ErrorCode } from '../protocol/errors.js';
 import { CLIENT_EVENT_PREFIX, PusherEvent } from '../protocol/events.js';
 import { generateSocketId } from '../protocol/socket-id.js';
-
-/** Channels with more subscribers than this get subscription_count at most every 5 s. */
-const COUNT_THROTTLE_THRESHOLD = 100;
-const COUNT_THROTTLE_MS = 5_000;
 
 export const connectionsCounter = (accountId: string): string => `conn:${accountId}`;
 export const appConnectionsCounter = (appId: string): string => `conn-app:${appId}`;
@@ -55,15 +52,12 @@ export class Engine implements RealtimeView {
   readonly logger: Logger;
   readonly local = new LocalChannels();
   readonly cache: CacheStore;
+  readonly users: SignedInUsers;
 
   readonly #sessions = new Set<Session>();
   readonly #byApp = new Map<string, Set<Session>>();
-  /** app → user id → this node's sessions signed in as that user */
-  readonly #signedIn = new Map<string, Map<string, Set<Session>>>();
-  /** app → watched user id → sessions watching */
-  readonly #watchers = new Map<string, Map<string, Set<Session>>>();
-  readonly #debug = new Map<string, Set<(event: DebugEvent) => void>>();
-  readonly #countThrottle = new Map<string, { lastMs: number; timer: NodeJS.Timeout | undefined }>();
+  readonly #debug: DebugStream;
+  readonly #countThrottle: SubscriptionCountThrottle;
   readonly #onAppChanged: ((appId: string) => void) | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #unsubscribeDirectory: (() => void) | undefined;
@@ -79,26 +73,27 @@ export class Engine implements RealtimeView {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.cache = new CacheStore(this.limits.cacheTtlSeconds);
+    this.users = new SignedInUsers(this.adapter);
+    this.#debug = new DebugStream(this.clock);
+    this.#countThrottle = new SubscriptionCountThrottle(this.clock);
     this.#onAppChanged = options.onAppChanged;
   }
 
   async start(): Promise<void> {
-    await this.adapter.start(this.#adapterEvents());
+    await this.adapter.start(reactToCluster(this, this.#countThrottle, this.#onAppChanged));
     this.#unsubscribeDirectory = this.directory.onChange((appId, app) => {
       this.#applyAppChange(appId, app);
     });
-    const tickMs = Math.max(
-      50,
-      Math.min(
-        1000,
-        this.limits.activityTimeoutSeconds * 250,
-        this.limits.pongTimeoutMs / 4,
-        this.limits.authorizationTimeoutMs / 4,
-      ),
-    );
     this.#sweeper = setInterval(() => {
-      this.#sweep();
-    }, tickMs);
+      const now = this.clock.now();
+      sweepSessions(this.#sessions, this.limits, now, (session, code) => {
+        this.terminate(session, code);
+      });
+      if (now - this.#lastCacheSweepMs > 60_000) {
+        this.#lastCacheSweepMs = now;
+        this.cache.sweep(now);
+      }
+    }, sweepIntervalMs(this.limits));
     this.#sweeper.unref();
   }
 
@@ -169,8 +164,7 @@ export class Engine implements RealtimeView {
     const app = session.app;
     for (const [channel, subscription] of session.channels) this.leave(session, channel, subscription);
     session.closed = true;
-    if (session.userId !== undefined) this.#signOut(session);
-    this.#removeWatcher(session);
+    this.users.forget(session);
     this.#sessions.delete(session);
     const appSessions = this.#byApp.get(app.id);
     appSessions?.delete(session);
@@ -345,69 +339,7 @@ export class Engine implements RealtimeView {
     return this.deliverLocal(app, channel, text, exceptSocketId);
   }
 
-  // --- users ------------------------------------------------------------------------------------
-
-  signIn(session: Session, userId: string, watchlist: readonly string[]): void {
-    const appId = session.app.id;
-    session.authorized = true;
-    if (session.userId === undefined) {
-      session.userId = userId;
-      let users = this.#signedIn.get(appId);
-      if (!users) this.#signedIn.set(appId, (users = new Map<string, Set<Session>>()));
-      let sessions = users.get(userId);
-      if (!sessions) users.set(userId, (sessions = new Set()));
-      sessions.add(session);
-      this.adapter.setLocalUserConnections(appId, userId, sessions.size);
-    }
-    this.#removeWatcher(session);
-    session.watchlist = watchlist;
-    if (watchlist.length === 0) return;
-    let watched = this.#watchers.get(appId);
-    if (!watched) this.#watchers.set(appId, (watched = new Map<string, Set<Session>>()));
-    for (const id of watchlist) {
-      let set = watched.get(id);
-      if (!set) watched.set(id, (set = new Set()));
-      set.add(session);
-    }
-  }
-
-  /** `pusher_internal:watchlist_events` with the current status of the session's watched ids. */
-  sendWatchlistStatus(session: Session): void {
-    if (session.watchlist.length === 0) return;
-    const online: string[] = [];
-    const offline: string[] = [];
-    for (const id of session.watchlist)
-      (this.adapter.isUserOnline(session.app.id, id) ? online : offline).push(id);
-    const events = [];
-    if (online.length > 0) events.push({ name: 'online' as const, user_ids: online });
-    if (offline.length > 0) events.push({ name: 'offline' as const, user_ids: offline });
-    session.send(encodeWatchlistEvents(events));
-  }
-
-  #signOut(session: Session): void {
-    const appId = session.app.id;
-    const userId = session.userId;
-    if (userId === undefined) return;
-    const users = this.#signedIn.get(appId);
-    const sessions = users?.get(userId);
-    if (!users || !sessions) return;
-    sessions.delete(session);
-    if (sessions.size === 0) users.delete(userId);
-    if (users.size === 0) this.#signedIn.delete(appId);
-    this.adapter.setLocalUserConnections(appId, userId, sessions.size);
-  }
-
-  #removeWatcher(session: Session): void {
-    if (session.watchlist.length === 0) return;
-    const watched = this.#watchers.get(session.app.id);
-    if (!watched) return;
-    for (const id of session.watchlist) {
-      const set = watched.get(id);
-      set?.delete(session);
-      if (set?.size === 0) watched.delete(id);
-    }
-    if (watched.size === 0) this.#watchers.delete(session.app.id);
-  }
+  // --- users (sign-in and watchlists live in `users`) ------------------------------------------
 
   /** `POST users/{id}/terminate_connections`: every node closes the user's signed-in sockets. */
   terminateUserConnections(app: App, userId: string): void {
@@ -442,21 +374,12 @@ export class Engine implements RealtimeView {
   }
 
   onDebugEvent(appId: string, listener: (event: DebugEvent) => void): () => void {
-    let set = this.#debug.get(appId);
-    if (!set) this.#debug.set(appId, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.#debug.delete(appId);
-    };
+    return this.#debug.listen(appId, listener);
   }
 
   /** Emits a debug event only when someone watches the app (the builder runs only then). */
   debug(appId: string, build: () => Omit<DebugEvent, 'time'>): void {
-    const listeners = this.#debug.get(appId);
-    if (!listeners) return;
-    const event: DebugEvent = { ...build(), time: this.clock.now() };
-    for (const listener of listeners) listener(event);
+    this.#debug.emit(appId, build);
   }
 
   webhook(app: App, event: WebhookPayload): void {
@@ -467,97 +390,12 @@ export class Engine implements RealtimeView {
   async shutdown(): Promise<void> {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#unsubscribeDirectory?.();
-    for (const t of this.#countThrottle.values()) if (t.timer) clearTimeout(t.timer);
+    this.#countThrottle.close();
     for (const session of [...this.#sessions]) this.terminate(session, 'server_shutting_down');
     await this.adapter.close();
   }
 
-  // --- cluster events ---------------------------------------------------------------------------
-
-  #adapterEvents(): AdapterEvents {
-    return {
-      deliver: (appId, channel, text, exceptSocketId) => {
-        const app = this.directory.findById(appId);
-        if (!app) return;
-        if (classifyChannel(channel).cache) this.#cacheRemote(app, channel, text);
-        this.deliverLocal(app, channel, text, exceptSocketId);
-      },
-      subscriptionCountChanged: (appId, channel, total) => {
-        this.#subscriptionCountChanged(appId, channel, total);
-      },
-      memberAdded: (appId, channel, userId, userInfoJson, local) => {
-        const app = this.directory.findById(appId);
-        if (!app) return;
-        this.deliverLocal(app, channel, encodeMemberAdded(channel, userId, userInfoJson), undefined);
-        if (local) {
-          this.webhook(app, { name: 'member_added', channel, user_id: userId });
-          this.debug(appId, () => ({ type: 'member_added', channel, userId }));
-        }
-      },
-      memberRemoved: (appId, channel, userId, local) => {
-        const app = this.directory.findById(appId);
-        if (!app) return;
-        this.deliverLocal(app, channel, encodeMemberRemoved(channel, userId), undefined);
-        if (local) {
-          this.webhook(app, { name: 'member_removed', channel, user_id: userId });
-          this.debug(appId, () => ({ type: 'member_removed', channel, userId }));
-        }
-      },
-      userPresenceChanged: (appId, userId, online) => {
-        const watchers = this.#watchers.get(appId)?.get(userId);
-        if (!watchers) return;
-        const text = encodeWatchlistEvents([{ name: online ? 'online' : 'offline', user_ids: [userId] }]);
-        for (const session of watchers) session.send(text);
-      },
-      terminateUser: (appId, userId) => {
-        const sessions = this.#signedIn.get(appId)?.get(userId);
-        if (!sessions) return;
-        for (const session of [...sessions]) this.terminate(session, 'terminated_by_app');
-      },
-      appChanged: (appId) => {
-        this.#onAppChanged?.(appId);
-      },
-    };
-  }
-
-  /** Remote REST publishes on cache channels are cached here too, so late joiners on this node get them. */
-  #cacheRemote(app: App, channel: string, text: string): void {
-    const frame = parseClientFrame(text);
-    if (!frame || typeof frame.data !== 'string' || frame.event.startsWith(CLIENT_EVENT_PREFIX)) return;
-    this.cache.set(app.id, channel, frame.event, frame.data, this.clock.now());
-  }
-
-  #subscriptionCountChanged(appId: string, channel: string, total: number): void {
-    const app = this.directory.findById(appId);
-    if (!app || !app.settings.subscriptionCount || isPresenceChannel(channel)) return;
-    const key = `${appId}\u0000${channel}`;
-    const now = this.clock.now();
-    const state = this.#countThrottle.get(key);
-    if (total <= COUNT_THROTTLE_THRESHOLD || !state || now - state.lastMs >= COUNT_THROTTLE_MS) {
-      if (state?.timer) clearTimeout(state.timer);
-      if (total > COUNT_THROTTLE_THRESHOLD) this.#countThrottle.set(key, { lastMs: now, timer: undefined });
-      else this.#countThrottle.delete(key);
-      this.#sendCount(app, channel, total);
-      return;
-    }
-    if (state.timer) return;
-    state.timer = setTimeout(
-      () => {
-        state.timer = undefined;
-        state.lastMs = this.clock.now();
-        const current = this.directory.findById(appId);
-        if (current) this.#sendCount(current, channel, this.adapter.subscriptionCount(appId, channel));
-      },
-      COUNT_THROTTLE_MS - (now - state.lastMs),
-    );
-    state.timer.unref();
-  }
-
-  #sendCount(app: App, channel: string, total: number): void {
-    if (total === 0) return;
-    this.deliverLocal(app, channel, encodeSubscriptionCount(channel, total), undefined);
-    this.webhook(app, { name: 'subscription_count', channel, subscription_count: total });
-  }
+  // --- app changes ------------------------------------------------------------------------------
 
   #applyAppChange(appId: string, app: App | undefined): void {
     const sessions = this.#byApp.get(appId);
@@ -573,51 +411,9 @@ export class Engine implements RealtimeView {
     }
     for (const session of sessions) session.app = app;
   }
-
-  // --- timers -----------------------------------------------------------------------------------
-
-  /** One shared timer for every socket: server pings, pong timeouts, authorization deadlines. */
-  #sweep(): void {
-    const now = this.clock.now();
-    const idleMs = this.limits.activityTimeoutSeconds * 1000;
-    for (const session of this.#sessions) {
-      if (session.pingSentAtMs !== 0) {
-        if (now - session.pingSentAtMs >= this.limits.pongTimeoutMs) this.terminate(session, 'pong_timeout');
-      } else if (now - session.lastActivityMs >= idleMs) {
-        session.pingSentAtMs = now;
-        session.send(PING_FRAME);
-      }
-      if (
-        !session.closed &&
-        !session.authorized &&
-        session.app.settings.authorizedConnections &&
-        now - session.openedAtMs >= this.limits.authorizationTimeoutMs
-      ) {
-        this.terminate(session, 'authorization_timeout');
-      }
-    }
-    if (now - this.#lastCacheSweepMs > 60_000) {
-      this.#lastCacheSweepMs = now;
-      this.cache.sweep(now);
-    }
-  }
 }
 
 /** The subscription record of every non-presence channel: nothing to remember, so one shared object. */
 const NO_USER: Subscription = Object.freeze({});
 
 const PONG = JSON.stringify({ event: PusherEvent.pong, data: '{}' });
-
-/** `*` allows all; entries may use `*` as a wildcard (e.g. `https://*.example.com`). No Origin = not a browser. */
-export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
-  if (origin === undefined || allowed.includes('*')) return true;
-  return allowed.some((pattern) => {
-    if (!pattern.includes('*')) return pattern === origin;
-    const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('[^/]*')}$`);
-    return regex.test(origin);
-  });
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

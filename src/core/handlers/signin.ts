@@ -32,8 +32,8 @@ export function handleSignin(engine: Engine, session: Session, frame: ClientFram
     return;
   }
   const watchlist = user.watchlist.slice(0, MAX_WATCHLIST_SIZE);
-  engine.signIn(session, user.id, watchlist);
+  engine.users.signIn(session, user.id, watchlist);
   session.send(encodeSigninSuccess(userData));
   if (user.watchlist.length > MAX_WATCHLIST_SIZE) session.sendError('watchlist_too_long');
-  engine.sendWatchlistStatus(session);
+  engine.users.sendWatchlistStatus(session);
 }
