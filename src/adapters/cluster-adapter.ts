@@ -1,10 +1,9 @@
 // One Adapter over any ClusterBus. Every node keeps a replica of the cluster's facts (ClusterState:
 // per channel the subscriber count of each node, per presence channel the socket count and user_info
 // of each user on each node, per signed-in user the connection count of each node, and named
-// counters). This class moves changes over the bus. A node
-// broadcasts only changes to its own share; every node applies every change the same way and reports
-// the transitions (first member, last member, online/offline) to its engine, which notifies its own
-// sockets. Reads (GET channels, members, counts) are local.
+// counters). This class moves changes over the bus. A node broadcasts only changes to its own share;
+// every node applies every change the same way and reports the transitions (first member, last
+// member, online/offline) to its engine, which notifies its own sockets. Reads are local.
 //
 // Nodes send heartbeats; a node silent for `nodeTimeoutMs` is dropped with its share. A new node
 // says hello and every peer answers with a snapshot of its share. A hello from a node id that still
