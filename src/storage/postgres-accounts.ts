@@ -1,4 +1,7 @@
-// Accounts, their users and the users' dashboard sessions, in the PostgreSQL store.
+// Accounts, their users and the users' dashboard sessions in the PostgreSQL store. Account writes
+// are announced because every node holds its apps in memory with their account's plan; user and
+// session writes are not, no node caches them. Sessions live and die with their user (ON DELETE
+// CASCADE), hence here rather than alone.
 import { randomUUID } from 'node:crypto';
 import type { PlanName } from '../core/app.js';
 import type { Clock } from '../core/ports/clock.js';

@@ -1,4 +1,5 @@
-// Accounts, their users and the users' dashboard sessions, in the SQLite store.
+// Accounts, their users and the users' dashboard sessions in the SQLite store. Sessions sit here
+// rather than alone because they live and die with their user (ON DELETE CASCADE).
 import { randomUUID } from 'node:crypto';
 import type { PlanName } from '../core/app.js';
 import type { Clock } from '../core/ports/clock.js';

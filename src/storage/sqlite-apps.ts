@@ -1,4 +1,4 @@
-// Apps in the SQLite store.
+// Apps in the SQLite store. Settings are one JSON column, so a patch replaces them whole.
 import type { Clock } from '../core/ports/clock.js';
 import type { AppRecord } from '../management/store.js';
 import type { AppsPart } from './composite-store.js';

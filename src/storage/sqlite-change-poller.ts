@@ -13,7 +13,7 @@ export class SqliteChangePoller {
     this.pollMs = pollMs;
   }
 
-  add(onChange: () => void): Promise<() => void> {
+  async add(onChange: () => void): Promise<() => void> {
     let last = this.db.dataVersion();
     const timer = setInterval(() => {
       if (!this.db.open) return;
