@@ -71,7 +71,7 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const firstRun: string[] = [];
+  const firstRun: FirstRunLine[] = [];
 
   const bus = options.bus ?? createBus(config.clusterUrl);
   const adapter = new ClusterAdapter({
@@ -215,7 +215,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     out.write(
       `Mawjly listening on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://…:${port}/app/{key}, metrics http://${connectHost}:${metricsPort}/metrics)\n`,
     );
-    for (const line of firstRun) out.write(`${line}\n`);
+    const listening: Listening = { host: connectHost, port, tls };
+    for (const line of firstRun) out.write(`${typeof line === 'string' ? line : line(listening)}\n`);
     if (management) {
       out.write(`Dashboard: ${url}/dashboard\n`);
       if (firstRun.length === 0) {
@@ -290,18 +291,44 @@ function createDevApp(directory: MemoryAppDirectory): App {
   return app;
 }
 
+/** Where clients reach this server, known only once it listens (port 0 picks one). */
+interface Listening {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+}
+
+/** A first-run line, or one that needs the listening address. */
+type FirstRunLine = string | ((listening: Listening) => string);
+
+/**
+ * The variables examples/config.mjs reads. MAWJLY_PORT always, since an export left over from
+ * another run would otherwise point the examples elsewhere; host and TLS only when not the default.
+ */
+function examplesExport(app: { id: string; key: string; secret: string }, where: Listening): string {
+  const vars = [
+    `MAWJLY_APP_ID=${app.id}`,
+    `MAWJLY_APP_KEY=${app.key}`,
+    `MAWJLY_APP_SECRET=${app.secret}`,
+    `MAWJLY_PORT=${String(where.port)}`,
+    ...(where.host === '127.0.0.1' ? [] : [`MAWJLY_HOST=${where.host}`]),
+    ...(where.tls ? ['MAWJLY_USE_TLS=true'] : []),
+  ];
+  return `  (for examples/: export ${vars.join(' ')})`;
+}
+
 /** First run with an empty store: a persisted development account (Startup plan), app and owner. */
-async function createStoredDevApp(management: Management, cluster: string): Promise<string[]> {
+async function createStoredDevApp(management: Management, cluster: string): Promise<FirstRunLine[]> {
   const existing = await management.store.findAccountByName('development');
   const account =
     existing ?? (await management.accounts.create({ name: 'development', plan: 'startup' }, 'system'));
   const app = await management.apps.create(account, { name: 'Development app' }, 'system');
-  const lines = [
+  const lines: FirstRunLine[] = [
     `No apps configured: created a development app (Startup plan, cluster ${cluster}), kept in the data directory:`,
     `  app_id: ${app.id}`,
     `  key:    ${app.key}`,
     `  secret: ${app.secret}`,
-    `  (for examples/: export MAWJLY_APP_ID=${app.id} MAWJLY_APP_KEY=${app.key} MAWJLY_APP_SECRET=${app.secret})`,
+    (where) => examplesExport(app, where),
   ];
   const email = 'admin@mawjly.local';
   if (!(await management.store.findUserByEmail(email))) {
