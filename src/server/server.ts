@@ -219,11 +219,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const line of firstRun) out.write(`${typeof line === 'string' ? line : line(listening)}\n`);
     if (management) {
       out.write(`Dashboard: ${url}/dashboard\n`);
-      if (firstRun.length === 0) {
-        out.write(
-          'Sign in with a dashboard user (the first run printed the password of admin@mawjly.local; `mawjly users create --account development --email … --password-stdin --role owner` adds one). App credentials: dashboard → Apps → Keys, or `mawjly apps list`.\n',
-        );
-      }
+      if (firstRun.length === 0) out.write(`${await returningRunHint(management)}\n`);
     }
   }
   logger.info({ url, metricsPort }, 'ready');
@@ -336,8 +332,29 @@ async function createStoredDevApp(management: Management, cluster: string): Prom
     await management.team.create(account.id, { email, password, role: 'owner' }, 'system');
     lines.push(`Dashboard sign-in: ${email} / ${password} (shown once; keep it).`);
   }
-  lines.push('Operator commands: `mawjly accounts|apps|tokens|users create …` (`mawjly --help`).');
+  lines.push('Operator commands: `npx mawjly accounts|apps|tokens|users create …` (`npx mawjly --help`).');
   return lines;
+}
+
+/**
+ * Printed when the store already had apps. Names only accounts that exist: a store seeded by an
+ * apps file has no `development` account and no dashboard user.
+ */
+async function returningRunHint(management: Management): Promise<string> {
+  const accounts = await management.store.listAccounts();
+  let hasUser = false;
+  for (const account of accounts) {
+    if ((await management.store.listUsers(account.id)).length > 0) {
+      hasUser = true;
+      break;
+    }
+  }
+  const only = accounts.length === 1 ? accounts[0]?.name : undefined;
+  const create = `\`npx mawjly users create --account ${only ?? 'NAME'} --email … --password-stdin --role owner\``;
+  const users = hasUser
+    ? `Sign in with a dashboard user (${create} adds one).`
+    : `No dashboard user yet: ${create} adds one.`;
+  return `${users} App credentials: dashboard → Apps → Keys (\`npx mawjly apps list\` shows ids and keys, not secrets).`;
 }
 
 function describeDevApp(app: App): string[] {
