@@ -115,7 +115,11 @@ describe('mawjly serve process', () => {
       assert.ok(port > 0, `the ready line must carry the bound port, got ${url[0]}`);
       assert.equal(spawned.stdout().match(/Mawjly listening on/g)?.length, 1, 'exactly one ready line');
       // The examples/ export line must point the examples at this server, not at the default 6001.
-      const exportLine = /^\s+\(for examples\/: export (.*)\)$/m.exec(spawned.stdout())?.[1] ?? '';
+      const exportLine = await waitFor(
+        'the examples export line',
+        () => /^\s+\(for examples\/: export (.*)\)$/m.exec(spawned.stdout())?.[1],
+        spawned,
+      );
       assert.match(exportLine, new RegExp(`MAWJLY_APP_KEY=${key}( |$)`));
       assert.match(exportLine, new RegExp(`MAWJLY_PORT=${String(port)}( |$)`));
 
