@@ -109,8 +109,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       throw error;
     }
     seededIds = seed.map((e) => e.id);
-    if ((await store.listApps()).length === 0)
-      firstRun.push(...(await createStoredDevApp(management, config.clusterName)));
     directory = management.directory;
     usage = management.usage;
   }
@@ -206,6 +204,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   await listen(metricsServer, config.metricsPort, config.host);
   const metricsPort = (metricsServer.address() as AddressInfo).port;
+
+  // Only once both ports are bound: a first run that cannot listen (port taken) would otherwise
+  // store the development app and owner without ever printing their secret and password.
+  if (managed && store && (await store.listApps()).length === 0)
+    firstRun.push(...(await createStoredDevApp(managed, config.clusterName)));
 
   probe.ready = true;
   const connectHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
