@@ -13,7 +13,7 @@ import { ClusterAdapter } from '../adapters/cluster-adapter.js';
 import { MemoryBus } from '../adapters/memory-bus.js';
 import { NatsBus } from '../adapters/nats-bus.js';
 import { RedisBus } from '../adapters/redis-bus.js';
-import type { Config } from '../config/config.js';
+import { ENV_VARS, type Config } from '../config/config.js';
 import { DEFAULT_APP_SETTINGS, DEFAULT_PLANS, type App } from '../core/app.js';
 import { ClusterUsageMeter } from '../core/cluster-usage-meter.js';
 import type { AppDirectory } from '../core/ports/app-directory.js';
@@ -184,7 +184,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
   const gateway = attachWebSocketGateway(server, engine, logger);
-  await listen(server, config.port, config.host);
+  await listen(server, config.port, config.host, ENV_VARS.port);
   const port = (server.address() as AddressInfo).port;
 
   const metricsServer = createHttpServer((req, res) => {
@@ -202,7 +202,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         res.writeHead(500).end();
       });
   });
-  await listen(metricsServer, config.metricsPort, config.host);
+  await listen(metricsServer, config.metricsPort, config.host, ENV_VARS.metricsPort);
   const metricsPort = (metricsServer.address() as AddressInfo).port;
 
   // Only once both ports are bound: a first run that cannot listen (port taken) would otherwise
@@ -266,11 +266,19 @@ function createBus(clusterUrl: string): ClusterBus {
   );
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+/** Listens; a port already taken is reported with the variable that chose it. */
+function listen(server: Server, port: number, host: string, variable: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException): void => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`${variable}=${String(port)}: ${host}:${String(port)} is already in use (EADDRINUSE)`)
+          : error,
+      );
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

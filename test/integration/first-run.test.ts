@@ -36,7 +36,7 @@ test('a first run that cannot listen leaves the credentials for the next start t
         logger: silentLogger,
         stdout: failed.stream,
       }),
-      /EADDRINUSE/,
+      new RegExp(`PORT=${String(busyPort)}: 127\\.0\\.0\\.1:${String(busyPort)} is already in use`),
     );
     assert.equal(failed.text(), '');
 
