@@ -2,56 +2,77 @@
 // docs/configuration.md lists the same table.
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(0).max(65535);
+// Explicit messages: zod's own ("expected number, received NaN", "Invalid input") do not say what
+// the variable accepts.
+const PORT_MESSAGE = 'expected a port number from 0 to 65535';
+const port = z.coerce
+  .number({ error: PORT_MESSAGE })
+  .int({ error: PORT_MESSAGE })
+  .min(0, { error: PORT_MESSAGE })
+  .max(65535, { error: PORT_MESSAGE });
+const number = (): z.ZodCoercedNumber => z.coerce.number({ error: 'expected a number' });
 const bool = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])], {
+    error: 'expected true or false (or 1/0, yes/no)',
+  })
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
-export const configSchema = z.object({
-  /** HTTP + WebSocket port (PORT). */
-  port: port.default(6001),
-  /** Bind address (HOST). */
-  host: z.string().min(1).default('0.0.0.0'),
-  /** Prometheus metrics port (METRICS_PORT); 0 picks a free port. */
-  metricsPort: port.default(9601),
-  /** Where SQLite and other local state live (MAWJLY_DATA_DIR). */
-  dataDir: z.string().min(1).default('./data'),
-  /** JSON array of apps upserted at start (MAWJLY_APPS_FILE). */
-  appsFile: z.string().optional(),
-  /** PostgreSQL URL; when unset the embedded SQLite store is used (DATABASE_URL). */
-  databaseUrl: z.string().optional(),
-  /** Cluster fan-out: `memory` (one process), `redis://…` or `nats://…` (MAWJLY_CLUSTER_URL). */
-  clusterUrl: z.string().default('memory'),
-  /** Cluster name shown to clients and in snippets (MAWJLY_CLUSTER_NAME). */
-  clusterName: z.string().default('sa'),
-  /** Public URL of this server, for printed snippets (MAWJLY_PUBLIC_URL). */
-  publicUrl: z.string().optional(),
-  /** `activity_timeout` sent to clients, in seconds (MAWJLY_ACTIVITY_TIMEOUT_S). */
-  activityTimeoutSeconds: z.coerce.number().int().min(1).max(3600).default(120),
-  /** How long to wait for a pong after a server ping, in ms (MAWJLY_PONG_TIMEOUT_MS). */
-  pongTimeoutMs: z.coerce.number().int().min(100).default(30_000),
-  /** Authorized-connections deadline, in ms (MAWJLY_AUTHORIZATION_TIMEOUT_MS). */
-  authorizationTimeoutMs: z.coerce.number().int().min(100).default(30_000),
-  /** A socket whose unsent bytes pass this bound is closed with 4100 (MAWJLY_MAX_BUFFERED_BYTES). */
-  maxBufferedBytes: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .default(4 * 1024 * 1024),
-  /** Seconds to wait for sockets to close on SIGTERM/SIGINT (MAWJLY_SHUTDOWN_GRACE_S). */
-  shutdownGraceSeconds: z.coerce.number().min(0).default(10),
-  /** Cache channel TTL in seconds (MAWJLY_CACHE_TTL_S). */
-  cacheTtlSeconds: z.coerce.number().int().min(1).default(1800),
-  /** Refuse REST publishes to encrypted channels that are not a {nonce, ciphertext} envelope (MAWJLY_CHECK_ENCRYPTED_ENVELOPE). */
-  checkEncryptedEnvelope: bool.default(true),
-  /** Path of a JSON file overriding the plan table (MAWJLY_PLANS_FILE). */
-  plansFile: z.string().optional(),
-  /** TLS certificate and key files; both set = serve https/wss on the same port (TLS_CERT, TLS_KEY). */
-  tlsCert: z.string().optional(),
-  tlsKey: z.string().optional(),
-  /** Log level (LOG_LEVEL). */
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-});
+export const configSchema = z
+  .object({
+    /** HTTP + WebSocket port (PORT). */
+    port: port.default(6001),
+    /** Bind address (HOST). */
+    host: z.string().min(1).default('0.0.0.0'),
+    /** Prometheus metrics port (METRICS_PORT); 0 picks a free port. */
+    metricsPort: port.default(9601),
+    /** Where SQLite and other local state live (MAWJLY_DATA_DIR). */
+    dataDir: z.string().min(1).default('./data'),
+    /** JSON array of apps upserted at start (MAWJLY_APPS_FILE). */
+    appsFile: z.string().optional(),
+    /** PostgreSQL URL; when unset the embedded SQLite store is used (DATABASE_URL). */
+    databaseUrl: z.string().optional(),
+    /** Cluster fan-out: `memory` (one process), `redis://…` or `nats://…` (MAWJLY_CLUSTER_URL). */
+    clusterUrl: z.string().default('memory'),
+    /** Cluster name shown to clients and in snippets (MAWJLY_CLUSTER_NAME). */
+    clusterName: z.string().default('sa'),
+    /** Public URL of this server, for printed snippets (MAWJLY_PUBLIC_URL). */
+    publicUrl: z.string().optional(),
+    /** `activity_timeout` sent to clients, in seconds (MAWJLY_ACTIVITY_TIMEOUT_S). */
+    activityTimeoutSeconds: number().int().min(1).max(3600).default(120),
+    /** How long to wait for a pong after a server ping, in ms (MAWJLY_PONG_TIMEOUT_MS). */
+    pongTimeoutMs: number().int().min(100).default(30_000),
+    /** Authorized-connections deadline, in ms (MAWJLY_AUTHORIZATION_TIMEOUT_MS). */
+    authorizationTimeoutMs: number().int().min(100).default(30_000),
+    /** A socket whose unsent bytes pass this bound is closed with 4100 (MAWJLY_MAX_BUFFERED_BYTES). */
+    maxBufferedBytes: number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024),
+    /** Seconds to wait for sockets to close on SIGTERM/SIGINT (MAWJLY_SHUTDOWN_GRACE_S). */
+    shutdownGraceSeconds: number().min(0).default(10),
+    /** Cache channel TTL in seconds (MAWJLY_CACHE_TTL_S). */
+    cacheTtlSeconds: number().int().min(1).default(1800),
+    /** Refuse REST publishes to encrypted channels that are not a {nonce, ciphertext} envelope (MAWJLY_CHECK_ENCRYPTED_ENVELOPE). */
+    checkEncryptedEnvelope: bool.default(true),
+    /** Path of a JSON file overriding the plan table (MAWJLY_PLANS_FILE). */
+    plansFile: z.string().optional(),
+    /** TLS certificate and key files; both set = serve https/wss on the same port (TLS_CERT, TLS_KEY). */
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    /** Log level (LOG_LEVEL). */
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  })
+  .superRefine((config, ctx) => {
+    // One of the two alone would otherwise start a plain-http server the operator believes is TLS.
+    if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+      const missing = config.tlsCert === undefined ? 'tlsCert' : 'tlsKey';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'not set: set both TLS_CERT and TLS_KEY to serve https/wss, or neither',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -13,7 +13,7 @@ import { ClusterAdapter } from '../adapters/cluster-adapter.js';
 import { MemoryBus } from '../adapters/memory-bus.js';
 import { NatsBus } from '../adapters/nats-bus.js';
 import { RedisBus } from '../adapters/redis-bus.js';
-import type { Config } from '../config/config.js';
+import { ENV_VARS, type Config } from '../config/config.js';
 import { DEFAULT_APP_SETTINGS, DEFAULT_PLANS, type App } from '../core/app.js';
 import { ClusterUsageMeter } from '../core/cluster-usage-meter.js';
 import type { AppDirectory } from '../core/ports/app-directory.js';
@@ -71,7 +71,7 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const firstRun: string[] = [];
+  const firstRun: FirstRunLine[] = [];
 
   const bus = options.bus ?? createBus(config.clusterUrl);
   const adapter = new ClusterAdapter({
@@ -109,8 +109,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       throw error;
     }
     seededIds = seed.map((e) => e.id);
-    if ((await store.listApps()).length === 0)
-      firstRun.push(...(await createStoredDevApp(management, config.clusterName)));
     directory = management.directory;
     usage = management.usage;
   }
@@ -186,7 +184,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
   const gateway = attachWebSocketGateway(server, engine, logger);
-  await listen(server, config.port, config.host);
+  await listen(server, config.port, config.host, ENV_VARS.port);
   const port = (server.address() as AddressInfo).port;
 
   const metricsServer = createHttpServer((req, res) => {
@@ -204,8 +202,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         res.writeHead(500).end();
       });
   });
-  await listen(metricsServer, config.metricsPort, config.host);
+  await listen(metricsServer, config.metricsPort, config.host, ENV_VARS.metricsPort);
   const metricsPort = (metricsServer.address() as AddressInfo).port;
+
+  // Only once both ports are bound: a first run that cannot listen (port taken) would otherwise
+  // store the development app and owner without ever printing their secret and password.
+  if (managed && store && (await store.listApps()).length === 0)
+    firstRun.push(...(await createStoredDevApp(managed, config.clusterName)));
 
   probe.ready = true;
   const connectHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -215,14 +218,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     out.write(
       `Mawjly listening on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://…:${port}/app/{key}, metrics http://${connectHost}:${metricsPort}/metrics)\n`,
     );
-    for (const line of firstRun) out.write(`${line}\n`);
+    const listening: Listening = { host: connectHost, port, tls };
+    for (const line of firstRun) out.write(`${typeof line === 'string' ? line : line(listening)}\n`);
     if (management) {
       out.write(`Dashboard: ${url}/dashboard\n`);
-      if (firstRun.length === 0) {
-        out.write(
-          'Sign in with a dashboard user (the first run printed the password of admin@mawjly.local; `mawjly users create --account development --email … --password-stdin --role owner` adds one). App credentials: dashboard → Apps → Keys, or `mawjly apps list`.\n',
-        );
-      }
+      if (firstRun.length === 0) out.write(`${await returningRunHint(management)}\n`);
     }
   }
   logger.info({ url, metricsPort }, 'ready');
@@ -266,11 +266,19 @@ function createBus(clusterUrl: string): ClusterBus {
   );
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+/** Listens; a port already taken is reported with the variable that chose it. */
+function listen(server: Server, port: number, host: string, variable: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException): void => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`${variable}=${String(port)}: ${host}:${String(port)} is already in use (EADDRINUSE)`)
+          : error,
+      );
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -290,18 +298,44 @@ function createDevApp(directory: MemoryAppDirectory): App {
   return app;
 }
 
+/** Where clients reach this server, known only once it listens (port 0 picks one). */
+interface Listening {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+}
+
+/** A first-run line, or one that needs the listening address. */
+type FirstRunLine = string | ((listening: Listening) => string);
+
+/**
+ * The variables examples/config.mjs reads. MAWJLY_PORT always, since an export left over from
+ * another run would otherwise point the examples elsewhere; host and TLS only when not the default.
+ */
+function examplesExport(app: { id: string; key: string; secret: string }, where: Listening): string {
+  const vars = [
+    `MAWJLY_APP_ID=${app.id}`,
+    `MAWJLY_APP_KEY=${app.key}`,
+    `MAWJLY_APP_SECRET=${app.secret}`,
+    `MAWJLY_PORT=${String(where.port)}`,
+    ...(where.host === '127.0.0.1' ? [] : [`MAWJLY_HOST=${where.host}`]),
+    ...(where.tls ? ['MAWJLY_USE_TLS=true'] : []),
+  ];
+  return `  (for examples/: export ${vars.join(' ')})`;
+}
+
 /** First run with an empty store: a persisted development account (Startup plan), app and owner. */
-async function createStoredDevApp(management: Management, cluster: string): Promise<string[]> {
+async function createStoredDevApp(management: Management, cluster: string): Promise<FirstRunLine[]> {
   const existing = await management.store.findAccountByName('development');
   const account =
     existing ?? (await management.accounts.create({ name: 'development', plan: 'startup' }, 'system'));
   const app = await management.apps.create(account, { name: 'Development app' }, 'system');
-  const lines = [
+  const lines: FirstRunLine[] = [
     `No apps configured: created a development app (Startup plan, cluster ${cluster}), kept in the data directory:`,
     `  app_id: ${app.id}`,
     `  key:    ${app.key}`,
     `  secret: ${app.secret}`,
-    `  (for examples/: export MAWJLY_APP_ID=${app.id} MAWJLY_APP_KEY=${app.key} MAWJLY_APP_SECRET=${app.secret})`,
+    (where) => examplesExport(app, where),
   ];
   const email = 'admin@mawjly.local';
   if (!(await management.store.findUserByEmail(email))) {
@@ -309,8 +343,29 @@ async function createStoredDevApp(management: Management, cluster: string): Prom
     await management.team.create(account.id, { email, password, role: 'owner' }, 'system');
     lines.push(`Dashboard sign-in: ${email} / ${password} (shown once; keep it).`);
   }
-  lines.push('Operator commands: `mawjly accounts|apps|tokens|users create …` (`mawjly --help`).');
+  lines.push('Operator commands: `npx mawjly accounts|apps|tokens|users create …` (`npx mawjly --help`).');
   return lines;
+}
+
+/**
+ * Printed when the store already had apps. Names only accounts that exist: a store seeded by an
+ * apps file has no `development` account and no dashboard user.
+ */
+async function returningRunHint(management: Management): Promise<string> {
+  const accounts = await management.store.listAccounts();
+  let hasUser = false;
+  for (const account of accounts) {
+    if ((await management.store.listUsers(account.id)).length > 0) {
+      hasUser = true;
+      break;
+    }
+  }
+  const only = accounts.length === 1 ? accounts[0]?.name : undefined;
+  const create = `\`npx mawjly users create --account ${only ?? 'NAME'} --email … --password-stdin --role owner\``;
+  const users = hasUser
+    ? `Sign in with a dashboard user (${create} adds one).`
+    : `No dashboard user yet: ${create} adds one.`;
+  return `${users} App credentials: dashboard → Apps → Keys (\`npx mawjly apps list\` shows ids and keys, not secrets).`;
 }
 
 function describeDevApp(app: App): string[] {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
@@ -33,8 +34,18 @@ test('apps file and plans file are applied at start; the apps serve the Pusher A
       {},
       { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir: join(dir, 'data'), appsFile, plansFile },
     );
-    const server = await startServer({ config, logger: silentLogger });
+    let printed = '';
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        printed += chunk.toString('utf8');
+        done();
+      },
+    });
+    const server = await startServer({ config, logger: silentLogger, stdout });
     try {
+      // No development app or user was created: the hint names the account that exists.
+      assert.doesNotMatch(printed, /admin@mawjly\.local|--account development/);
+      assert.match(printed, /No dashboard user yet: `npx mawjly users create --account acme /);
       const app = server.directory.findByKey('seed-key');
       assert.ok(app);
       assert.equal(app.id, '6855671');

@@ -114,6 +114,14 @@ describe('mawjly serve process', () => {
       const port = Number(url[2]);
       assert.ok(port > 0, `the ready line must carry the bound port, got ${url[0]}`);
       assert.equal(spawned.stdout().match(/Mawjly listening on/g)?.length, 1, 'exactly one ready line');
+      // The examples/ export line must point the examples at this server, not at the default 6001.
+      const exportLine = await waitFor(
+        'the examples export line',
+        () => /^\s+\(for examples\/: export (.*)\)$/m.exec(spawned.stdout())?.[1],
+        spawned,
+      );
+      assert.match(exportLine, new RegExp(`MAWJLY_APP_KEY=${key}( |$)`));
+      assert.match(exportLine, new RegExp(`MAWJLY_PORT=${String(port)}( |$)`));
 
       const ready = await fetch(`${url[1]}/ready`, { signal: AbortSignal.timeout(5000) });
       assert.equal(ready.status, 200);
