@@ -39,7 +39,7 @@ export class PromMetrics implements Metrics {
   readonly #pendingHttp = new PendingCounts();
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'mawjly_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'mawjly_' });
     const registers = [this.registry];
     this.#connections = new Gauge({
       name: 'mawjly_connections',

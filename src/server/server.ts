@@ -184,9 +184,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
   const gateway = attachWebSocketGateway(server, engine, logger);
-  await listen(server, config.port, config.host, ENV_VARS.port);
-  const port = (server.address() as AddressInfo).port;
-
   const metricsServer = createHttpServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
@@ -202,7 +199,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         res.writeHead(500).end();
       });
   });
-  await listen(metricsServer, config.metricsPort, config.host, ENV_VARS.metricsPort);
+  // A port that cannot be bound must not leave the engine, store or other listener open behind it.
+  const abandon = async (error: unknown): Promise<never> => {
+    gateway.close();
+    server.close();
+    metricsServer.close();
+    await engine.shutdown();
+    await managed?.close();
+    await store?.close();
+    throw error;
+  };
+  await listen(server, config.port, config.host, ENV_VARS.port).catch(abandon);
+  const port = (server.address() as AddressInfo).port;
+
+  await listen(metricsServer, config.metricsPort, config.host, ENV_VARS.metricsPort).catch(abandon);
   const metricsPort = (metricsServer.address() as AddressInfo).port;
 
   // Only once both ports are bound: a first run that cannot listen (port taken) would otherwise
