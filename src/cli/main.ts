@@ -5,7 +5,14 @@ import { UsageError, type CommandIo } from './commands/command.js';
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `Usage: mawjly <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`mawjly <command> --help\` for a command's options.\n`;
+  return `Usage: mawjly <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`mawjly <command> --help\` for a command's options; \`mawjly --version\` prints the version.\n`;
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  // src/cli/main.ts and dist/cli/main.js are both two folders below package.json.
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -16,6 +23,10 @@ async function main(argv: readonly string[]): Promise<number> {
     env: process.env,
   };
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`mawjly ${await packageVersion()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(help());
     return name === undefined ? 2 : 0;

@@ -138,6 +138,11 @@ describe('mawjly operator commands', () => {
     assert.equal(list.code, 0);
     assert.match(list.stdout, new RegExp(appJson.id));
     assert.ok(!list.stdout.includes(rotation.secret), 'lists never show a secret');
+    assert.match(list.stdout, /\bAcme\b/, 'the ACCOUNT column shows the name --account takes');
+
+    const version = await mawjly(['--version'], env);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^mawjly \d+\.\d+\.\d+\n$/);
 
     // The API over the same store: the CLI's token works, the key it generates has the CLI's fingerprint.
     const h = await startManagementHarness('sqlite', { dataDir: dir });

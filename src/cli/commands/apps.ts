@@ -51,17 +51,18 @@ export const appsCommand: Command = {
       case 'list': {
         if (rest.length > 0) throw new UsageError('list takes no positional arguments');
         const accountName = values.account;
-        const { apps, cluster } = await withManagement(io, async (m, config) => {
+        const { apps, names, cluster } = await withManagement(io, async (m, config) => {
           const accountId =
             accountName === undefined ? undefined : (await m.accounts.getByName(accountName)).id;
-          return { apps: await m.apps.list(accountId), cluster: config.clusterName };
+          const names = new Map((await m.accounts.list()).map((a) => [a.id, a.name]));
+          return { apps: await m.apps.list(accountId), names, cluster: config.clusterName };
         });
         if (json) writeJson(io, { apps: apps.map((a) => appJson(a, cluster)) });
         else
           write(
             table([
               ['APP_ID', 'KEY', 'NAME', 'ACCOUNT'],
-              ...apps.map((a) => [a.id, a.key, a.name, a.accountId]),
+              ...apps.map((a) => [a.id, a.key, a.name, names.get(a.accountId) ?? a.accountId]),
             ]),
           );
         return 0;
