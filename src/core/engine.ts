@@ -377,6 +377,11 @@ export class Engine implements RealtimeView {
     return this.#debug.listen(appId, listener);
   }
 
+  /** Whether someone watches the app's debug events (lets a hot loop skip building closures). */
+  isDebugged(appId: string): boolean {
+    return this.#debug.has(appId);
+  }
+
   /** Emits a debug event only when someone watches the app (the builder runs only then). */
   debug(appId: string, build: () => Omit<DebugEvent, 'time'>): void {
     this.#debug.emit(appId, build);

@@ -87,6 +87,8 @@ export function checkCanPublish(engine: Engine, app: App): void {
 export function publishEvents(engine: Engine, app: App, inputs: readonly PublishInput[]): void {
   checkCanPublish(engine, app);
   for (const input of inputs) validatePublish(engine, app, input);
+  // Pusher counts a publish once per channel it names, then once per delivery.
+  let published = 0;
   for (const input of inputs) {
     for (const channel of input.channels) {
       const text = encodeChannelEvent(input.name, channel, input.data);
@@ -94,13 +96,15 @@ export function publishEvents(engine: Engine, app: App, inputs: readonly Publish
       if (classifyChannel(channel).cache)
         engine.cache.set(app.id, channel, input.name, input.data, engine.clock.now());
     }
-    // Pusher counts a publish once per channel it names, then once per delivery.
-    engine.usage.addMessages(app, input.channels.length);
-    engine.debug(app.id, () => ({
-      type: 'api_message',
-      channel: input.channels.join(','),
-      event: input.name,
-      data: input.data,
-    }));
+    published += input.channels.length;
   }
+  engine.usage.addMessages(app, published);
+  if (engine.isDebugged(app.id))
+    for (const input of inputs)
+      engine.debug(app.id, () => ({
+        type: 'api_message',
+        channel: input.channels.join(','),
+        event: input.name,
+        data: input.data,
+      }));
 }

@@ -1,7 +1,7 @@
 // Signatures of the Pusher protocol (PROTOCOL.md §3, §5, §7.2, §8). Everything is HMAC-SHA256 with
 // the app secret, lowercase hex, compared in constant time over the exact strings received.
 import * as crypto from 'node:crypto';
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** Node ≥ 20.12's one-shot digest (missing from our @types/node): no Hash object per call. */
 const oneShotHash = (
@@ -11,7 +11,23 @@ const oneShotHash = (
 ).hash;
 
 export function hmacSha256Hex(secret: string, message: string): string {
-  return createHmac('sha256', secret).update(message, 'utf8').digest('hex');
+  return createHmac('sha256', secretKey(secret)).update(message, 'utf8').digest('hex');
+}
+
+/**
+ * Key objects of the secrets in use: an HMAC keyed with a KeyObject skips re-encoding the secret on
+ * every request. Bounded, since secrets rotate; clearing it only costs one re-encoding per secret.
+ */
+const secretKeys = new Map<string, KeyObject>();
+const MAX_SECRET_KEYS = 10_000;
+
+function secretKey(secret: string): KeyObject {
+  let key = secretKeys.get(secret);
+  if (!key) {
+    if (secretKeys.size >= MAX_SECRET_KEYS) secretKeys.clear();
+    secretKeys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
+  }
+  return key;
 }
 
 export function md5Hex(body: string | Buffer): string {
@@ -19,15 +35,16 @@ export function md5Hex(body: string | Buffer): string {
   return createHash('md5').update(body).digest('hex');
 }
 
-/** Constant-time string comparison (length is not secret). */
+/**
+ * Constant-time string comparison (length is not secret): every UTF-16 code unit is compared, with
+ * no early exit, and no Buffer per call (it runs twice per REST request and per subscription).
+ */
 export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a, 'utf8');
-  const bb = Buffer.from(b, 'utf8');
-  if (ab.length !== bb.length) {
-    timingSafeEqual(ab, ab); // keep the timing independent of where the strings differ
-    return false;
-  }
-  return timingSafeEqual(ab, bb);
+  // Unequal lengths compare `a` with itself, so the work depends on `a` only.
+  const other = a.length === b.length ? b : a;
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ other.charCodeAt(i);
+  return diff === 0;
 }
 
 /** String signed for a private, encrypted or presence subscription. */

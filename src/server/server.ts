@@ -34,6 +34,7 @@ import { PromMetrics } from '../metrics/prom-metrics.js';
 import { MawjlyError } from '../protocol/errors.js';
 import { createClientBundleHandler } from '../transport/http/client-bundle.js';
 import { handleProbe, type ProbeState } from '../transport/http/probes.js';
+import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
 import { sendError } from '../transport/http/respond.js';
 import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
@@ -161,12 +162,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     : undefined;
   const clientBundle = createClientBundleHandler(new URL('../../client/dist/mawjly.js', import.meta.url));
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    // The REST API is the hot path and owns /apps/: a plain target goes there before anything else.
+    const apiTarget = plainApiTarget(req.url ?? '/');
+    if (apiTarget) {
+      pusherApi(req, res, apiTarget);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (handleProbe(req, res, url, probe)) return;
     if (clientBundle(req, res, url)) return;
     if (dashboard?.(req, res)) return;
     (managementApi ? managementApi(req, res) : Promise.resolve(false))
-      .then((handled) => handled || pusherApi(req, res, url))
+      .then((handled) => handled || pusherApi(req, res, apiTargetOf(url)))
       .then((handled) => {
         if (!handled)
           sendError(res, new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`), logger);

@@ -17,6 +17,14 @@ export function sendJson(
   res.end(text);
 }
 
+const EMPTY_OBJECT_HEADERS = { 'content-type': 'application/json', 'content-length': 2 } as const;
+
+/** `200 {}`, the answer to nearly every publish: nothing to serialise or measure. */
+export function sendEmptyObject(res: ServerResponse): void {
+  res.writeHead(200, EMPTY_OBJECT_HEADERS);
+  res.end('{}');
+}
+
 /** Errors as `{"error":{"code","message"}}`; unexpected ones are logged and answered with 500. */
 export function sendError(res: ServerResponse, error: unknown, logger: Logger): void {
   if (res.headersSent) {

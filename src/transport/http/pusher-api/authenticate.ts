@@ -5,13 +5,14 @@ import type { App } from '../../../core/app.js';
 import type { AppDirectory } from '../../../core/ports/app-directory.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { REST_TIMESTAMP_WINDOW_SECONDS } from '../../../protocol/limits.js';
+import type { QueryPairs } from './api-target.js';
 import { hmacSha256Hex, md5Hex, restStringToSign, safeEqual } from '../../../protocol/signing.js';
 
 export interface SignedRequest {
   readonly method: string;
   /** Path without the query string, including `/apps/{id}`. */
   readonly path: string;
-  readonly query: URLSearchParams;
+  readonly query: QueryPairs;
   readonly body: Buffer;
 }
 

@@ -13,8 +13,9 @@ import {
 } from '../../../protocol/channel-name.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { MAX_EVENTS_PER_BATCH } from '../../../protocol/limits.js';
-import { parseJsonObject, readBody } from '../read-body.js';
-import { sendError, sendJson } from '../respond.js';
+import { collectBody, parseJsonObject } from '../read-body.js';
+import { sendEmptyObject, sendError, sendJson } from '../respond.js';
+import { queryValue, type ApiTarget, type QueryPairs } from './api-target.js';
 import { authenticateRequest } from './authenticate.js';
 import { channelAttributes } from './channel-info.js';
 import { parseInfo, readPublishInput } from './publish-request.js';
@@ -33,9 +34,12 @@ interface RequestContext {
   readonly engine: Engine;
   readonly app: App;
   readonly params: readonly string[];
-  readonly query: URLSearchParams;
+  readonly query: QueryPairs;
   readonly body: Buffer;
 }
+
+/** What most endpoints answer; sent from a ready-made response. */
+const EMPTY_RESULT = Object.freeze({});
 
 const routes: readonly Route[] = [
   { method: 'POST', pattern: /^\/apps\/([^/]+)\/events$/, name: 'events', handle: triggerEvent },
@@ -56,47 +60,79 @@ const routes: readonly Route[] = [
   },
 ];
 
-export type HttpHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+/** Answers a request under `/apps/`; false (nothing sent) for any other path. */
+export type PusherApiHandler = (req: IncomingMessage, res: ServerResponse, target: ApiTarget) => boolean;
 
-export function createPusherApi(engine: Engine, logger: Logger): HttpHandler {
-  return async (req, res, url) => {
-    if (!url.pathname.startsWith('/apps/')) return false;
-    const method = req.method ?? 'GET';
-    let route: Route | undefined;
-    let match: RegExpExecArray | null = null;
-    for (const candidate of routes) {
-      const found = candidate.pattern.exec(url.pathname);
-      if (found && (!route || candidate.method === method)) {
-        route = candidate;
-        match = found;
-        if (candidate.method === method) break;
-      }
-    }
-    const routeName = route?.name ?? 'unknown';
+export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandler {
+  const fail = (res: ServerResponse, routeName: string, error: unknown): void => {
+    sendError(res, error, logger);
+    engine.metrics.httpCall(routeName, error instanceof MawjlyError ? error.httpStatus : 500);
+  };
+  const serve = (
+    res: ServerResponse,
+    route: Route,
+    match: RegExpExecArray,
+    method: string,
+    target: ApiTarget,
+    body: Buffer,
+  ): void => {
     try {
-      if (!route || !match)
-        throw new MawjlyError('not_found', `No API endpoint at ${url.pathname.slice(0, 200)}`);
-      if (route.method !== method)
-        throw new MawjlyError('method_not_allowed', `Use ${route.method} for ${url.pathname.slice(0, 200)}`);
-      const body =
-        method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, MAX_BODY_BYTES);
       const params = match.slice(1).map((p) => safeDecode(p));
       const app = authenticateRequest(
         engine.directory,
         params[0] ?? '',
-        { method, path: url.pathname, query: url.searchParams, body },
+        { method, path: target.path, query: target.query, body },
         engine.clock.now(),
       );
-      const result: unknown = await route.handle({ engine, app, params, query: url.searchParams, body });
-      sendJson(res, 200, result);
-      engine.metrics.httpCall(routeName, 200);
+      const result = route.handle({ engine, app, params, query: target.query, body });
+      if (result === EMPTY_RESULT) sendEmptyObject(res);
+      else sendJson(res, 200, result);
+      engine.metrics.httpCall(route.name, 200);
     } catch (error) {
-      sendError(res, error, logger);
-      engine.metrics.httpCall(routeName, error instanceof MawjlyError ? error.httpStatus : 500);
+      fail(res, route.name, error);
     }
+  };
+  return (req, res, target) => {
+    const { path } = target;
+    if (!path.startsWith('/apps/')) return false;
+    const method = req.method ?? 'GET';
+    const found = findRoute(path, method);
+    if (!found) {
+      fail(res, 'unknown', new MawjlyError('not_found', `No API endpoint at ${path.slice(0, 200)}`));
+      return true;
+    }
+    const { route, match } = found;
+    if (route.method !== method) {
+      fail(
+        res,
+        route.name,
+        new MawjlyError('method_not_allowed', `Use ${route.method} for ${path.slice(0, 200)}`),
+      );
+      return true;
+    }
+    if (method === 'GET' || method === 'HEAD') serve(res, route, match, method, target, NO_BODY);
+    else
+      collectBody(req, MAX_BODY_BYTES, (error, body) => {
+        if (error) fail(res, route.name, error);
+        else serve(res, route, match, method, target, body);
+      });
     return true;
   };
 }
+
+/** The route for the method, else any route of the path (answered with 405). */
+function findRoute(path: string, method: string): { route: Route; match: RegExpExecArray } | undefined {
+  let found: { route: Route; match: RegExpExecArray } | undefined;
+  for (const route of routes) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    if (route.method === method) return { route, match };
+    found ??= { route, match };
+  }
+  return found;
+}
+
+const NO_BODY = Buffer.alloc(0);
 
 function safeDecode(segment: string): string {
   try {
@@ -125,7 +161,7 @@ function triggerEvent({ engine, app, body }: RequestContext): unknown {
   const info = json.info as string | undefined;
   parseInfo(info, ['user_count', 'subscription_count']);
   publishEvents(engine, app, [input]);
-  return info ? { channels: infoResult(engine, app, input, info) } : {};
+  return info ? { channels: infoResult(engine, app, input, info) } : EMPTY_RESULT;
 }
 
 function triggerBatch({ engine, app, body }: RequestContext): unknown {
@@ -148,7 +184,7 @@ function triggerBatch({ engine, app, body }: RequestContext): unknown {
     app,
     items.map((i) => i.input),
   );
-  if (!items.some((i) => i.info)) return {};
+  if (!items.some((i) => i.info)) return EMPTY_RESULT;
   return {
     batch: items.map(({ input, info }) =>
       info ? (infoResult(engine, app, input, info)[input.channels[0] ?? ''] ?? {}) : {},
@@ -157,8 +193,8 @@ function triggerBatch({ engine, app, body }: RequestContext): unknown {
 }
 
 function listChannels({ engine, app, query }: RequestContext): unknown {
-  const prefix = query.get('filter_by_prefix') ?? '';
-  const info = parseInfo(query.get('info') ?? undefined, ['user_count', 'subscription_count']);
+  const prefix = queryValue(query, 'filter_by_prefix') ?? '';
+  const info = parseInfo(queryValue(query, 'info'), ['user_count', 'subscription_count']);
   if (info.includes('user_count') && !prefix.startsWith('presence-')) {
     throw new MawjlyError('info_not_applicable', 'info=user_count requires filter_by_prefix=presence-');
   }
@@ -179,7 +215,7 @@ function channelParam(params: readonly string[]): string {
 
 function getChannel({ engine, app, params, query }: RequestContext): unknown {
   const channel = channelParam(params);
-  const info = parseInfo(query.get('info') ?? undefined, ['user_count', 'subscription_count', 'cache']);
+  const info = parseInfo(queryValue(query, 'info'), ['user_count', 'subscription_count', 'cache']);
   const attributes = channelAttributes(engine, app.id, channel, info, true);
   return { occupied: engine.adapter.subscriptionCount(app.id, channel) > 0, ...attributes };
 }
@@ -195,5 +231,5 @@ function terminateConnections({ engine, app, params, body }: RequestContext): un
   const userId = params[1] ?? '';
   if (userId.length === 0 || userId.length > 128) throw new MawjlyError('invalid_request', 'Invalid user id');
   engine.terminateUserConnections(app, userId);
-  return {};
+  return EMPTY_RESULT;
 }

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { apiTargetOf, parseQuery, plainApiTarget, queryValue } from './api-target.js';
+
+const viaUrl = (raw: string) => apiTargetOf(new URL(raw, 'http://localhost'));
+
+test('a plain target splits exactly as new URL parses it', () => {
+  for (const raw of [
+    '/apps/1/events',
+    '/apps/1/events?',
+    '/apps/1/events?auth_key=k&auth_timestamp=1&auth_version=1.0&body_md5=abc&auth_signature=f0',
+    '/apps/1/channels?filter_by_prefix=presence-&info=user_count',
+    '/apps/1/channels?a&&b=&=c&a=2',
+    '/apps/1/channels?x=a%20b&y=c+d&z=%E2%82%AC&bad=%zz&k=%41',
+    '/apps/my-app/channels/private-chat%3Aroom',
+    "/apps/1/channels?q=it's,a;b:c@d/e",
+  ]) {
+    const plain = plainApiTarget(raw);
+    assert.ok(plain, raw);
+    assert.deepEqual(plain, viaUrl(raw), raw);
+  }
+});
+
+test('targets the URL parser would rewrite are left to it', () => {
+  for (const raw of [
+    '/apps/../api/v1/apps',
+    '/apps/1/%2e%2E/events',
+    '/apps/1/./events',
+    '/apps\\1/events',
+    '/apps/1/events#frag',
+    '/apps/1/events?a=b c',
+    '/apps/1/events??a=b',
+    '/apps/1/é',
+    '/apps/1/events?a=\tb',
+    '/api/v1/apps',
+    '/app/key',
+  ]) {
+    assert.equal(plainApiTarget(raw), undefined, raw);
+  }
+});
+
+test('queryValue returns the first value of a name, case-sensitively', () => {
+  const query = parseQuery('info=a&INFO=b&info=c');
+  assert.equal(queryValue(query, 'info'), 'a');
+  assert.equal(queryValue(query, 'Info'), undefined);
+});

@@ -1,0 +1,54 @@
+// The path and decoded query of a REST request. `new URL` costs more than the rest of a publish's
+// parsing, so the common case (a plain ASCII target it would leave untouched) is split by hand;
+// anything it could rewrite (dot segments, backslashes, fragments, characters it percent-encodes)
+// goes through `new URL`, so both ways give the same path and pairs.
+
+/** Decoded `name=value` pairs in request order (names as sent, not lowercased). */
+export type QueryPairs = readonly (readonly [string, string])[];
+
+export interface ApiTarget {
+  /** Path without the query string, as `new URL(...).pathname` gives it. */
+  readonly path: string;
+  readonly query: QueryPairs;
+}
+
+/**
+ * Printable ASCII that the WHATWG URL parser keeps as is in the path, then an optional query without
+ * a second `?` (URLSearchParams' constructor would drop a leading one, the URL parser does not).
+ */
+const PLAIN_TARGET = /^\/apps\/[!$&'()*+,\-.0-9:;=@A-Z_a-z~%/]*(?:\?[!$&'()*+,\-./0-9:;=@A-Z_a-z~%]*)?$/;
+/** `.`, `..`, `%2e` segments are resolved by the URL parser. */
+const DOT_SEGMENT = /\/(?:\.|%2e)/i;
+
+/** The target of a `/apps/…` request when it needs no normalising; undefined otherwise. */
+export function plainApiTarget(raw: string): ApiTarget | undefined {
+  if (!PLAIN_TARGET.test(raw)) return undefined;
+  const q = raw.indexOf('?');
+  const path = q === -1 ? raw : raw.slice(0, q);
+  if (DOT_SEGMENT.test(path)) return undefined;
+  return { path, query: q === -1 ? [] : parseQuery(raw.slice(q + 1)) };
+}
+
+/** The target as the URL parser sees it (any request that is not a plain `/apps/…` one). */
+export function apiTargetOf(url: URL): ApiTarget {
+  return { path: url.pathname, query: [...url.searchParams] };
+}
+
+/** `application/x-www-form-urlencoded` pairs, exactly as URLSearchParams decodes them. */
+export function parseQuery(query: string): QueryPairs {
+  // Without escapes there is nothing to decode; otherwise URLSearchParams' lenient decoding applies.
+  if (query.includes('%') || query.includes('+')) return [...new URLSearchParams(query)];
+  const pairs: [string, string][] = [];
+  for (const part of query.split('&')) {
+    if (part.length === 0) continue;
+    const eq = part.indexOf('=');
+    pairs.push(eq === -1 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)]);
+  }
+  return pairs;
+}
+
+/** The first value of `name` (URLSearchParams.get). */
+export function queryValue(query: QueryPairs, name: string): string | undefined {
+  for (const [k, v] of query) if (k === name) return v;
+  return undefined;
+}
