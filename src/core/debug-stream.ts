@@ -23,6 +23,11 @@ export class DebugStream {
     };
   }
 
+  /** Whether anyone watches the app. */
+  watching(appId: string): boolean {
+    return this.#listeners.has(appId);
+  }
+
   emit(appId: string, build: () => Omit<DebugEvent, 'time'>): void {
     const listeners = this.#listeners.get(appId);
     if (!listeners) return;

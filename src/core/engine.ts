@@ -379,7 +379,7 @@ export class Engine implements RealtimeView {
 
   /** Whether someone watches the app's debug events (lets a hot loop skip building closures). */
   isDebugged(appId: string): boolean {
-    return this.#debug.has(appId);
+    return this.#debug.watching(appId);
   }
 
   /** Emits a debug event only when someone watches the app (the builder runs only then). */
