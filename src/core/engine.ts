@@ -9,10 +9,11 @@ import { handleSignin } from './handlers/signin.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
 import { sweepIntervalMs, sweepSessions } from './activity-sweeper.js';
+import { admissionProblem, appConnectionsCounter, connectionsCounter } from './admission.js';
+import { channelSummaries, presenceMembers } from './channel-summaries.js';
 import { reactToCluster } from './cluster-reactions.js';
 import { DebugStream } from './debug-stream.js';
 import { LocalChannels } from './local-channels.js';
-import { originAllowed } from './origin.js';
 import type { Adapter } from './ports/adapter.js';
 import type { AppDirectory } from './ports/app-directory.js';
 import { systemClock, type Clock } from './ports/clock.js';
@@ -26,7 +27,6 @@ import { publishEvents } from './publisher.js';
 import { SignedInUsers } from './signed-in-users.js';
 import { SubscriptionCountThrottle } from './subscription-count-throttle.js';
 import { Session, type Subscription } from './session.js';
-import { isPresenceChannel } from '../protocol/channel-name.js';
 import {
   encodeCacheMiss,
   encodeChannelEvent,
@@ -37,9 +37,6 @@ import {
 import { ERRORS, type ErrorCode } from '../protocol/errors.js';
 import { CLIENT_EVENT_PREFIX, PusherEvent } from '../protocol/events.js';
 import { generateSocketId } from '../protocol/socket-id.js';
-
-export const connectionsCounter = (accountId: string): string => `conn:${accountId}`;
-export const appConnectionsCounter = (appId: string): string => `conn-app:${appId}`;
 
 export class Engine implements RealtimeView {
   readonly limits: EngineLimits;
@@ -109,21 +106,10 @@ export class Engine implements RealtimeView {
    */
   openSession(appKey: string, connection: Connection, origin: string | undefined): Session | undefined {
     const app = this.directory.findByKey(appKey);
-    if (!app) {
-      this.#refuse(connection, 'app_not_found', `App key ${appKey.slice(0, 64)} does not exist`);
-      return;
-    }
-    if (!app.settings.enabled) {
-      this.#refuse(connection, 'app_disabled');
-      return;
-    }
-    if (!originAllowed(app.settings.allowedOrigins, origin)) {
-      this.#refuse(connection, 'origin_not_allowed');
-      return;
-    }
-    const max = app.plan.maxConnections;
-    if (max !== null && this.adapter.counterTotal(connectionsCounter(app.accountId)) >= max) {
-      this.#refuse(connection, 'connection_quota_exceeded');
+    const problem = app === undefined ? 'app_not_found' : admissionProblem(app, origin, this.adapter);
+    if (app === undefined || problem !== undefined) {
+      const message = app === undefined ? `App key ${appKey.slice(0, 64)} does not exist` : undefined;
+      this.#refuse(connection, problem ?? 'app_not_found', message);
       return;
     }
     const session = new Session(generateSocketId(), connection, app, this.clock.now());
@@ -339,8 +325,6 @@ export class Engine implements RealtimeView {
     return this.deliverLocal(app, channel, text, exceptSocketId);
   }
 
-  // --- users (sign-in and watchlists live in `users`) ------------------------------------------
-
   /** `POST users/{id}/terminate_connections`: every node closes the user's signed-in sockets. */
   terminateUserConnections(app: App, userId: string): void {
     this.adapter.terminateUser(app.id, userId);
@@ -357,20 +341,11 @@ export class Engine implements RealtimeView {
   }
 
   channels(appId: string): ChannelSummary[] {
-    const result: ChannelSummary[] = [];
-    for (const [name, subscriptionCount] of this.adapter.channels(appId)) {
-      if (isPresenceChannel(name)) {
-        result.push({ name, subscriptionCount, userCount: this.adapter.memberCount(appId, name) });
-      } else result.push({ name, subscriptionCount });
-    }
-    return result;
+    return channelSummaries(this.adapter, appId);
   }
 
   presenceUsers(appId: string, channel: string): { id: string; userInfo: unknown }[] {
-    return [...this.adapter.members(appId, channel)].map(([id, info]) => ({
-      id,
-      userInfo: info === undefined ? null : (JSON.parse(info) as unknown),
-    }));
+    return presenceMembers(this.adapter, appId, channel);
   }
 
   onDebugEvent(appId: string, listener: (event: DebugEvent) => void): () => void {
