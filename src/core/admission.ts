@@ -10,7 +10,11 @@ export const connectionsCounter = (accountId: string): string => `conn:${account
 export const appConnectionsCounter = (appId: string): string => `conn-app:${appId}`;
 
 /** Why a new socket of this app may not open: disabled app, origin, or the account's connection quota. */
-export function admissionProblem(app: App, origin: string | undefined, adapter: Adapter): ErrorCode | undefined {
+export function admissionProblem(
+  app: App,
+  origin: string | undefined,
+  adapter: Adapter,
+): ErrorCode | undefined {
   if (!app.settings.enabled) return 'app_disabled';
   if (!originAllowed(app.settings.allowedOrigins, origin)) return 'origin_not_allowed';
   const max = app.plan.maxConnections;
