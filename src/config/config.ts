@@ -48,6 +48,8 @@ export const configSchema = z
       .int()
       .min(1024)
       .default(4 * 1024 * 1024),
+    /** On SIGTERM/SIGINT, keep listening this long with /ready answering 503 before closing (MAWJLY_DRAIN_DELAY_MS). */
+    drainDelayMs: z.coerce.number().int().min(0).max(600_000).default(0),
     /** Seconds to wait for sockets to close on SIGTERM/SIGINT (MAWJLY_SHUTDOWN_GRACE_S). */
     shutdownGraceSeconds: number().min(0).default(10),
     /** Cache channel TTL in seconds (MAWJLY_CACHE_TTL_S). */
@@ -92,6 +94,7 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   pongTimeoutMs: 'MAWJLY_PONG_TIMEOUT_MS',
   authorizationTimeoutMs: 'MAWJLY_AUTHORIZATION_TIMEOUT_MS',
   maxBufferedBytes: 'MAWJLY_MAX_BUFFERED_BYTES',
+  drainDelayMs: 'MAWJLY_DRAIN_DELAY_MS',
   shutdownGraceSeconds: 'MAWJLY_SHUTDOWN_GRACE_S',
   cacheTtlSeconds: 'MAWJLY_CACHE_TTL_S',
   checkEncryptedEnvelope: 'MAWJLY_CHECK_ENCRYPTED_ENVELOPE',

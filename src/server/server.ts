@@ -249,6 +249,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     (closing ??= (async () => {
       probe.ready = false;
       gateway.stopAccepting();
+      // Keep listening while load balancers notice /ready's 503 (new WebSockets are refused, REST
+      // publishes still work); then close the listener and every socket (4200).
+      if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
       const httpClosed = new Promise<void>((resolve) =>
         server.close(() => {
           resolve();

@@ -75,6 +75,30 @@ describe('probes', () => {
   });
 });
 
+describe('drain delay', () => {
+  test('with MAWJLY_DRAIN_DELAY_MS, new probes get 503 and sockets keep working until the delay ends', async () => {
+    const server = await startTestServer({ config: { drainDelayMs: 1500 } });
+    const client = rawClient(server, server.app.key);
+    try {
+      await client.socketId;
+      const closing = server.close();
+      const ready = await rawRequest(server, 'GET', '/ready');
+      assert.equal(ready.status, 503, 'a fresh connection is still accepted and told the server drains');
+      assert.deepEqual(ready.json, { status: 'draining' });
+      client.send({ event: 'pusher:ping', data: {} });
+      await client.next((f) => f.event === 'pusher:pong');
+      const refused = rawClient(server, server.app.key);
+      const { code } = await refused.closed;
+      assert.notEqual(code, 1000, 'no new WebSocket is accepted while draining');
+      assert.equal((await client.closed).code, 4200, 'after the delay, sockets are closed with 4200');
+      await closing;
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('metrics', () => {
   let server: TestServer;
   const sockets: RawClient[] = [];
