@@ -33,6 +33,11 @@ export const configSchema = z
     databaseUrl: z.string().optional(),
     /** Cluster fan-out: `memory` (one process), `redis://…` or `nats://…` (MAWJLY_CLUSTER_URL). */
     clusterUrl: z.string().default('memory'),
+    /** Namespace of this cluster's messages on a shared Redis or NATS (MAWJLY_CLUSTER_PREFIX). */
+    clusterPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
+      .default('mawjly'),
     /** Cluster name shown to clients and in snippets (MAWJLY_CLUSTER_NAME). */
     clusterName: z.string().default('sa'),
     /** Public URL of this server, for printed snippets (MAWJLY_PUBLIC_URL). */
@@ -88,6 +93,7 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   appsFile: 'MAWJLY_APPS_FILE',
   databaseUrl: 'DATABASE_URL',
   clusterUrl: 'MAWJLY_CLUSTER_URL',
+  clusterPrefix: 'MAWJLY_CLUSTER_PREFIX',
   clusterName: 'MAWJLY_CLUSTER_NAME',
   publicUrl: 'MAWJLY_PUBLIC_URL',
   activityTimeoutSeconds: 'MAWJLY_ACTIVITY_TIMEOUT_S',

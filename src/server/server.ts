@@ -74,7 +74,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const logger = options.logger ?? createLogger(config.logLevel);
   const firstRun: FirstRunLine[] = [];
 
-  const bus = options.bus ?? createBus(config.clusterUrl);
+  const bus = options.bus ?? createBus(config.clusterUrl, config.clusterPrefix);
   const adapter = new ClusterAdapter({
     bus,
     logger,
@@ -277,10 +277,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return { url, host: connectHost, port, metricsPort, tls, engine, directory, management, close };
 }
 
-function createBus(clusterUrl: string): ClusterBus {
+/** The cluster's bus; `prefix` keeps several Mawjly clusters apart on one Redis or NATS. */
+function createBus(clusterUrl: string, prefix: string): ClusterBus {
   if (clusterUrl === 'memory') return new MemoryBus();
-  if (/^rediss?:\/\//.test(clusterUrl)) return new RedisBus(clusterUrl);
-  if (clusterUrl.startsWith('nats://')) return new NatsBus(clusterUrl);
+  if (/^rediss?:\/\//.test(clusterUrl)) return new RedisBus(clusterUrl, `${prefix}:`);
+  if (clusterUrl.startsWith('nats://')) return new NatsBus(clusterUrl, `${prefix}.`);
   throw new Error(
     `MAWJLY_CLUSTER_URL=${clusterUrl.replace(/\/\/[^@/]*@/, '//***@')}: expected "memory", redis://… or nats://…`,
   );

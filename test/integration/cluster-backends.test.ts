@@ -70,3 +70,46 @@ for (const [name, makeBus] of backends) {
     });
   });
 }
+
+// The same through configuration, as an operator runs it: MAWJLY_CLUSTER_URL (+ a prefix so parallel
+// runs and other clusters on the same Redis/NATS stay apart).
+for (const [name, url] of [
+  ['redis', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'],
+  ['nats', process.env.NATS_URL ?? 'nats://127.0.0.1:4222'],
+] as const) {
+  test(`MAWJLY_CLUSTER_URL=${name}://…: two nodes deliver to each other; another prefix hears nothing`, async () => {
+    const prefix = `t${randomBytes(6).toString('hex')}`;
+    const app = makeApp();
+    const config = { clusterUrl: url, clusterPrefix: prefix };
+    const n1 = await startTestServer({ apps: [app], config });
+    const n2 = await startTestServer({ apps: [app], config });
+    const stranger = await startTestServer({
+      apps: [app],
+      config: { ...config, clusterPrefix: `${prefix}x` },
+    });
+    const listeners = [clientSdk(n2, app), clientSdk(stranger, app)];
+    try {
+      await Promise.all(listeners.map((c) => waitForState(c, 'connected')));
+      const [mine, theirs] = listeners.map((c) => c.subscribe('news'));
+      await Promise.all([
+        once(mine!, 'pusher:subscription_succeeded'),
+        once(theirs!, 'pusher:subscription_succeeded'),
+      ]);
+      let strangerGot = 0;
+      theirs!.bind('flash', () => {
+        strangerGot++;
+      });
+      const received = once<{ n: number }>(mine!, 'flash');
+      await serverSdk(n1, app).trigger('news', 'flash', { n: 7 });
+      assert.deepEqual(await received, { n: 7 });
+      // A marker published on the stranger's own cluster arrives after anything n1 could have leaked.
+      const marker = once(theirs!, 'marker');
+      await serverSdk(stranger, app).trigger('news', 'marker', {});
+      await marker;
+      assert.equal(strangerGot, 0, 'a cluster with another prefix must not receive the event');
+    } finally {
+      for (const c of listeners) c.disconnect();
+      await Promise.all([n1.close(), n2.close(), stranger.close()]);
+    }
+  });
+}
