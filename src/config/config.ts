@@ -63,6 +63,8 @@ export const configSchema = z
     checkEncryptedEnvelope: bool.default(true),
     /** Path of a JSON file overriding the plan table (MAWJLY_PLANS_FILE). */
     plansFile: z.string().optional(),
+    /** Behind a TLS-terminating proxy: trust X-Forwarded-For / X-Forwarded-Proto (MAWJLY_TRUST_PROXY). */
+    trustProxy: bool.default(false),
     /** TLS certificate and key files; both set = serve https/wss on the same port (TLS_CERT, TLS_KEY). */
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
@@ -105,6 +107,7 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   cacheTtlSeconds: 'MAWJLY_CACHE_TTL_S',
   checkEncryptedEnvelope: 'MAWJLY_CHECK_ENCRYPTED_ENVELOPE',
   plansFile: 'MAWJLY_PLANS_FILE',
+  trustProxy: 'MAWJLY_TRUST_PROXY',
   tlsCert: 'TLS_CERT',
   tlsKey: 'TLS_KEY',
   logLevel: 'LOG_LEVEL',

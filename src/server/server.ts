@@ -154,7 +154,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const probe: ProbeState = { ready: false };
   const pusherApi = createPusherApi(engine, logger);
   const managementApi = managed
-    ? createManagementApi({ management: managed, clusterName: config.clusterName, logger })
+    ? createManagementApi({
+        management: managed,
+        clusterName: config.clusterName,
+        logger,
+        trustProxy: config.trustProxy,
+      })
     : undefined;
   // The dashboard talks only to the management API, so it is served only where that API is.
   const dashboard = managed

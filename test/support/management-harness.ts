@@ -70,7 +70,7 @@ export interface ManagementHarness {
 
 export async function startManagementHarness(
   kind: StoreKind,
-  options: { plans?: PlanTable; realtime?: RealtimeView; dataDir?: string } = {},
+  options: { plans?: PlanTable; realtime?: RealtimeView; dataDir?: string; trustProxy?: boolean } = {},
 ): Promise<ManagementHarness> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'mawjly-mgmt-')));
   const schema = kind === 'postgres' ? `t_${randomBytes(8).toString('hex')}` : undefined;
@@ -95,7 +95,12 @@ export async function startManagementHarness(
     logger,
     ...(options.realtime ? { realtime: options.realtime } : {}),
   });
-  const handler = createManagementApi({ management, clusterName: 'sa', logger });
+  const handler = createManagementApi({
+    management,
+    clusterName: 'sa',
+    logger,
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+  });
   const server: Server = createServer((req, res) => {
     void handler(req, res).then((handled) => {
       if (!handled) {

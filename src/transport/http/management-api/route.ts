@@ -23,6 +23,11 @@ export interface ManagementApiDeps {
   readonly logger?: Logger;
   /** Request body limit in bytes (default 64 KB). */
   readonly maxBodyBytes?: number;
+  /**
+   * Behind a TLS-terminating proxy (MAWJLY_TRUST_PROXY): take the client address from the first
+   * `X-Forwarded-For` hop and the scheme from `X-Forwarded-Proto`.
+   */
+  readonly trustProxy?: boolean;
 }
 
 export interface RouteContext {

@@ -13,20 +13,40 @@ import { route, type Route } from './route.js';
 
 const loginSchema = z.strictObject({ email: z.string().max(254), password: z.string().max(4096) });
 
-function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
-  const secure = (req.socket as Partial<TLSSocket>).encrypted === true ? '; Secure' : '';
+function forwarded(req: IncomingMessage, header: string): string | undefined {
+  const value = req.headers[header];
+  const first = (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+  return first === undefined || first === '' ? undefined : first;
+}
+
+/** The client's address: the socket's, or behind a trusted proxy the first X-Forwarded-For hop. */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  return (
+    (trustProxy ? forwarded(req, 'x-forwarded-for') : undefined) ?? req.socket.remoteAddress ?? 'unknown'
+  );
+}
+
+/** Whether the browser reached us over https (directly, or through a trusted proxy). */
+export function reachedOverHttps(req: IncomingMessage, trustProxy: boolean): boolean {
+  if ((req.socket as Partial<TLSSocket>).encrypted === true) return true;
+  return trustProxy && forwarded(req, 'x-forwarded-proto')?.toLowerCase() === 'https';
+}
+
+function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number, trustProxy: boolean): string {
+  const secure = reachedOverHttps(req, trustProxy) ? '; Secure' : '';
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
 export const sessionRoutes: readonly Route[] = [
-  route('POST', '/session', 'public', async ({ management, req, body }) => {
+  route('POST', '/session', 'public', async ({ management, req, body, deps }) => {
     const input = validate(loginSchema, await body());
-    const ip = req.socket.remoteAddress ?? 'unknown';
+    const trustProxy = deps.trustProxy === true;
+    const ip = clientAddress(req, trustProxy);
     const { cookieValue, session, user } = await management.sessions.login(input.email, input.password, ip);
     return {
       status: 200,
       body: { user: userJson(user), csrf_token: session.csrfToken },
-      headers: { 'Set-Cookie': cookie(req, cookieValue, Math.floor(SESSION_TTL_MS / 1000)) },
+      headers: { 'Set-Cookie': cookie(req, cookieValue, Math.floor(SESSION_TTL_MS / 1000), trustProxy) },
     };
   }),
 
@@ -44,7 +64,7 @@ export const sessionRoutes: readonly Route[] = [
     };
   }),
 
-  route('DELETE', '/session', 'public', async ({ management, req }) => {
+  route('DELETE', '/session', 'public', async ({ management, req, deps }) => {
     const value = readCookie(req, SESSION_COOKIE);
     const active = await resolveSession(req, management);
     if (value !== undefined && active) {
@@ -54,6 +74,6 @@ export const sessionRoutes: readonly Route[] = [
       }
       await management.sessions.logout(value);
     }
-    return { status: 204, headers: { 'Set-Cookie': cookie(req, '', 0) } };
+    return { status: 204, headers: { 'Set-Cookie': cookie(req, '', 0, deps.trustProxy === true) } };
   }),
 ];
