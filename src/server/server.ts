@@ -1,5 +1,4 @@
 // Wires every implementation together — the only place that does — and owns graceful shutdown.
-import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -14,7 +13,7 @@ import { MemoryBus } from '../adapters/memory-bus.js';
 import { NatsBus } from '../adapters/nats-bus.js';
 import { RedisBus } from '../adapters/redis-bus.js';
 import { ENV_VARS, type Config } from '../config/config.js';
-import { DEFAULT_APP_SETTINGS, DEFAULT_PLANS, type App } from '../core/app.js';
+import type { App } from '../core/app.js';
 import { ClusterUsageMeter } from '../core/cluster-usage-meter.js';
 import type { AppDirectory } from '../core/ports/app-directory.js';
 import type { UsageMeter } from '../core/ports/usage-meter.js';
@@ -38,6 +37,14 @@ import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-ta
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
 import { sendError } from '../transport/http/respond.js';
 import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
+import {
+  createDevApp,
+  createStoredDevApp,
+  describeDevApp,
+  returningRunHint,
+  type FirstRunLine,
+  type Listening,
+} from './first-run.js';
 import { createLogger } from './logger.js';
 
 export interface StartOptions {
@@ -308,97 +315,4 @@ function listen(server: Server, port: number, host: string, variable: string): P
       resolve();
     });
   });
-}
-
-function createDevApp(directory: MemoryAppDirectory): App {
-  const app: App = {
-    id: String(randomInt(1_000_000, 9_999_999)),
-    key: randomBytes(10).toString('hex'),
-    secrets: [randomBytes(16).toString('hex')],
-    accountId: 'development',
-    name: 'Development app',
-    plan: DEFAULT_PLANS.startup,
-    settings: DEFAULT_APP_SETTINGS,
-  };
-  directory.upsert(app);
-  return app;
-}
-
-/** Where clients reach this server, known only once it listens (port 0 picks one). */
-interface Listening {
-  readonly host: string;
-  readonly port: number;
-  readonly tls: boolean;
-}
-
-/** A first-run line, or one that needs the listening address. */
-type FirstRunLine = string | ((listening: Listening) => string);
-
-/**
- * The variables examples/config.mjs reads. MAWJLY_PORT always, since an export left over from
- * another run would otherwise point the examples elsewhere; host and TLS only when not the default.
- */
-function examplesExport(app: { id: string; key: string; secret: string }, where: Listening): string {
-  const vars = [
-    `MAWJLY_APP_ID=${app.id}`,
-    `MAWJLY_APP_KEY=${app.key}`,
-    `MAWJLY_APP_SECRET=${app.secret}`,
-    `MAWJLY_PORT=${String(where.port)}`,
-    ...(where.host === '127.0.0.1' ? [] : [`MAWJLY_HOST=${where.host}`]),
-    ...(where.tls ? ['MAWJLY_USE_TLS=true'] : []),
-  ];
-  return `  (for examples/: export ${vars.join(' ')})`;
-}
-
-/** First run with an empty store: a persisted development account (Startup plan), app and owner. */
-async function createStoredDevApp(management: Management, cluster: string): Promise<FirstRunLine[]> {
-  const existing = await management.store.findAccountByName('development');
-  const account =
-    existing ?? (await management.accounts.create({ name: 'development', plan: 'startup' }, 'system'));
-  const app = await management.apps.create(account, { name: 'Development app' }, 'system');
-  const lines: FirstRunLine[] = [
-    `No apps configured: created a development app (Startup plan, cluster ${cluster}), kept in the data directory:`,
-    `  app_id: ${app.id}`,
-    `  key:    ${app.key}`,
-    `  secret: ${app.secret}`,
-    (where) => examplesExport(app, where),
-  ];
-  const email = 'admin@mawjly.local';
-  if (!(await management.store.findUserByEmail(email))) {
-    const password = randomBytes(12).toString('base64url');
-    await management.team.create(account.id, { email, password, role: 'owner' }, 'system');
-    lines.push(`Dashboard sign-in: ${email} / ${password} (shown once; keep it).`);
-  }
-  lines.push('Operator commands: `npx mawjly accounts|apps|tokens|users create …` (`npx mawjly --help`).');
-  return lines;
-}
-
-/**
- * Printed when the store already had apps. Names only accounts that exist: a store seeded by an
- * apps file has no `development` account and no dashboard user.
- */
-async function returningRunHint(management: Management): Promise<string> {
-  const accounts = await management.store.listAccounts();
-  let hasUser = false;
-  for (const account of accounts) {
-    if ((await management.store.listUsers(account.id)).length > 0) {
-      hasUser = true;
-      break;
-    }
-  }
-  const only = accounts.length === 1 ? accounts[0]?.name : undefined;
-  const create = `\`npx mawjly users create --account ${only ?? 'NAME'} --email … --password-stdin --role owner\``;
-  const users = hasUser
-    ? `Sign in with a dashboard user (${create} adds one).`
-    : `No dashboard user yet: ${create} adds one.`;
-  return `${users} App credentials: dashboard → Apps → Keys (\`npx mawjly apps list\` shows ids and keys, not secrets).`;
-}
-
-function describeDevApp(app: App): string[] {
-  return [
-    'No apps configured: created a development app (Startup plan) for this run:',
-    `  app_id: ${app.id}`,
-    `  key:    ${app.key}`,
-    `  secret: ${app.secrets[0] ?? ''}`,
-  ];
 }
