@@ -6,7 +6,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { ensureClientBuilt, repoRoot } from '../support/client-build.js';
 import { serverSdk, startTestServer, type TestServer } from '../support/server.js';
 
@@ -35,16 +36,7 @@ describe('mawjly/client browser builds in Chromium', () => {
   before(async () => {
     ensureClientBuilt();
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-gpu',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser.close();

@@ -5,18 +5,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { startDashboardStack, type DashboardStack } from './dashboard-stack.js';
 
 const PASSWORD = 'correct horse battery';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-gpu',
-  '--disable-component-update',
-  '--no-first-run',
-];
-
 function fingerprintOf(keyBase64: string): string {
   const digest = createHash('sha256')
     .update(Buffer.from('mawjly-encryption-key-fingerprint-v1\0', 'ascii'))
@@ -82,7 +75,7 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
 
   before(async () => {
     stack = await startDashboardStack();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   /** A fresh browser context (own cookies and storage) per test. */
   const ready = async (): Promise<{ stack: DashboardStack; page: Page }> => {

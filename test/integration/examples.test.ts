@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { spawnLines } from '../support/child-process.js';
 import { ensureClientBuilt, repoRoot } from '../support/client-build.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -105,16 +106,7 @@ describe('examples against the real server', () => {
   before(async () => {
     ensureClientBuilt();
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-gpu',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser.close();
