@@ -204,7 +204,3 @@ export class MawjlyError extends Error {
     return this.spec.httpStatus;
   }
 }
-
-export function errorSpec(code: ErrorCode): ErrorSpec {
-  return ERRORS[code];
-}

@@ -28,14 +28,3 @@ export const CLIENT_EVENT_PREFIX = 'client-';
 
 /** Protocol versions accepted in the `protocol` query parameter of the WebSocket URL. */
 export const SUPPORTED_PROTOCOL_VERSIONS: ReadonlySet<string> = new Set(['5', '6', '7']);
-
-/** Webhook event names (PROTOCOL.md §8). */
-export const WebhookEvent = {
-  channelOccupied: 'channel_occupied',
-  channelVacated: 'channel_vacated',
-  memberAdded: 'member_added',
-  memberRemoved: 'member_removed',
-  clientEvent: 'client_event',
-  cacheMiss: 'cache_miss',
-  subscriptionCount: 'subscription_count',
-} as const;
