@@ -4,7 +4,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../../../core/app.js';
 import type { Engine } from '../../../core/engine.js';
 import type { Logger } from '../../../core/ports/logger.js';
-import type { PublishInput } from '../../../core/ports/realtime-view.js';
 import { publishEvents } from '../../../core/publisher.js';
 import {
   SERVER_TO_USER_PREFIX,
@@ -18,7 +17,7 @@ import { sendEmptyObject, sendError, sendJson } from '../respond.js';
 import { queryValue, type ApiTarget, type QueryPairs } from './api-target.js';
 import { authenticateRequest } from './authenticate.js';
 import { channelAttributes } from './channel-info.js';
-import { parseInfo, readPublishInput } from './publish-request.js';
+import { parseInfo, readPublishInput, type InfoAttribute } from './publish-request.js';
 
 /** 10 events of ≤ 100 KB each, plus their envelopes. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -142,26 +141,29 @@ function safeDecode(segment: string): string {
   }
 }
 
+/** `info` of a publish: read (and refused if unknown) before anything is published. */
+const PUBLISH_INFO = ['user_count', 'subscription_count'] as const;
+
 function infoResult(
   engine: Engine,
   app: App,
-  input: PublishInput,
-  info: string | undefined,
+  channels: readonly string[],
+  attributes: readonly InfoAttribute[],
 ): Record<string, unknown> {
-  const attributes = parseInfo(info, ['user_count', 'subscription_count']);
-  const channels: Record<string, unknown> = {};
-  for (const channel of input.channels)
-    channels[channel] = channelAttributes(engine, app.id, channel, attributes, false);
-  return channels;
+  const result: Record<string, unknown> = {};
+  for (const channel of channels)
+    result[channel] = channelAttributes(engine, app.id, channel, attributes, false);
+  return result;
 }
 
 function triggerEvent({ engine, app, body }: RequestContext): unknown {
   const json = parseJsonObject(body);
   const input = readPublishInput(json, false);
-  const info = json.info as string | undefined;
-  parseInfo(info, ['user_count', 'subscription_count']);
+  const attributes = parseInfo(json.info, PUBLISH_INFO);
   publishEvents(engine, app, [input]);
-  return info ? { channels: infoResult(engine, app, input, info) } : EMPTY_RESULT;
+  return attributes.length > 0
+    ? { channels: infoResult(engine, app, input.channels, attributes) }
+    : EMPTY_RESULT;
 }
 
 function triggerBatch({ engine, app, body }: RequestContext): unknown {
@@ -175,20 +177,19 @@ function triggerBatch({ engine, app, body }: RequestContext): unknown {
       throw new MawjlyError('invalid_request', `batch[${index}] must be an object`);
     }
     const record = item as Record<string, unknown>;
-    const info = record.info as string | undefined;
-    parseInfo(info, ['user_count', 'subscription_count']);
-    return { input: readPublishInput(record, true), info };
+    return { input: readPublishInput(record, true), attributes: parseInfo(record.info, PUBLISH_INFO) };
   });
   publishEvents(
     engine,
     app,
     items.map((i) => i.input),
   );
-  if (!items.some((i) => i.info)) return EMPTY_RESULT;
+  if (!items.some((i) => i.attributes.length > 0)) return EMPTY_RESULT;
   return {
-    batch: items.map(({ input, info }) =>
-      info ? (infoResult(engine, app, input, info)[input.channels[0] ?? ''] ?? {}) : {},
-    ),
+    batch: items.map(({ input, attributes }) => {
+      const channel = input.channels[0] ?? '';
+      return attributes.length > 0 ? (infoResult(engine, app, [channel], attributes)[channel] ?? {}) : {};
+    }),
   };
 }
 
