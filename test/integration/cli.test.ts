@@ -188,4 +188,119 @@ describe('mawjly operator commands', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /Unknown account 'Nobody'/);
   });
+
+  test('the operator manages members and tokens: set-role, remove (revoking their tokens), tokens list and revoke; plans only here', async () => {
+    assert.equal((await mawjly(['accounts', 'create', 'Team Co'], env)).code, 0);
+    for (const [email, role] of [
+      ['boss@team.test', 'owner'],
+      ['ops@team.test', 'admin'],
+    ]) {
+      const made = await mawjly(
+        ['users', 'create', '--account', 'Team Co', '--email', email!, '--password-stdin', '--role', role!],
+        env,
+        'a long password\n',
+      );
+      assert.equal(made.code, 0, made.stderr);
+    }
+    const h = await startManagementHarness('sqlite', { dataDir: dir });
+    try {
+      const login = await h.request('POST', '/api/v1/session', {
+        body: { email: 'ops@team.test', password: 'a long password' },
+      });
+      assert.equal(login.status, 200);
+      const headers = {
+        cookie: (login.headers.get('set-cookie') ?? '').split(';')[0]!,
+        'x-csrf-token': login.json.csrf_token as string,
+      };
+      const adminToken = await h.request('POST', '/api/v1/tokens', { headers, body: { name: 'ops ci' } });
+      assert.equal(adminToken.status, 201);
+      // The account cannot change its own plan; the API names the operator's command.
+      const patch = await h.request('PATCH', '/api/v1/account', {
+        token: adminToken.json.token,
+        body: { plan: 'business' },
+      });
+      assert.equal(patch.status, 403);
+      assert.equal(patch.json.error.code, 'operator_only');
+      assert.match(patch.json.error.message, /mawjly accounts set-plan/);
+
+      const listed = await mawjly(['tokens', 'list', '--account', 'Team Co', '--json'], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.deepEqual(
+        JSON.parse(listed.stdout).tokens.map((t: { name: string }) => t.name),
+        ['ops ci'],
+      );
+      assert.ok(!listed.stdout.includes(adminToken.json.token), 'lists never show a token');
+
+      // The operator may make anyone owner, and the last owner is still kept.
+      const promoted = await mawjly(
+        [
+          'users',
+          'set-role',
+          '--account',
+          'Team Co',
+          '--email',
+          'OPS@team.test',
+          '--role',
+          'owner',
+          '--json',
+        ],
+        env,
+      );
+      assert.equal(promoted.code, 0, promoted.stderr);
+      assert.equal(JSON.parse(promoted.stdout).role, 'owner');
+      const members = await mawjly(['users', 'list', '--account', 'Team Co'], env);
+      assert.match(members.stdout, /ops@team\.test\s+owner/);
+      assert.equal(
+        (await mawjly(['users', 'remove', '--account', 'Team Co', '--email', 'boss@team.test'], env)).code,
+        0,
+      );
+      const last = await mawjly(['users', 'remove', '--account', 'Team Co', '--email', 'ops@team.test'], env);
+      assert.equal(last.code, 1);
+      assert.match(last.stderr, /at least one owner/);
+      // Demoting the admin-made token's holder to viewer revokes the all-scope token.
+      assert.equal(
+        (
+          await mawjly(
+            [
+              'users',
+              'create',
+              '--account',
+              'Team Co',
+              '--email',
+              'new@team.test',
+              '--password',
+              'longpassword',
+              '--role',
+              'owner',
+            ],
+            env,
+          )
+        ).code,
+        0,
+      );
+      assert.equal(
+        (
+          await mawjly(
+            ['users', 'set-role', '--account', 'Team Co', '--email', 'ops@team.test', '--role', 'viewer'],
+            env,
+          )
+        ).code,
+        0,
+      );
+      assert.equal((await h.request('GET', '/api/v1/apps', { token: adminToken.json.token })).status, 401);
+
+      const op = await mawjly(['tokens', 'create', '--account', 'Team Co', '--name', 'op', '--json'], env);
+      const opToken = JSON.parse(op.stdout) as { id: string; token: string };
+      assert.equal((await h.request('GET', '/api/v1/apps', { token: opToken.token })).status, 200);
+      const revoked = await mawjly(['tokens', 'revoke', '--account', 'Team Co', opToken.id], env);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      assert.equal((await h.request('GET', '/api/v1/apps', { token: opToken.token })).status, 401);
+      const audit = await h.management.audit.list((await h.management.accounts.getByName('Team Co')).id, {
+        limit: 100,
+      });
+      assert.ok(audit.some((e) => e.action === 'token.revoked' && e.actor === 'cli'));
+    } finally {
+      await h.close();
+    }
+  });
 });
