@@ -29,3 +29,13 @@ export function can(role: Role, action: 'write' | 'secrets' | 'keys' | 'tokens' 
       return role === 'owner' || role === 'admin';
   }
 }
+
+/**
+ * Roles a member with `role` may give, and whose holders they may change or remove: owners all of
+ * them, admins all but owner (docs/security.md). The API enforces the same rule.
+ */
+export function grantableRoles(role: Role): readonly Role[] {
+  if (role === 'owner') return ['owner', 'admin', 'developer', 'viewer'];
+  if (role === 'admin') return ['admin', 'developer', 'viewer'];
+  return [];
+}

@@ -1,43 +1,46 @@
-// Failed sign-ins per email+IP in a sliding window: after `maxFailures` within `windowMs`, further
-// attempts are refused until the oldest failure leaves the window. In memory, per node.
+// Attempts per key (email+IP for sign-ins) in a sliding window. An attempt is counted *before* the
+// slow work it guards (the password hash), in the same synchronous step as the check, so parallel
+// requests cannot all pass the check before any of them is counted: at most `maxAttempts` attempts
+// per window get through, the rest are refused until the oldest leaves the window. A success
+// clears the key. In memory, per node.
 import type { Clock } from '../core/ports/clock.js';
 
 export class LoginRateLimiter {
-  readonly #failures = new Map<string, number[]>();
+  readonly #attempts = new Map<string, number[]>();
   readonly #clock: Clock;
-  readonly #maxFailures: number;
+  readonly #maxAttempts: number;
   readonly #windowMs: number;
 
-  constructor(clock: Clock, maxFailures = 5, windowMs = 15 * 60_000) {
+  constructor(clock: Clock, maxAttempts = 5, windowMs = 15 * 60_000) {
     this.#clock = clock;
-    this.#maxFailures = maxFailures;
+    this.#maxAttempts = maxAttempts;
     this.#windowMs = windowMs;
   }
 
   #recent(key: string): number[] {
     const since = this.#clock.now() - this.#windowMs;
-    const list = (this.#failures.get(key) ?? []).filter((t) => t > since);
-    if (list.length === 0) this.#failures.delete(key);
-    else this.#failures.set(key, list);
+    const list = (this.#attempts.get(key) ?? []).filter((t) => t > since);
+    if (list.length === 0) this.#attempts.delete(key);
+    else this.#attempts.set(key, list);
     return list;
   }
 
-  isBlocked(key: string): boolean {
-    return this.#recent(key).length >= this.#maxFailures;
-  }
-
-  recordFailure(key: string): void {
+  /** Counts an attempt and returns true, or returns false (counting nothing) when the key is at its limit. */
+  tryAttempt(key: string): boolean {
     const list = this.#recent(key);
+    if (list.length >= this.#maxAttempts) return false;
     list.push(this.#clock.now());
-    this.#failures.set(key, list);
-    if (this.#failures.size > 100_000) this.#sweep();
+    this.#attempts.set(key, list);
+    if (this.#attempts.size > 100_000) this.#sweep();
+    return true;
   }
 
+  /** Forgets the key's attempts (after a successful sign-in). */
   reset(key: string): void {
-    this.#failures.delete(key);
+    this.#attempts.delete(key);
   }
 
   #sweep(): void {
-    for (const key of [...this.#failures.keys()]) this.#recent(key);
+    for (const key of [...this.#attempts.keys()]) this.#recent(key);
   }
 }

@@ -78,8 +78,8 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
   const ctx: ManagementContext = { store, plans, clock, logger, audit, directory };
   const accounts = new AccountService(ctx);
   const apps = new AppService(ctx);
-  const team = new TeamService(ctx);
   const tokens = new TokenService(ctx);
+  const team = new TeamService(ctx, tokens);
   const encryptionKeys = new EncryptionKeyService(ctx);
   const sessions = new SessionService(ctx, team);
   const usage = new StoreUsageMeter({

@@ -33,15 +33,14 @@ export class SessionService {
   /** Signs in; returns the cookie value (to send once) and the new session. */
   async login(email: string, password: string, ip: string): Promise<ActiveSession & { cookieValue: string }> {
     const limitKey = `${normalizeEmail(email)}|${ip}`;
-    if (this.#limiter.isBlocked(limitKey)) {
+    // The attempt is counted before the password hash, so parallel guesses cannot outrun the limit;
+    // a success clears the count.
+    if (!this.#limiter.tryAttempt(limitKey)) {
       throw new MawjlyError('rate_limited', 'Too many failed sign-in attempts; try again in 15 minutes');
     }
     const user = await this.#team.authenticate(email, password);
     const account = user ? await this.#ctx.store.findAccount(user.accountId) : undefined;
-    if (!user || !account) {
-      this.#limiter.recordFailure(limitKey);
-      throw new MawjlyError('invalid_credentials');
-    }
+    if (!user || !account) throw new MawjlyError('invalid_credentials');
     this.#limiter.reset(limitKey);
     const cookieValue = randomBytes(32).toString('base64url');
     const now = this.#ctx.clock.now();

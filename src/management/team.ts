@@ -1,8 +1,11 @@
 // Team members (dashboard users) of an account. Emails are stored lowercase and are unique across
-// accounts (they are the sign-in name). An account always keeps at least one owner.
+// accounts (they are the sign-in name). An account always keeps at least one owner. Who may add,
+// change or remove whom: src/management/authority.ts.
 import { z } from 'zod';
 import { MawjlyError } from '../protocol/errors.js';
 import type { Actor } from './audit.js';
+import { assertMayGrantRole, assertMayManage, OPERATOR, type Authority } from './authority.js';
+import { LoginRateLimiter } from './login-rate-limiter.js';
 import type { ManagementContext } from './management-context.js';
 import {
   dummyPasswordHash,
@@ -12,6 +15,10 @@ import {
   verifyPassword,
 } from './passwords.js';
 import { ROLES, type Role, type UserRecord } from './store.js';
+import type { TokenService } from './tokens.js';
+
+/** Refused new-member emails per account and hour before POST /team answers 429. */
+export const MAX_REFUSED_EMAILS_PER_HOUR = 10;
 
 const emailSchema = z.email().max(254);
 
@@ -28,15 +35,22 @@ export function parseRole(value: string): Role {
 
 export class TeamService {
   readonly #ctx: ManagementContext;
+  readonly #tokens: TokenService;
+  /** Refused emails per account, so that probing which addresses are taken stays slow. */
+  readonly #refusals: LoginRateLimiter;
 
-  constructor(ctx: ManagementContext) {
+  constructor(ctx: ManagementContext, tokens: TokenService) {
     this.#ctx = ctx;
+    this.#tokens = tokens;
+    this.#refusals = new LoginRateLimiter(ctx.clock, MAX_REFUSED_EMAILS_PER_HOUR, 3_600_000);
   }
 
+  /** `authority` is the caller's (the operator's when omitted: the CLI, first run). */
   async create(
     accountId: string,
     input: { email: string; password: string; role: Role },
     actor: Actor,
+    authority: Authority = OPERATOR,
   ): Promise<UserRecord> {
     const email = normalizeEmail(input.email);
     if (!emailSchema.safeParse(email).success)
@@ -48,8 +62,15 @@ export class TeamService {
       );
     }
     const role = parseRole(input.role);
+    assertMayGrantRole(authority, role);
     if (await this.#ctx.store.findUserByEmail(email)) {
-      throw new MawjlyError('conflict', 'A user with this email already exists');
+      // The same answer wherever the address is taken (this account or another), never saying which,
+      // and at most MAX_REFUSED_EMAILS_PER_HOUR of them per account and hour (docs/security.md).
+      if (!this.#refusals.tryAttempt(accountId)) {
+        throw new MawjlyError('rate_limited', 'Too many refused email addresses; try again in an hour');
+      }
+      await this.#ctx.audit.record(accountId, actor, 'user.create_refused', null, { email });
+      throw new MawjlyError('conflict', 'This email address cannot be used for a new member');
     }
     const passwordHash = await hashPassword(input.password);
     const user = await this.#ctx.store.createUser({ accountId, email, passwordHash, role });
@@ -67,10 +88,22 @@ export class TeamService {
     return user;
   }
 
-  async updateRole(accountId: string, id: string, role: Role, actor: Actor): Promise<UserRecord> {
+  /**
+   * Gives a member another role. The caller must manage the member's current role and be able to
+   * grant the new one; the member's tokens holding scopes the new role lacks are revoked.
+   */
+  async updateRole(
+    accountId: string,
+    id: string,
+    role: Role,
+    actor: Actor,
+    authority: Authority = OPERATOR,
+  ): Promise<UserRecord> {
     const user = await this.get(accountId, id);
     parseRole(role);
     if (user.role === role) return user;
+    assertMayManage(authority, user.role);
+    assertMayGrantRole(authority, role);
     if (user.role === 'owner') await this.#keepAnOwner(accountId);
     const updated = await this.#ctx.store.updateUserRole(id, role);
     await this.#ctx.audit.record(accountId, actor, 'user.role_changed', `user:${id}`, {
@@ -78,14 +111,18 @@ export class TeamService {
       from: user.role,
       to: role,
     });
+    await this.#tokens.revokeBeyondMember(updated, role, actor);
     return updated;
   }
 
-  async remove(accountId: string, id: string, actor: Actor): Promise<void> {
+  /** Removes a member (their sessions end with them) and revokes every token they hold. */
+  async remove(accountId: string, id: string, actor: Actor, authority: Authority = OPERATOR): Promise<void> {
     const user = await this.get(accountId, id);
+    assertMayManage(authority, user.role);
     if (user.role === 'owner') await this.#keepAnOwner(accountId);
     await this.#ctx.store.deleteUser(id);
     await this.#ctx.audit.record(accountId, actor, 'user.deleted', `user:${id}`, { email: user.email });
+    await this.#tokens.revokeBeyondMember(user, undefined, actor);
   }
 
   /** The user whose email and password match, or undefined (in about the same time either way). */

@@ -165,6 +165,14 @@ export const ERRORS = {
   invalid_credentials: { httpStatus: 401, message: 'Invalid email or password' },
   rate_limited: { httpStatus: 429, message: 'Too many failed attempts; try again later' },
   insufficient_scope: { httpStatus: 403, message: 'The token lacks the scope this request needs' },
+  insufficient_role: {
+    httpStatus: 403,
+    message: 'The caller cannot grant, change or remove this role (only owners manage owners)',
+  },
+  operator_only: {
+    httpStatus: 403,
+    message: 'Only the operator can do this (mawjly accounts set-plan NAME PLAN)',
+  },
   csrf_invalid: { httpStatus: 403, message: 'Missing or invalid X-CSRF-Token header' },
   plan_limit_reached: { httpStatus: 403, message: 'The plan limit is reached; upgrade to add more' },
   validation_failed: { httpStatus: 422, message: 'Invalid values' },

@@ -336,9 +336,23 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     await signIn(page, s.url, s.startup.email);
     await page.getByRole('link', { name: 'Account', exact: true }).click();
     await page.getByRole('heading', { name: /Your plan: startup/ }).waitFor();
+    // Plan changes are the operator's: the page shows the command, not "contact your operator".
+    await page.getByRole('heading', { name: 'Changing plan' }).waitFor();
+    assert.equal(
+      (await page.getByTestId('set-plan-command').textContent())?.trim(),
+      'mawjly accounts set-plan Acme PLAN',
+    );
+    await page.getByText('free, startup, pro, business').waitFor();
+    assert.ok(!(await page.content()).includes('contact your Mawjly operator'));
 
     await page.getByRole('link', { name: 'Team' }).click();
     await page.getByRole('cell', { name: 'viewer@acme.test' }).waitFor();
+    assert.deepEqual(await page.locator('#member-role option').allTextContents(), [
+      'owner',
+      'admin',
+      'developer',
+      'viewer',
+    ]);
 
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.getByLabel('Name').fill('ci deploys');

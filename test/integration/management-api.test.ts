@@ -75,8 +75,14 @@ for (const kind of ['sqlite', 'postgres'] as StoreKind[]) {
       assert.equal(usage.json.message_quota, 1_000_000);
       assert.equal(usage.json.connection_quota, 500);
       assert.deepEqual(usage.json.warnings, []);
-      const patched = await h.request('PATCH', '/api/v1/account', { token, body: { plan: 'pro' } });
-      assert.equal(patched.json.plan, 'pro');
+      // A plan change is the operator's (`mawjly accounts set-plan`), not the account's own.
+      assertError(
+        await h.request('PATCH', '/api/v1/account', { token, body: { plan: 'pro' } }),
+        403,
+        'operator_only',
+      );
+      await h.management.accounts.setPlan(account.id, 'pro', 'cli');
+      assert.equal((await h.request('GET', '/api/v1/account', { token })).json.plan, 'pro');
       assertError(
         await h.request('PATCH', '/api/v1/account', { token, body: { plan: 'gold' } }),
         422,

@@ -102,7 +102,9 @@ describe('management changes across two nodes (PostgreSQL + cluster bus)', () =>
     );
     await serverSdk(b, b.directory.findById(id)!).trigger('orders', 'created', { n: 3 });
 
-    assert.equal((await apiA('PATCH', '/account', { plan: 'business' })).status, 200);
+    // Plan changes are the operator's: through node A's services, as `mawjly accounts set-plan` would.
+    const accountId = a.directory.findById(id)!.accountId;
+    await a.management!.accounts.setPlan(accountId, 'business', 'cli');
     await until(b.directory, id, (app) => app?.plan.name === 'business');
 
     assert.equal((await apiA('PATCH', `/apps/${id}`, { settings: { enabled: false } })).status, 200);

@@ -1,7 +1,7 @@
 // Issue 3 "Quotas", end to end on the real server in management mode (SQLite data directory, plans
 // file, the official `pusher` SDK and raw WebSockets): account-wide connection and message quotas,
-// the 80 % warning, the 00:00 UTC reset, plan upgrades through the API and through the CLI (another
-// process) taking effect on the running server at once, and disabling an app.
+// the 80 % warning, the 00:00 UTC reset, plan changes by the operator (in-process, and through the
+// CLI in another process) taking effect on the running server at once, and disabling an app.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -272,18 +272,23 @@ describe('quotas in management mode', () => {
     await assertAlive(c3);
   });
 
-  test('upgrading through PATCH /api/v1/account lifts both limits at once', async () => {
+  test('an operator plan change on the running server lifts both limits at once; the account cannot change its own', async () => {
     const { account, app, first } = await accountAtLimits();
-    const upgraded = await api(account, 'PATCH', '/account', { plan: 'startup' });
-    assert.equal(upgraded.status, 200);
-    assert.equal(upgraded.json.plan, 'startup');
+    const refused = await api(account, 'PATCH', '/account', { plan: 'startup' });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json.error.code, 'operator_only');
+    await expectRefused(app, 4004);
+    // The operator's path in-process (what `mawjly accounts set-plan` runs, through the same service).
+    const upgraded = await management.accounts.setPlan(account.record.id, 'startup', 'cli');
+    assert.equal(upgraded.plan, 'startup');
+    assert.equal((await api(account, 'GET', '/account')).json.plan, 'startup');
     // No waiting: the very next connection and publish go through.
     await connect(app);
     assert.equal((await publish(app, 'after-upgrade')).status, 200);
     await assertAlive(first);
 
     // And back: downgrading re-applies both limits at once; existing connections stay.
-    assert.equal((await api(account, 'PATCH', '/account', { plan: 'free' })).status, 200);
+    await management.accounts.setPlan(account.record.id, 'free', 'cli');
     await expectRefused(app, 4004);
     await expectPublishRefused(app, 'message_quota_exceeded');
     await assertAlive(first);

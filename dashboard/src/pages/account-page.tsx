@@ -5,7 +5,7 @@ import type { AuditEntry, Member, Plan, Role, Token, Usage } from '../api.js';
 import { ConfirmDialog, CopyButton, ErrorNote, Loading, Meter } from '../components/controls.js';
 import { formatNumber, formatTime } from '../format.js';
 import { Link } from '../router.js';
-import { can, useSession } from '../session.js';
+import { can, grantableRoles, useSession } from '../session.js';
 
 const TABS = [
   { id: 'plan', label: 'Plan and usage' },
@@ -13,7 +13,11 @@ const TABS = [
   { id: 'tokens', label: 'API tokens' },
   { id: 'audit', label: 'Audit log' },
 ] as const;
-const ROLES: readonly Role[] = ['owner', 'admin', 'developer', 'viewer'];
+
+/** The account name as one shell word (names may hold spaces: docs/cli.md). */
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9._@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
 
 function PlanTab({ usage }: { usage: Usage | undefined }): JSX.Element {
   const { account } = useSession();
@@ -42,7 +46,22 @@ function PlanTab({ usage }: { usage: Usage | undefined }): JSX.Element {
         )}
         <p class="muted small">
           At 80 % of a quota you get a warning; at 100 % new connections (error 4004) and publishes (403) are
-          refused while existing connections stay. To change plan, contact your Mawjly operator.
+          refused while existing connections stay.
+        </p>
+      </section>
+      <section class="card" aria-labelledby="change-plan-title">
+        <h2 id="change-plan-title">Changing plan</h2>
+        <p>
+          A plan is set by the operator of this Mawjly server, not from the dashboard or the API. The operator
+          (or you, if you host Mawjly yourself) runs, on a machine with access to the server's data directory
+          or database:
+        </p>
+        <pre data-testid="set-plan-command">
+          <code>{`mawjly accounts set-plan ${shellQuote(account?.name ?? 'ACCOUNT')} PLAN`}</code>
+        </pre>
+        <p class="muted small">
+          PLAN is one of {plans ? plans.map((p) => p.name).join(', ') : 'free, startup, pro, business'}. The
+          new limits apply to every app of the account at once, on every node.
         </p>
       </section>
       <ErrorNote error={error} />
@@ -95,6 +114,8 @@ function TeamTab(): JSX.Element {
   const [role, setRole] = useState<Role>('developer');
   const [removing, setRemoving] = useState<Member>();
   const manage = can(session.role, 'team');
+  const grantable = grantableRoles(session.role);
+  const manages = (m: Member): boolean => manage && m.id !== session.user.id && grantable.includes(m.role);
   const load = useCallback(() => {
     api.team().then((r) => {
       setMembers(r.members);
@@ -131,13 +152,13 @@ function TeamTab(): JSX.Element {
               <tr key={m.id}>
                 <td>{m.email}</td>
                 <td>
-                  {manage && m.id !== session.user.id ? (
+                  {manages(m) ? (
                     <select
                       aria-label={`Role of ${m.email}`}
                       value={m.role}
                       onChange={(e) => void act(() => api.setRole(m.id, e.currentTarget.value as Role))}
                     >
-                      {ROLES.map((r) => (
+                      {grantable.map((r) => (
                         <option key={r} value={r}>
                           {r}
                         </option>
@@ -150,7 +171,7 @@ function TeamTab(): JSX.Element {
                 <td>{formatTime(m.created_at)}</td>
                 {manage && (
                   <td>
-                    {m.id !== session.user.id && (
+                    {manages(m) && (
                       <button
                         type="button"
                         class="danger small"
@@ -169,8 +190,9 @@ function TeamTab(): JSX.Element {
         </table>
       )}
       <p class="muted small">
-        Owners and admins can do everything; developers everything but account and token changes; viewers only
-        read and never see a secret.
+        Owners and admins can do everything, but only owners add, change or remove owners; developers
+        everything but team and token changes; viewers only read and never see a secret. A removed member's
+        API tokens are revoked; a demoted member's tokens that hold more than the new role are revoked.
       </p>
       {manage && (
         <form
@@ -217,7 +239,7 @@ function TeamTab(): JSX.Element {
               setRole(e.currentTarget.value as Role);
             }}
           >
-            {ROLES.map((r) => (
+            {grantable.map((r) => (
               <option key={r} value={r}>
                 {r}
               </option>

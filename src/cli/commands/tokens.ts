@@ -1,19 +1,23 @@
 import { SCOPES } from '../../management/api-tokens.js';
 import { tokenJson } from '../../transport/http/management-api/json-views.js';
 import { UsageError, type Command } from './command.js';
-import { CLI_ACTOR, parse, withManagement, writeJson } from './open-management.js';
+import { CLI_ACTOR, parse, table, withManagement, writeJson } from './open-management.js';
 
 const usage = `Usage:
   mawjly tokens create --account NAME [--name N] [--scopes a,b] [--expires-in-days N] [--json]
+  mawjly tokens list --account NAME [--json]
+  mawjly tokens revoke --account NAME ID
 
-Creates a management API token for an account. Without --scopes it has every scope:
+Creates, lists and revokes management API tokens of an account. Without --scopes a new token has
+every scope:
   ${SCOPES.join(', ')}
 The token is printed once, as the last line of the output (or in the "token" field with --json).
+A token created here acts for the operator: it is bound by its scopes only.
 `;
 
 export const tokensCommand: Command = {
   name: 'tokens',
-  summary: 'create management API tokens',
+  summary: 'create, list and revoke management API tokens',
   usage,
   async run(args, io) {
     const { values, positionals } = parse(args, {
@@ -24,12 +28,42 @@ export const tokensCommand: Command = {
       json: { type: 'boolean' },
     });
     const [sub, ...rest] = positionals;
-    if (sub !== 'create') {
+    if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') {
       throw new UsageError(sub === undefined ? 'missing sub-command' : `unknown sub-command '${sub}'`);
     }
-    if (rest.length > 0) throw new UsageError('create takes no positional arguments');
     const accountName = values.account;
     if (accountName === undefined) throw new UsageError('--account NAME is required');
+    if (sub === 'list') {
+      if (rest.length > 0) throw new UsageError('list takes no positional arguments');
+      const tokens = await withManagement(io, async (m) =>
+        m.tokens.list((await m.accounts.getByName(accountName)).id),
+      );
+      if (values.json === true) writeJson(io, { tokens: tokens.map(tokenJson) });
+      else
+        io.stdout.write(
+          table([
+            ['ID', 'NAME', 'PREFIX', 'SCOPES', 'EXPIRES'],
+            ...tokens.map((t) => [
+              t.id,
+              t.name,
+              t.prefix,
+              t.scopes.join(','),
+              t.expiresAt === null ? 'never' : new Date(t.expiresAt).toISOString(),
+            ]),
+          ]),
+        );
+      return 0;
+    }
+    if (sub === 'revoke') {
+      const [id] = rest;
+      if (rest.length !== 1 || id === undefined) throw new UsageError('expected exactly one token ID');
+      await withManagement(io, async (m) =>
+        m.tokens.revoke((await m.accounts.getByName(accountName)).id, id, CLI_ACTOR),
+      );
+      io.stdout.write(`Revoked token ${id}\n`);
+      return 0;
+    }
+    if (rest.length > 0) throw new UsageError('create takes no positional arguments');
     const scopes = values.scopes
       ?.split(',')
       .map((s) => s.trim())

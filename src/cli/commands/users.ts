@@ -1,13 +1,39 @@
-import { parseRole } from '../../management/team.js';
+import type { Management } from '../../management/management.js';
+import type { UserRecord } from '../../management/store.js';
+import { normalizeEmail, parseRole } from '../../management/team.js';
+import { MawjlyError } from '../../protocol/errors.js';
 import { UsageError, type Command, type CommandIo } from './command.js';
-import { CLI_ACTOR, parse, withManagement, writeJson } from './open-management.js';
+import { CLI_ACTOR, parse, table, withManagement, writeJson } from './open-management.js';
 
 const usage = `Usage:
   mawjly users create --account NAME --email E (--password P | --password-stdin) --role owner|admin|developer|viewer [--json]
+  mawjly users list --account NAME [--json]
+  mawjly users set-role --account NAME --email E --role owner|admin|developer|viewer [--json]
+  mawjly users remove --account NAME --email E
 
-Creates a dashboard user. --password-stdin reads the password from the first line of stdin, which
-keeps it out of the process list and shell history.
+Manages dashboard users (team members). --password-stdin reads the password from the first line of
+stdin, which keeps it out of the process list and shell history. The operator may give any role;
+an account always keeps one owner. A removed member's API tokens are revoked, and a demoted
+member's tokens holding scopes the new role lacks (docs/security.md).
 `;
+
+function userJson(u: UserRecord): Record<string, unknown> {
+  return {
+    id: u.id,
+    email: u.email,
+    role: u.role,
+    account: u.accountId,
+    created_at: new Date(u.createdAt).toISOString(),
+  };
+}
+
+async function findMember(m: Management, accountName: string, email: string): Promise<UserRecord> {
+  const account = await m.accounts.getByName(accountName);
+  const user = (await m.team.list(account.id)).find((u) => u.email === normalizeEmail(email));
+  if (!user)
+    throw new MawjlyError('not_found', `No member ${normalizeEmail(email)} in account '${accountName}'`);
+  return user;
+}
 
 async function firstLine(io: CommandIo): Promise<string> {
   let text = '';
@@ -20,7 +46,7 @@ async function firstLine(io: CommandIo): Promise<string> {
 
 export const usersCommand: Command = {
   name: 'users',
-  summary: 'create dashboard users',
+  summary: 'create, list, change and remove dashboard users',
   usage,
   async run(args, io) {
     const { values, positionals } = parse(args, {
@@ -32,13 +58,40 @@ export const usersCommand: Command = {
       json: { type: 'boolean' },
     });
     const [sub, ...rest] = positionals;
-    if (sub !== 'create') {
+    if (sub !== 'create' && sub !== 'list' && sub !== 'set-role' && sub !== 'remove') {
       throw new UsageError(sub === undefined ? 'missing sub-command' : `unknown sub-command '${sub}'`);
     }
-    if (rest.length > 0) throw new UsageError('create takes no positional arguments');
+    if (rest.length > 0) throw new UsageError(`${sub} takes no positional arguments`);
     const { account: accountName, email, role: roleText } = values;
     if (accountName === undefined) throw new UsageError('--account NAME is required');
+    if (sub === 'list') {
+      const users = await withManagement(io, async (m) =>
+        m.team.list((await m.accounts.getByName(accountName)).id),
+      );
+      if (values.json === true) writeJson(io, { members: users.map(userJson) });
+      else io.stdout.write(table([['ID', 'EMAIL', 'ROLE'], ...users.map((u) => [u.id, u.email, u.role])]));
+      return 0;
+    }
     if (email === undefined) throw new UsageError('--email is required');
+    if (sub === 'remove') {
+      await withManagement(io, async (m) => {
+        const user = await findMember(m, accountName, email);
+        await m.team.remove(user.accountId, user.id, CLI_ACTOR);
+      });
+      io.stdout.write(`Removed ${normalizeEmail(email)} from ${accountName}; their API tokens are revoked\n`);
+      return 0;
+    }
+    if (sub === 'set-role') {
+      if (roleText === undefined) throw new UsageError('--role is required');
+      const newRole = parseRole(roleText);
+      const user = await withManagement(io, async (m) => {
+        const found = await findMember(m, accountName, email);
+        return m.team.updateRole(found.accountId, found.id, newRole, CLI_ACTOR);
+      });
+      if (values.json === true) writeJson(io, userJson(user));
+      else io.stdout.write(`${user.email} is now ${user.role}\n`);
+      return 0;
+    }
     if (roleText === undefined) throw new UsageError('--role is required');
     const role = parseRole(roleText);
     if ((values.password === undefined) === (values['password-stdin'] !== true)) {

@@ -23,10 +23,13 @@ export const accountRoutes: readonly Route[] = [
     return Promise.resolve({ status: 200, body: accountJson(account, management.plans[account.plan]) });
   }),
 
-  route('PATCH', '/account', 'account:write', async ({ management, principal, body }) => {
-    const patch = validate(accountPatchSchema, await body());
-    const account = await management.accounts.setPlan(principal.account.id, patch.plan, principal.actor);
-    return { status: 200, body: accountJson(account, management.plans[account.plan]) };
+  // A plan is a billing decision: the operator's (`mawjly accounts set-plan`), never the account's own.
+  route('PATCH', '/account', 'account:write', async ({ body }) => {
+    validate(accountPatchSchema, await body());
+    throw new MawjlyError(
+      'operator_only',
+      'Plan changes are made by the operator: mawjly accounts set-plan <account name> <plan>',
+    );
   }),
 
   route('GET', '/plans', 'account:read', ({ management }) =>

@@ -2,7 +2,7 @@
 // or the `mawjly_session` cookie of a signed-in dashboard user. A bearer header that is present but
 // wrong is a 401; it never falls back to the cookie.
 import type { IncomingMessage } from 'node:http';
-import { ROLE_SCOPES, isScope, type Scope } from '../../../management/api-tokens.js';
+import { roleAuthority } from '../../../management/authority.js';
 import type { Management } from '../../../management/management.js';
 import type { ActiveSession } from '../../../management/sessions.js';
 import { MawjlyError } from '../../../protocol/errors.js';
@@ -35,13 +35,15 @@ export async function authenticate(req: IncomingMessage, management: Management)
     const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
     const token = match?.[1] ? await management.tokens.authenticate(match[1]) : undefined;
     if (!token) throw new MawjlyError('unauthorized', 'Invalid, expired or revoked API token');
-    const account = await management.store.findAccount(token.accountId);
+    const account = await management.store.findAccount(token.record.accountId);
     if (!account) throw new MawjlyError('unauthorized', 'Invalid, expired or revoked API token');
     return {
       account,
-      actor: `token:${token.prefix}`,
-      scopes: new Set(token.scopes.filter(isScope)),
+      actor: `token:${token.record.prefix}`,
+      scopes: token.authority.scopes,
       via: 'token',
+      authority: token.authority,
+      holder: token.holder.id,
     };
   }
   const active = await resolveSession(req, management);
@@ -57,12 +59,15 @@ export async function authenticate(req: IncomingMessage, management: Management)
     if (typeof given !== 'string' || !safeEqual(given, active.session.csrfToken))
       throw new MawjlyError('csrf_invalid');
   }
+  const authority = roleAuthority(active.user.role);
   return {
     account: active.account,
     actor: `user:${active.user.email}`,
-    scopes: new Set<Scope>(ROLE_SCOPES[active.user.role]),
+    scopes: authority.scopes,
     via: 'session',
     role: active.user.role,
     userId: active.user.id,
+    authority,
+    holder: `user:${active.user.email}`,
   };
 }

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../../core/ports/logger.js';
 import type { Scope } from '../../../management/api-tokens.js';
+import type { Authority } from '../../../management/authority.js';
 import type { Management } from '../../../management/management.js';
 import type { AccountRecord, Role } from '../../../management/store.js';
 
@@ -14,6 +15,10 @@ export interface Principal {
   readonly via: 'token' | 'session';
   readonly role?: Role;
   readonly userId?: string;
+  /** Role and scopes that bound what the caller may grant (a token's: those of its holder today). */
+  readonly authority: Authority;
+  /** On whose behalf: recorded on tokens this caller mints (`user:<email>`, or the operator's actor). */
+  readonly holder: string;
 }
 
 export interface ManagementApiDeps {

@@ -17,7 +17,12 @@ export const teamRoutes: readonly Route[] = [
 
   route('POST', '/team', 'account:write', async ({ management, principal, body }) => {
     const input = validate(createSchema, await body());
-    const user = await management.team.create(principal.account.id, input, principal.actor);
+    const user = await management.team.create(
+      principal.account.id,
+      input,
+      principal.actor,
+      principal.authority,
+    );
     return { status: 201, body: userJson(user) };
   }),
 
@@ -28,12 +33,13 @@ export const teamRoutes: readonly Route[] = [
       params.id ?? '',
       input.role,
       principal.actor,
+      principal.authority,
     );
     return { status: 200, body: userJson(user) };
   }),
 
   route('DELETE', '/team/:id', 'account:write', async ({ management, principal, params }) => {
-    await management.team.remove(principal.account.id, params.id ?? '', principal.actor);
+    await management.team.remove(principal.account.id, params.id ?? '', principal.actor, principal.authority);
     return { status: 204 };
   }),
 ];
