@@ -154,7 +154,8 @@ export class PostgresDatabase {
     const started = performance.now();
     let client: pg.PoolClient | undefined;
     let released = false;
-    let expired = false;
+    // An object, so the compiler sees that the timer can change it while `job` awaits.
+    const state = { expired: false };
     // A checked-out connection that drops between two queries emits 'error' with no query to
     // fail; without a listener that would crash the process. The next query fails instead.
     const ignore = (): void => undefined;
@@ -167,7 +168,7 @@ export class PostgresDatabase {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        expired = true;
+        state.expired = true;
         release(new Error('deadline passed'));
         reject(unavailableError(`PostgreSQL at ${this.target} did not answer within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
@@ -176,7 +177,7 @@ export class PostgresDatabase {
       const connected = await this.pool.connect();
       connected.on('error', ignore);
       client = connected;
-      if (expired) {
+      if (state.expired) {
         release(new Error('deadline passed'));
         throw unavailableError(`PostgreSQL at ${this.target} did not answer within ${this.timeoutMs} ms`);
       }
@@ -209,9 +210,15 @@ export class PostgresDatabase {
 
   async rows(sql: string, params: readonly unknown[] = [], missing?: string): Promise<Row[]> {
     if (WRITE_SQL.test(sql)) {
-      return this.transaction(missing, async (client) => (await client.query(sql, params as unknown[])).rows as Row[]);
+      return this.transaction(
+        missing,
+        async (client) => (await client.query(sql, params as unknown[])).rows as Row[],
+      );
     }
-    return this.bounded(missing, async (client) => (await client.query(sql, params as unknown[])).rows as Row[]);
+    return this.bounded(
+      missing,
+      async (client) => (await client.query(sql, params as unknown[])).rows as Row[],
+    );
   }
 
   async one(sql: string, params: readonly unknown[] = [], missing?: string): Promise<Row | undefined> {

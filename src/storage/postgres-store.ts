@@ -35,7 +35,6 @@ export interface PostgresStoreOptions {
   readonly logger?: Logger;
 }
 
-
 export class PostgresStore extends CompositeStore implements HealthReporting {
   readonly schema: string | undefined;
   /**

@@ -49,9 +49,6 @@ export class StoreHealth {
     const failing = this.#failing;
     if (failing === undefined) return;
     this.#failing = undefined;
-    this.#logger?.info(
-      { store: this.#what, downMs: Date.now() - failing.since },
-      'database available again',
-    );
+    this.#logger?.info({ store: this.#what, downMs: Date.now() - failing.since }, 'database available again');
   }
 }

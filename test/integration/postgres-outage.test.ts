@@ -21,7 +21,6 @@ const TIMEOUT_MS = 2000;
 /** What a loaded machine may add to the bound before the answer arrives. */
 const SLACK_MS = 1500;
 
-
 describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () => {
   const schema = `t_${randomBytes(8).toString('hex')}`;
   const logs: string[] = [];
@@ -184,7 +183,11 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
       assert.ok(create.ms < TIMEOUT_MS + SLACK_MS, `answered in ${String(create.ms)} ms`);
       await new Promise((resolve) => setTimeout(resolve, 2 * TIMEOUT_MS));
       assert.ok(!(await appNames()).includes(name), `${name} was applied after the caller got 503`);
-      await until('recovery', () => api('GET', '/apps'), (r) => r.status === 200);
+      await until(
+        'recovery',
+        () => api('GET', '/apps'),
+        (r) => r.status === 200,
+      );
     });
   }
 

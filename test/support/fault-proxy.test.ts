@@ -145,7 +145,11 @@ describe('fault proxy', () => {
       assert.equal(got.join(''), 'BEGINCOMMIT');
     } finally {
       await own.close();
-      await new Promise<void>((resolve) => sink.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        sink.close(() => {
+          resolve();
+        });
+      });
     }
   });
 });
