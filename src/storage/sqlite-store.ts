@@ -40,7 +40,7 @@ export interface SqliteStoreOptions {
   readonly changePollMs?: number;
   /** Default 'always'. */
   readonly create?: CreatePolicy;
-  /** How long a write waits for another process's lock (MAWJLY_DATABASE_TIMEOUT_MS, default 2000). */
+  /** Bound on a call in ms (MAWJLY_DATABASE_TIMEOUT_MS, default 2000); lock waits get half of it. */
   readonly timeoutMs?: number;
   /** Warnings about permissions, and loss and recovery of the database. */
   readonly logger?: Logger;
@@ -143,7 +143,10 @@ export class SqliteStore extends CompositeStore implements HealthReporting {
     const filename = databaseFile(options);
     const health = new StoreHealth('sqlite', options.logger);
     const db = new SqliteDatabase(filename, {
-      busyTimeoutMs: options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS,
+      // SQLite waits for a lock synchronously (the whole process pauses meanwhile), so it waits at
+      // most half the bound: a request whose best-effort write (token use) waited too still
+      // answers within it.
+      busyTimeoutMs: Math.round((options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS) / 2),
       health,
     });
     super({

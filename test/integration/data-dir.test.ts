@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { Logger } from '../../src/core/ports/logger.js';
@@ -154,6 +155,41 @@ describe('the SQLite data directory', () => {
       await server.close();
     }
     assert.equal(existsSync(dataDir), false, 'nothing was recreated on close either');
+  });
+
+  test('a database locked by another writer past the busy timeout: 503 within the bound, then recovery', async () => {
+    const dataDir = join(root, 'locked');
+    const { logs, logger } = capture();
+    const server = await start(dataDir, logger);
+    const other = new Database(join(dataDir, 'mawjly.db'));
+    try {
+      const account = await server.management!.accounts.create({ name: 'locked', plan: 'free' }, 'test');
+      const token = (await server.management!.tokens.create(account.id, { name: 't' }, 'test')).token;
+      const create = (name: string) =>
+        fetch(`${server.url}/api/v1/apps`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name }),
+        });
+      other.exec('BEGIN IMMEDIATE');
+      const started = Date.now();
+      const refused = await create('while-locked');
+      const ms = Date.now() - started;
+      assert.equal(refused.status, 503);
+      assert.equal(
+        ((await refused.json()) as { error: { code: string } }).error.code,
+        'database_unavailable',
+      );
+      // Token use (best effort) and the write each wait half the 2 s bound.
+      assert.ok(ms >= 1900 && ms < 2000 + 1500, `answered in ${String(ms)} ms`);
+      other.exec('ROLLBACK');
+      assert.equal((await create('after-lock')).status, 201);
+      assert.equal(logs.filter((l) => l.includes('"database unavailable"')).length, 1, logs.join(''));
+      assert.equal(logs.filter((l) => l.includes('"database available again"')).length, 1, logs.join(''));
+    } finally {
+      other.close();
+      await server.close();
+    }
   });
 
   test('a start over the leftovers of a deleted database refuses, and --init creates a new one', async () => {
