@@ -188,7 +188,15 @@ export class SqliteStore extends CompositeStore implements HealthReporting {
   }
 
   checkHealth(): Promise<StoreHealthReport> {
-    this.db.verify();
+    if (this.db.verify() === undefined && !this.health.ok) {
+      // A write failed lately (locked, read-only, disk full): try taking the write lock again,
+      // so readiness recovers without waiting for the next real write.
+      try {
+        this.db.immediate(() => undefined);
+      } catch {
+        // Recorded in health by the database.
+      }
+    }
     return Promise.resolve(this.health.report());
   }
 

@@ -182,7 +182,9 @@ describe('the SQLite data directory', () => {
       );
       // Token use (best effort) and the write each wait half the 2 s bound.
       assert.ok(ms >= 1900 && ms < 2000 + 1500, `answered in ${String(ms)} ms`);
+      assert.equal((await fetch(`${server.url}/ready`)).status, 503, 'a lock past the bound fails readiness');
       other.exec('ROLLBACK');
+      assert.equal((await fetch(`${server.url}/ready`)).status, 200, 'and readiness recovers by itself');
       assert.equal((await create('after-lock')).status, 201);
       assert.equal(logs.filter((l) => l.includes('"database unavailable"')).length, 1, logs.join(''));
       assert.equal(logs.filter((l) => l.includes('"database available again"')).length, 1, logs.join(''));

@@ -117,7 +117,7 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
     assert.equal(health.status, 200);
   });
 
-  test('black-holed: reads and writes answer 503 within the bound, /ready names the store, nothing sent meanwhile is applied after healing', async () => {
+  test('black-holed: reads and writes answer 503 within the bound, /ready names the store, nothing sent meanwhile is applied after healing', async (t) => {
     proxy.setMode('hold');
     try {
       const [list, create, probe] = await Promise.all([
@@ -130,6 +130,9 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
         assert.equal(answer.json.error.code, 'database_unavailable');
         assert.ok(answer.ms < TIMEOUT_MS + SLACK_MS, `answered in ${String(answer.ms)} ms`);
       }
+      t.diagnostic(
+        `hold: read ${String(list.ms)} ms, write ${String(create.ms)} ms, /ready ${String(probe.ms)} ms`,
+      );
       assert.equal(probe.status, 503);
       assert.equal(probe.json.status, 'unavailable');
       assert.deepEqual(probe.json.failing, ['store']);
@@ -141,7 +144,9 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
       proxy.setMode('pass');
     }
     // Recovery without restart; whatever the proxy held has been delivered by now.
+    const healed = Date.now();
     await until('/ready 200', ready, (r) => r.status === 200);
+    t.diagnostic(`hold: /ready 200 again ${String(Date.now() - healed)} ms after healing`);
     const created = await until(
       'a write after healing',
       () => api('POST', '/apps', { name: 'after-hold' }),
@@ -160,7 +165,7 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
     ['the INSERT', /INSERT INTO apps/],
     ['the COMMIT', /COMMIT/],
   ] as const) {
-    test(`black-holed with ${what} in flight: 503, and the write is not applied when the held bytes arrive`, async () => {
+    test(`black-holed with ${what} in flight: 503, and the write is not applied when the held bytes arrive`, async (t) => {
       // Hold exactly when the app's write transaction sends `statement`: the bytes stay in the
       // "network" and reach PostgreSQL after the caller has been told the write failed.
       const name = `caught-${what.replace(/\W/g, '').toLowerCase()}-${randomBytes(3).toString('hex')}`;
@@ -181,6 +186,7 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
       assert.equal(create.status, 503, JSON.stringify(create.json));
       assert.equal(create.json.error.code, 'database_unavailable');
       assert.ok(create.ms < TIMEOUT_MS + SLACK_MS, `answered in ${String(create.ms)} ms`);
+      t.diagnostic(`${what} held: write answered 503 in ${String(create.ms)} ms`);
       await new Promise((resolve) => setTimeout(resolve, 2 * TIMEOUT_MS));
       assert.ok(!(await appNames()).includes(name), `${name} was applied after the caller got 503`);
       await until(
@@ -191,7 +197,7 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
     });
   }
 
-  test('refused: 503 at once, /ready 503, recovery without restart', async () => {
+  test('refused: 503 at once, /ready 503, recovery without restart', async (t) => {
     proxy.setMode('cut');
     try {
       const create = await api('POST', '/apps', { name: 'sent-while-refused' });
@@ -201,6 +207,7 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
       const probe = await ready();
       assert.equal(probe.status, 503);
       assert.deepEqual(probe.json.failing, ['store']);
+      t.diagnostic(`cut: write ${String(create.ms)} ms, /ready ${String(probe.ms)} ms`);
     } finally {
       proxy.setMode('pass');
     }
