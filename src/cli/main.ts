@@ -55,4 +55,6 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2));
-if (code !== 0 || process.argv[2] !== 'serve') process.exit(code);
+// `serve` keeps running (its signal handlers exit); every other command exits here.
+const named = process.argv.slice(2).find((arg) => arg !== '--init');
+if (code !== 0 || named !== 'serve') process.exit(code);
