@@ -5,7 +5,7 @@ import { UsageError, type CommandIo } from './commands/command.js';
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `Usage: mawjly <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`mawjly <command> --help\` for a command's options; \`mawjly --version\` prints the version.\n`;
+  return `Usage: mawjly <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nGlobal option:\n  --init  create the database if it does not exist (otherwise only a first \`serve\` in a\n          missing or empty data directory creates one)\n\nRun \`mawjly <command> --help\` for a command's options; \`mawjly --version\` prints the version.\n`;
 }
 
 async function packageVersion(): Promise<string> {
@@ -16,13 +16,15 @@ async function packageVersion(): Promise<string> {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // `--init` is global (before or after the command): it lets the command create the database.
+  const [name, ...rest] = argv.filter((arg) => arg !== '--init');
   const io: CommandIo = {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
+    init: argv.includes('--init'),
   };
-  const [name, ...rest] = argv;
   if (name === '--version' || name === '-v' || name === 'version') {
     io.stdout.write(`mawjly ${await packageVersion()}\n`);
     return 0;
@@ -53,4 +55,6 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2));
-if (code !== 0 || process.argv[2] !== 'serve') process.exit(code);
+// `serve` keeps running (its signal handlers exit); every other command exits here.
+const named = process.argv.slice(2).find((arg) => arg !== '--init');
+if (code !== 0 || named !== 'serve') process.exit(code);

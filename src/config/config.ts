@@ -31,6 +31,11 @@ export const configSchema = z
     appsFile: z.string().optional(),
     /** PostgreSQL URL; when unset the embedded SQLite store is used (DATABASE_URL). */
     databaseUrl: z.string().optional(),
+    /**
+     * Bound on every database call in ms, connecting included: past it the call fails with 503
+     * database_unavailable and a write is never applied later (MAWJLY_DATABASE_TIMEOUT_MS).
+     */
+    databaseTimeoutMs: number().int().min(100).max(60_000).default(2000),
     /** Cluster fan-out: `memory` (one process), `redis://…` or `nats://…` (MAWJLY_CLUSTER_URL). */
     clusterUrl: z.string().default('memory'),
     /** Namespace of this cluster's messages on a shared Redis or NATS (MAWJLY_CLUSTER_PREFIX). */
@@ -94,6 +99,7 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   dataDir: 'MAWJLY_DATA_DIR',
   appsFile: 'MAWJLY_APPS_FILE',
   databaseUrl: 'DATABASE_URL',
+  databaseTimeoutMs: 'MAWJLY_DATABASE_TIMEOUT_MS',
   clusterUrl: 'MAWJLY_CLUSTER_URL',
   clusterPrefix: 'MAWJLY_CLUSTER_PREFIX',
   clusterName: 'MAWJLY_CLUSTER_NAME',

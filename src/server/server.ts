@@ -20,8 +20,7 @@ import type { UsageMeter } from '../core/ports/usage-meter.js';
 import { readAppsFile } from '../management/apps-file.js';
 import { createManagement, type Management } from '../management/management.js';
 import { loadPlans } from '../management/plans.js';
-import type { Store } from '../management/store.js';
-import { openStore } from '../storage/open-store.js';
+import { openStore, type CreatePolicy, type OpenedStore } from '../storage/open-store.js';
 import { createDashboardHandler, defaultDashboardDir } from '../transport/http/dashboard-static.js';
 import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
 import { Engine } from '../core/engine.js';
@@ -60,6 +59,8 @@ export interface StartOptions {
   readonly clock?: Clock;
   /** The built dashboard served under /dashboard (default: dashboard/dist of this checkout). */
   readonly dashboardDir?: string;
+  /** When a missing SQLite database may be created (default 'first-run'; `serve --init`: 'always'). */
+  readonly createDatabase?: CreatePolicy;
 }
 
 export interface RunningServer {
@@ -89,7 +90,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   const clusterUsage = new ClusterUsageMeter(adapter, options.clock);
 
-  let store: Store | undefined;
+  let store: OpenedStore | undefined;
   let management: Management | undefined;
   let directory: AppDirectory;
   let usage: UsageMeter = clusterUsage;
@@ -101,7 +102,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   } else {
     const plans = loadPlans(config.plansFile);
     const seed = config.appsFile === undefined ? [] : readAppsFile(config.appsFile);
-    store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    store = await openStore({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      timeoutMs: config.databaseTimeoutMs,
+      create: options.createDatabase ?? 'first-run',
+      logger,
+    });
     try {
       management = await createManagement({
         store,
@@ -158,7 +165,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const appId of seededIds) adapter.notifyAppChanged(appId);
   }
 
-  const probe: ProbeState = { ready: false };
+  // /ready's dependencies; each is a named check (the cluster bus adds its own the same way).
+  const opened = store;
+  const probe: ProbeState = {
+    ready: false,
+    checks: opened ? [{ name: 'store', check: () => opened.checkHealth() }] : [],
+  };
   const pusherApi = createPusherApi(engine, logger);
   const managementApi = managed
     ? createManagementApi({

@@ -97,4 +97,32 @@ describe('openStore', () => {
       return true;
     });
   });
+
+  test("create: 'never' refuses a PostgreSQL schema without Mawjly's tables and leaves it empty", async () => {
+    const schema = `t_${randomBytes(8).toString('hex')}`;
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await assert.rejects(
+        openStore({ dataDir: dir, databaseUrl: DATABASE_URL, schema, create: 'never' }),
+        (err) => {
+          assert.ok(isUnavailable(err));
+          assert.match((err as Error).message, /no Mawjly tables.*--init/);
+          return true;
+        },
+      );
+      const tables = await client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1', [
+        schema,
+      ]);
+      assert.equal(tables.rowCount, 0);
+      const store = await openStore({ dataDir: dir, databaseUrl: DATABASE_URL, schema, create: 'always' });
+      await store.close();
+      const again = await openStore({ dataDir: dir, databaseUrl: DATABASE_URL, schema, create: 'never' });
+      await again.close();
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
 });

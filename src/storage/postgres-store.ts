@@ -14,6 +14,9 @@ import { PostgresEncryptionKeys } from './postgres-encryption-keys.js';
 import { PostgresTokens } from './postgres-tokens.js';
 import { PostgresUsage } from './postgres-usage.js';
 import { integer, type Row } from './store-rows.js';
+import type { HealthReporting, StoreHealthReport } from './store-health.js';
+import type { Logger } from '../core/ports/logger.js';
+import { DEFAULT_DATABASE_TIMEOUT_MS } from './store-errors.js';
 
 export { describeDatabaseUrl } from './postgres-database.js';
 
@@ -26,9 +29,13 @@ export interface PostgresStoreOptions {
   readonly migrations?: readonly Migration[];
   readonly poolSize?: number;
   readonly connectTimeoutMs?: number;
+  /** Bound on every call in ms (MAWJLY_DATABASE_TIMEOUT_MS, default 2000). */
+  readonly timeoutMs?: number;
+  /** Where loss and recovery of the database are logged. */
+  readonly logger?: Logger;
 }
 
-export class PostgresStore extends CompositeStore {
+export class PostgresStore extends CompositeStore implements HealthReporting {
   readonly schema: string | undefined;
   /**
    * This store's id in change notifications (its own are not reported to its watches), and in the
@@ -40,6 +47,7 @@ export class PostgresStore extends CompositeStore {
   private readonly migrations: readonly Migration[];
   private readonly changes: PostgresChangeFeed;
   private closed = false;
+  private healthCheck: Promise<StoreHealthReport> | undefined;
 
   constructor(options: PostgresStoreOptions) {
     const origin = randomUUID();
@@ -51,6 +59,8 @@ export class PostgresStore extends CompositeStore {
       poolSize: options.poolSize ?? 10,
       connectTimeoutMs,
       origin,
+      timeoutMs: options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS,
+      logger: options.logger,
     });
     super({
       accounts: new PostgresAccounts(db, clock),
@@ -75,7 +85,7 @@ export class PostgresStore extends CompositeStore {
   }
 
   override async migrate(): Promise<void> {
-    await this.db.transaction(undefined, async (client) => {
+    await this.db.unboundedTransaction(async (client) => {
       // Two processes starting at once: the second waits here, then sees the first one's work.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
         `mawjly:migrate:${this.schema ?? ''}`,
@@ -98,6 +108,24 @@ export class PostgresStore extends CompositeStore {
         ]);
       }
     });
+  }
+
+  /** Whether Mawjly's tables exist in this database (schema): false for an empty one. */
+  async isInitialised(): Promise<boolean> {
+    const row = await this.db.one("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+    return row?.present === true;
+  }
+
+  /** Pings the database; probes arriving while a ping is in flight share it. */
+  checkHealth(): Promise<StoreHealthReport> {
+    this.healthCheck ??= this.db
+      .ping()
+      .catch(() => undefined)
+      .then(() => {
+        this.healthCheck = undefined;
+        return this.db.health.report();
+      });
+    return this.healthCheck;
   }
 
   override async close(): Promise<void> {

@@ -17,6 +17,8 @@ export class SqliteChangePoller {
     let last = this.db.dataVersion();
     const timer = setInterval(() => {
       if (!this.db.open) return;
+      // The same tick notices the file being deleted or replaced (logged once, readiness fails).
+      if (this.db.verify() !== undefined) return;
       let current: number;
       try {
         current = this.db.dataVersion();

@@ -1,8 +1,9 @@
 // The embedded Store: one SQLite file (`<dataDir>/mawjly.db`) through better-sqlite3. The SQL lives
 // in one module per concern; calls are synchronous inside and wrapped in promises to match the port.
-import { mkdirSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/ports/clock.js';
+import type { Logger } from '../core/ports/logger.js';
 import { CompositeStore } from './composite-store.js';
 import { MIGRATIONS, pendingMigrations, type Migration } from './migrations/migrations.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
@@ -13,13 +14,23 @@ import { SqliteDatabase } from './sqlite-database.js';
 import { SqliteEncryptionKeys } from './sqlite-encryption-keys.js';
 import { SqliteTokens } from './sqlite-tokens.js';
 import { SqliteUsage } from './sqlite-usage.js';
-import { unavailableError } from './store-errors.js';
+import { DEFAULT_DATABASE_TIMEOUT_MS, unavailableError } from './store-errors.js';
+import { StoreHealth, type HealthReporting, type StoreHealthReport } from './store-health.js';
 import { integer } from './store-rows.js';
 
 export const SQLITE_FILE_NAME = 'mawjly.db';
 
+/**
+ * When a missing database file may be created:
+ * - 'always': create it (tests, `--init`);
+ * - 'first-run': unless the data directory holds leftovers of a database (`mawjly.db-wal`,
+ *   `-shm` or `-journal` without `mawjly.db`), which mean one was there and has been deleted;
+ * - 'never': refuse (operator commands, which must not leave an empty database behind).
+ */
+export type CreatePolicy = 'always' | 'first-run' | 'never';
+
 export interface SqliteStoreOptions {
-  /** The database file is `<dataDir>/mawjly.db`; the directory is created when missing. */
+  /** The database file is `<dataDir>/mawjly.db`; the directory is created (0700) when missing. */
   readonly dataDir?: string;
   /** An explicit file, or `:memory:`; wins over `dataDir`. */
   readonly filename?: string;
@@ -27,30 +38,117 @@ export interface SqliteStoreOptions {
   readonly migrations?: readonly Migration[];
   /** How often `watchChanges` polls `PRAGMA data_version` (default 500 ms). */
   readonly changePollMs?: number;
+  /** Default 'always'. */
+  readonly create?: CreatePolicy;
+  /** Bound on a call in ms (MAWJLY_DATABASE_TIMEOUT_MS, default 2000); lock waits get half of it. */
+  readonly timeoutMs?: number;
+  /** Warnings about permissions, and loss and recovery of the database. */
+  readonly logger?: Logger;
+}
+
+/** Owner-only: the file holds app secrets, password hashes and token hashes. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+function modeText(mode: number): string {
+  return `0${(mode & 0o777).toString(8)}`;
+}
+
+/** Warns when other users can read (or enter) a path holding the database. */
+function warnIfShared(path: string, logger: Logger | undefined, what: string, fix: number): void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    return;
+  }
+  if ((mode & 0o077) === 0) return;
+  logger?.warn(
+    { path, mode: modeText(mode) },
+    `${what} is accessible to other users (mode ${modeText(mode)}); it holds app secrets and password hashes: chmod ${fix.toString(8)} ${path}`,
+  );
+}
+
+/** Files SQLite keeps beside a database; without the database they mean it was deleted. */
+const LEFTOVERS = ['-wal', '-shm', '-journal'].map((suffix) => `${SQLITE_FILE_NAME}${suffix}`);
+
+function leftoversIn(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => LEFTOVERS.includes(name));
+  } catch {
+    return []; // missing
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    accessSync(path, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function databaseFile(options: SqliteStoreOptions): string {
   if (options.filename !== undefined) return options.filename;
-  if (options.dataDir === undefined) throw new Error('SqliteStore needs a dataDir or a filename');
-  try {
-    mkdirSync(options.dataDir, { recursive: true });
-  } catch (err) {
-    throw unavailableError(`Cannot create the data directory ${options.dataDir}: ${(err as Error).message}`);
+  const dir = options.dataDir;
+  if (dir === undefined) throw new Error('SqliteStore needs a dataDir or a filename');
+  const file = join(dir, SQLITE_FILE_NAME);
+  const policy = options.create ?? 'always';
+  if (!exists(file)) {
+    if (policy === 'never') {
+      throw unavailableError(
+        `No database at ${file}: check MAWJLY_DATA_DIR (or --data-dir), start \`mawjly serve\` once to create one, or pass --init to create an empty one`,
+      );
+    }
+    const leftovers = policy === 'first-run' ? leftoversIn(dir) : [];
+    if (leftovers.length > 0) {
+      throw unavailableError(
+        `The data directory ${dir} holds ${leftovers.join(', ')} but no ${SQLITE_FILE_NAME}: the database looks deleted or moved. Restore it, or start with --init to create a new, empty database`,
+      );
+    }
+    try {
+      mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+    } catch (err) {
+      throw unavailableError(`Cannot create the data directory ${dir}: ${(err as Error).message}`);
+    }
+    try {
+      // Created empty (a valid SQLite database) with owner-only permissions; SQLite gives its
+      // -wal and -shm files the same mode as the database file.
+      closeSync(openSync(file, 'wx', FILE_MODE));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw unavailableError(`Cannot create the database ${file}: ${(err as Error).message}`);
+      }
+    }
+    options.logger?.warn({ path: file }, 'created a new, empty database');
   }
-  return join(options.dataDir, SQLITE_FILE_NAME);
+  warnIfShared(dir, options.logger, 'The data directory', DIR_MODE);
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    warnIfShared(path, options.logger, 'The database file', FILE_MODE);
+  }
+  return file;
 }
 
-export class SqliteStore extends CompositeStore {
+export class SqliteStore extends CompositeStore implements HealthReporting {
   readonly filename: string;
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
   private readonly migrations: readonly Migration[];
   private readonly changes: SqliteChangePoller;
+  private readonly health: StoreHealth;
 
   constructor(options: SqliteStoreOptions) {
     const clock = options.clock ?? systemClock;
     const filename = databaseFile(options);
-    const db = new SqliteDatabase(filename);
+    const health = new StoreHealth('sqlite', options.logger);
+    const db = new SqliteDatabase(filename, {
+      // SQLite waits for a lock synchronously (the whole process pauses meanwhile), so it waits at
+      // most half the bound: a request whose best-effort write (token use) waited too still
+      // answers within it.
+      busyTimeoutMs: Math.round((options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS) / 2),
+      health,
+    });
     super({
       accounts: new SqliteAccounts(db, clock),
       apps: new SqliteApps(db, clock),
@@ -61,6 +159,7 @@ export class SqliteStore extends CompositeStore {
     });
     this.filename = filename;
     this.db = db;
+    this.health = health;
     this.clock = clock;
     this.migrations = options.migrations ?? MIGRATIONS;
     this.changes = new SqliteChangePoller(db, options.changePollMs ?? 500);
@@ -86,6 +185,19 @@ export class SqliteStore extends CompositeStore {
       }
     });
     return Promise.resolve();
+  }
+
+  checkHealth(): Promise<StoreHealthReport> {
+    if (this.db.verify() === undefined && !this.health.ok) {
+      // A write failed lately (locked, read-only, disk full): try taking the write lock again,
+      // so readiness recovers without waiting for the next real write.
+      try {
+        this.db.immediate(() => undefined);
+      } catch {
+        // Recorded in health by the database.
+      }
+    }
+    return Promise.resolve(this.health.report());
   }
 
   override async close(): Promise<void> {

@@ -27,3 +27,6 @@ export function notFoundError(what: string): MawjlyError {
 export function unavailableError(message: string): MawjlyError {
   return new MawjlyError('database_unavailable', message);
 }
+
+/** Default bound on each store call (MAWJLY_DATABASE_TIMEOUT_MS). */
+export const DEFAULT_DATABASE_TIMEOUT_MS = 2000;

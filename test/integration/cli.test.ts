@@ -48,7 +48,10 @@ describe('mawjly operator commands', () => {
   });
 
   test('accounts, apps, tokens, users; the token is the last line; the API accepts it', async () => {
-    const created = await mawjly(['accounts', 'create', 'Acme', '--plan', 'startup', '--json'], env);
+    const created = await mawjly(
+      ['--init', 'accounts', 'create', 'Acme', '--plan', 'startup', '--json'],
+      env,
+    );
     assert.equal(created.code, 0, created.stderr);
     const account = JSON.parse(created.stdout);
     assert.equal(account.name, 'Acme');

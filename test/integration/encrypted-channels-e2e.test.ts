@@ -41,7 +41,7 @@ function cli(
 }
 
 async function accountToken(name: string, plan: string, dataDir: string): Promise<string> {
-  const account = await cli(['accounts', 'create', name, '--plan', plan], dataDir);
+  const account = await cli(['--init', 'accounts', 'create', name, '--plan', plan], dataDir);
   assert.equal(account.code, 0, account.stderr);
   const token = await cli(['tokens', 'create', '--account', name], dataDir);
   assert.equal(token.code, 0, token.stderr);

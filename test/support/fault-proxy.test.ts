@@ -113,4 +113,43 @@ describe('fault proxy', () => {
     assert.equal(await got, 'back');
     again.destroy();
   });
+
+  test('bytes sent before the client closed during hold still arrive on pass (then the upstream ends)', async () => {
+    const got: string[] = [];
+    let ended!: () => void;
+    const upstreamEnded = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const sink = createServer((socket) => {
+      socket.on('data', (d: Buffer) => got.push(d.toString()));
+      socket.on('end', () => {
+        ended();
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const own = await startFaultProxy((sink.address() as AddressInfo).port);
+    try {
+      const socket = connect(own.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      own.holdWhen((chunk) => chunk.toString().includes('COMMIT'));
+      socket.write('BEGIN');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write('COMMIT');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(own.mode, 'hold', 'the trigger switched to hold');
+      socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(got, ['BEGIN'], 'held while black-holed');
+      own.setMode('pass');
+      await upstreamEnded;
+      assert.equal(got.join(''), 'BEGINCOMMIT');
+    } finally {
+      await own.close();
+      await new Promise<void>((resolve) => {
+        sink.close(() => {
+          resolve();
+        });
+      });
+    }
+  });
 });

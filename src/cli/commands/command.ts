@@ -3,6 +3,12 @@ export interface CommandIo {
   readonly stderr: NodeJS.WritableStream;
   readonly stdin: NodeJS.ReadableStream;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * `--init` was given: a missing database may be created. Without it operator commands refuse to
+   * create one (a typo in MAWJLY_DATA_DIR, or a deleted directory, must not yield an empty
+   * database), and `serve` creates one only in a missing or empty data directory.
+   */
+  readonly init?: boolean;
 }
 
 export interface Command {

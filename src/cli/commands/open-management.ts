@@ -16,7 +16,13 @@ export async function withManagement<T>(
 ): Promise<T> {
   const config = loadConfig(io.env);
   const plans = loadPlans(config.plansFile);
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    timeoutMs: config.databaseTimeoutMs,
+    // A one-shot command never leaves a new, empty database behind unless told to (--init).
+    create: io.init === true ? 'always' : 'never',
+  });
   try {
     const management = await createManagement({ store, plans });
     try {

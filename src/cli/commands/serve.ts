@@ -14,6 +14,8 @@ Options:
   --metrics-port N    Prometheus port (METRICS_PORT, default 9601)
   --data-dir DIR      local data directory (MAWJLY_DATA_DIR, default ./data)
   --apps-file FILE    JSON array of apps to upsert at start (MAWJLY_APPS_FILE)
+  --init              create the database even in a data directory that holds other files
+                      (without it, only a missing or empty data directory gets a new one)
 `;
 
 export const serveCommand: Command = {
@@ -44,7 +46,11 @@ export const serveCommand: Command = {
     if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
     if (values['apps-file'] !== undefined) overrides.appsFile = values['apps-file'];
     const config = loadConfig(io.env, overrides);
-    const server = await startServer({ config, stdout: io.stdout });
+    const server = await startServer({
+      config,
+      stdout: io.stdout,
+      createDatabase: io.init === true ? 'always' : 'first-run',
+    });
     const stop = (signal: string): void => {
       io.stderr.write(`mawjly: ${signal} received, draining connections\n`);
       void server.close().then(() => process.exit(0));

@@ -1,16 +1,82 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/** The outcome of one readiness check. `detail` says why it fails (never a secret). */
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly detail?: string;
+  /** Epoch ms since when it fails, if known. */
+  readonly since?: number;
+}
+
+/**
+ * One dependency `/ready` reports on, by name (`store`, `bus`, …). `check` must settle quickly
+ * (bound it by its own timeout); a check that throws counts as failing.
+ */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<CheckResult> | CheckResult;
+}
+
 export interface ProbeState {
   /** True once the server accepts connections, false again while draining. */
   ready: boolean;
+  /** Dependencies that must all pass for `/ready` to answer 200. */
+  readonly checks: ReadinessCheck[];
 }
 
-/** `GET /health` (the process is alive) and `GET /ready` (accepting traffic: 200, draining: 503). */
+/** Longest a single check may take before it counts as failing (its own bound should be shorter). */
+const CHECK_LIMIT_MS = 5000;
+
+async function runCheck(check: ReadinessCheck): Promise<CheckResult> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve().then(() => check.check()),
+      new Promise<CheckResult>((resolve) => {
+        timer = setTimeout(() => {
+          resolve({ ok: false, detail: `no answer within ${String(CHECK_LIMIT_MS)} ms` });
+        }, CHECK_LIMIT_MS);
+      }),
+    ]);
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : 'check failed' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `GET /health`: liveness only (the process answers), always 200.
+ * `GET /ready`: 503 `{"status":"draining"}` while draining; otherwise every check runs and the
+ * answer is 200 `{"status":"ok","checks":{…}}` or 503 `{"status":"unavailable","failing":[…],
+ * "checks":{…}}` naming each failing dependency and why.
+ */
 export function handleProbe(req: IncomingMessage, res: ServerResponse, url: URL, state: ProbeState): boolean {
   if (url.pathname !== '/health' && url.pathname !== '/ready') return false;
-  const ok = url.pathname === '/health' || state.ready;
-  const body = JSON.stringify({ status: ok ? 'ok' : 'draining' });
-  res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(req.method === 'HEAD' ? undefined : body);
+  const send = (status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
+  };
+  if (url.pathname === '/health') {
+    send(200, { status: 'ok' });
+    return true;
+  }
+  if (!state.ready) {
+    send(503, { status: 'draining' });
+    return true;
+  }
+  void Promise.all(state.checks.map(runCheck)).then((results) => {
+    const checks: Record<string, CheckResult> = {};
+    const failing: string[] = [];
+    state.checks.forEach((check, i) => {
+      const result = results[i] ?? { ok: false };
+      checks[check.name] = result;
+      if (!result.ok) failing.push(check.name);
+    });
+    // Draining may have begun while the checks ran.
+    if (!state.ready) send(503, { status: 'draining' });
+    else if (failing.length > 0) send(503, { status: 'unavailable', failing, checks });
+    else send(200, { status: 'ok', checks });
+  });
   return true;
 }
