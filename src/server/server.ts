@@ -32,7 +32,7 @@ import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
 import { MawjlyError } from '../protocol/errors.js';
 import { createClientBundleHandler } from '../transport/http/client-bundle.js';
-import { handleProbe, type ProbeState } from '../transport/http/probes.js';
+import { busReadiness, handleProbe, type ProbeState } from '../transport/http/probes.js';
 import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
 import { sendError } from '../transport/http/respond.js';
@@ -122,6 +122,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
 
   const metrics = new PromMetrics();
+  metrics.observeCluster(() => adapter.health());
   const managed = management;
   const engine = new Engine({
     directory,
@@ -158,7 +159,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const appId of seededIds) adapter.notifyAppChanged(appId);
   }
 
-  const probe: ProbeState = { ready: false };
+  const probe: ProbeState = {
+    ready: false,
+    checks: [busReadiness(() => adapter.health(), config.readyRequiresBus)],
+  };
   const pusherApi = createPusherApi(engine, logger);
   const managementApi = managed
     ? createManagementApi({
