@@ -1,0 +1,334 @@
+// Bus outages as an operator meets them: two `serve` nodes (in-process, configured with
+// MAWJLY_CLUSTER_URL like any deployment) whose bus is cut for ~10 s by a TCP proxy in front of the
+// real Redis or NATS, or whose own Redis is SIGKILLed and restarted on the same port. Official
+// clients on both nodes join and leave a presence channel during the outage; afterwards every node
+// must agree within 5 s of the bus returning, each change must reach every observer exactly once,
+// nothing may come back as a ghost, /ready must say 503 (naming the bus) during the outage and 200
+// after, and each node must log exactly one line when it loses the bus and one when it gets it back.
+// Events published across nodes meanwhile are lost (at-most-once): they are counted and reported.
+//
+// The three scenarios run concurrently to keep the suite short. MAWJLY_TEST_OUTAGE_MS (default
+// 10000) sets the outage, MAWJLY_TEST_GHOST_WAIT_MS (default 6000, longer than a heartbeat) how long
+// after convergence the absence of ghosts is checked again.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import type { Logger } from '../../src/core/ports/logger.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { scrape } from '../support/metrics.js';
+import type { PusherJS } from '../support/pusher-js.js';
+import {
+  clientSdk,
+  makeApp,
+  once,
+  serverSdk,
+  startTestServer,
+  waitForState,
+  type TestServer,
+} from '../support/server.js';
+
+const OUTAGE_MS = Number(process.env.MAWJLY_TEST_OUTAGE_MS ?? 10_000);
+const GHOST_WAIT_MS = Number(process.env.MAWJLY_TEST_GHOST_WAIT_MS ?? 6_000);
+const CONVERGE_MS = 5_000;
+const REDIS_PORT = Number(/:(\d+)/.exec(process.env.REDIS_URL ?? '')?.[1] ?? 6379);
+const NATS_PORT = Number(/:(\d+)/.exec(process.env.NATS_URL ?? '')?.[1] ?? 4222);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(check: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting until ${what}`);
+    await sleep(25);
+  }
+}
+
+/** A Logger that keeps the message of every line at warn and above, plus info. */
+function keepLines(lines: string[]): Logger {
+  const log = (_fields: object, message: string): void => {
+    lines.push(message);
+  };
+  const logger: Logger = { debug: () => undefined, info: log, warn: log, error: log, child: () => logger };
+  return logger;
+}
+
+/** An outage the scenario can start and end, and what it tears down afterwards. */
+interface Bus {
+  readonly url: string;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function proxied(scheme: 'redis' | 'nats', port: number): Promise<Bus> {
+  const proxy: FaultProxy = await startFaultProxy(port);
+  return {
+    url: `${scheme}://${proxy.address}`,
+    cut: () => {
+      proxy.setMode('cut');
+      return Promise.resolve();
+    },
+    restore: () => {
+      proxy.setMode('pass');
+      return Promise.resolve();
+    },
+    close: () => proxy.close(),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** This test's own redis-server (never the machine's), killed with SIGKILL and started again. */
+async function ownRedis(): Promise<Bus> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'mawjly-redis-'));
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = proc;
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
+      proc.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited (${String(code)}): ${out}`));
+      });
+    });
+  };
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return {
+    url: `redis://127.0.0.1:${String(port)}`,
+    cut: kill,
+    restore: start,
+    close: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Observed {
+  added: string[];
+  removed: string[];
+}
+
+async function readyOf(server: TestServer): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${server.url}/ready`, { signal: AbortSignal.timeout(5000) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function usersOf(server: TestServer): Promise<string[]> {
+  const response = await serverSdk(server, server.app).get({ path: '/channels/presence-room/users' });
+  const body = (await response.json()) as { users: { id: string }[] };
+  return body.users.map((u) => u.id).sort();
+}
+
+async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<void> {
+  const bus = await makeBus();
+  const app = makeApp();
+  const prefix = `o${randomBytes(6).toString('hex')}`;
+  const lines: [string[], string[]] = [[], []];
+  const clients: PusherJS[] = [];
+  const servers: TestServer[] = [];
+  let publishing = true;
+  try {
+    for (const i of [0, 1]) {
+      servers.push(
+        await startTestServer({
+          apps: [app],
+          config: { clusterUrl: bus.url, clusterPrefix: prefix },
+          logger: keepLines(lines[i] ?? []),
+          nodeId: `n${String(i + 1)}`,
+        }),
+      );
+    }
+    const [n1, n2] = servers as [TestServer, TestServer];
+    const join = async (server: TestServer, userId: string): Promise<PusherJS> => {
+      const client = clientSdk(server, app, { userId });
+      clients.push(client);
+      await waitForState(client, 'connected');
+      await once(client.subscribe('presence-room'), 'pusher:subscription_succeeded');
+      return client;
+    };
+    const observe = (client: PusherJS): Observed => {
+      const seen: Observed = { added: [], removed: [] };
+      const channel = client.channel('presence-room');
+      channel.bind('pusher:member_added', (m: { id: string }) => seen.added.push(m.id));
+      channel.bind('pusher:member_removed', (m: { id: string }) => seen.removed.push(m.id));
+      return seen;
+    };
+
+    // Observers on each node, then two members (one per node) who will leave during the outage.
+    const alice = await join(n1, 'alice');
+    await waitUntil(async () => (await usersOf(n2)).includes('alice'), 'n2 knows alice', 5000);
+    const bob = await join(n2, 'bob');
+    await waitUntil(
+      () => (alice.channel('presence-room').members as { count: number }).count === 2,
+      'alice saw bob join',
+      5000,
+    );
+    const seen = [observe(alice), observe(bob)] as const;
+    const leaverA = await join(n1, 'leaves-n1');
+    const leaverB = await join(n2, 'leaves-n2');
+    await waitUntil(
+      () => seen.every((s) => s.added.length === 2),
+      'both observers saw both leavers join',
+      5000,
+    );
+
+    // Cross-node events: published on n1 every 50 ms, received on n2.
+    const feed = clientSdk(n2, app);
+    clients.push(feed);
+    await waitForState(feed, 'connected');
+    const feedChannel = feed.subscribe('feed');
+    await once(feedChannel, 'pusher:subscription_succeeded');
+    const received = new Set<number>();
+    feedChannel.bind('tick', (d: { seq: number }) => received.add(d.seq));
+    const sent: { seq: number; at: number; n1: string; n2: string }[] = [];
+    const publisher = (async () => {
+      const sdk = serverSdk(n1, app);
+      for (let seq = 0; publishing; seq++) {
+        const at = Date.now();
+        sent.push({
+          seq,
+          at,
+          n1: n1.engine.adapter.health().state,
+          n2: n2.engine.adapter.health().state,
+        });
+        await sdk.trigger('feed', 'tick', { seq });
+        await sleep(50);
+      }
+    })();
+    await sleep(500);
+
+    // The outage: members join and leave on both sides while the nodes cannot talk.
+    await bus.cut();
+    const cutAt = Date.now();
+    for (const server of servers) {
+      await waitUntil(
+        async () => {
+          const ready = await readyOf(server);
+          return ready.status === 503;
+        },
+        'ready says 503',
+        5000,
+      );
+      const ready = await readyOf(server);
+      assert.deepEqual(ready.body.failing, ['bus']);
+      assert.equal((ready.body.checks as { bus: { state: string } }).bus.state, 'reconnecting');
+    }
+    await join(n1, 'joins-n1');
+    await join(n2, 'joins-n2');
+    leaverA.disconnect();
+    leaverB.disconnect();
+    await waitUntil(
+      () => seen[0].removed.includes('leaves-n1') && seen[1].removed.includes('leaves-n2'),
+      'each node saw its own leaver go',
+      5000,
+    );
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - cutAt)));
+
+    await bus.restore();
+    const restoredAt = Date.now();
+    const expected = ['alice', 'bob', 'joins-n1', 'joins-n2'];
+    await waitUntil(
+      async () =>
+        (await usersOf(n1)).join() === expected.join() &&
+        (await usersOf(n2)).join() === expected.join() &&
+        seen.every((s) => s.added.length === 4 && s.removed.length === 2),
+      'both nodes and both observers agree on the members',
+      CONVERGE_MS,
+    ).catch(async (error: unknown) => {
+      throw new Error(
+        `${String(error)}: n1 ${(await usersOf(n1)).join()}, n2 ${(await usersOf(n2)).join()}, ` +
+          `observers ${JSON.stringify(seen)}, health ${JSON.stringify(servers.map((s) => s.engine.adapter.health()))}`,
+      );
+    });
+    const convergedMs = Date.now() - restoredAt;
+    for (const server of servers) assert.equal((await readyOf(server)).status, 200);
+    await sleep(1000);
+    publishing = false;
+    await publisher;
+    // Let the last ticks arrive.
+    await sleep(300);
+
+    // No ghost, no second event, a while later.
+    await sleep(GHOST_WAIT_MS);
+    for (const server of servers) assert.deepEqual(await usersOf(server), expected);
+    for (const s of seen) {
+      assert.deepEqual([...s.added].sort(), ['joins-n1', 'joins-n2', 'leaves-n1', 'leaves-n2']);
+      assert.deepEqual([...s.removed].sort(), ['leaves-n1', 'leaves-n2']);
+    }
+
+    // One line on loss, one on recovery, per node.
+    for (const nodeLines of lines) {
+      const bus = nodeLines.filter((l) => l.startsWith('cluster bus'));
+      assert.equal(bus.length, 2, JSON.stringify(bus));
+      assert.match(bus[0] ?? '', /^cluster bus lost/);
+      assert.match(bus[1] ?? '', /^cluster bus back/);
+    }
+
+    const lostPublishes = n1.engine.adapter.health().lostPublishes;
+    const metric = (await scrape(n1)).find((s) => s.name === 'mawjly_cluster_publishes_lost_total');
+    assert.equal(metric?.value, lostPublishes, 'the metric reports the adapter’s count');
+    assert.ok(lostPublishes > 0, 'publishes during the outage are counted as lost');
+    const missed = sent.filter((s) => !received.has(s.seq));
+    const bothUp = sent.filter((s) => s.n1 === 'connected' && s.n2 === 'connected');
+    const lostWhileUp = bothUp.filter((s) => !received.has(s.seq));
+    const lastMissed = Math.max(...missed.map((s) => s.at));
+    t.diagnostic(
+      `converged ${String(convergedMs)} ms after the bus returned (outage ${String(OUTAGE_MS)} ms); ` +
+        `cross-node events: ${String(sent.length)} sent, ${String(missed.length)} not received ` +
+        `(${String(lostPublishes)} counted as lost while n1 was down; ` +
+        `${String(lostWhileUp.length)} lost although both nodes reported connected; ` +
+        `last loss ${String(lastMissed - restoredAt)} ms after the bus returned)`,
+    );
+    // Once both nodes are back and subscribed, nothing more is lost.
+    const afterRecovery = sent.filter((s) => s.at > lastMissed);
+    assert.ok(afterRecovery.length > 0, 'events published after the last loss all arrived');
+  } finally {
+    publishing = false;
+    for (const client of clients) client.disconnect();
+    await Promise.all(servers.map((s) => s.close()));
+    await bus.close();
+  }
+}
+
+describe('cluster bus outages', { concurrency: 3 }, () => {
+  test(`Redis cut for ${String(OUTAGE_MS)} ms: presence converges both ways, ready 503 then 200`, (t) =>
+    scenario(t, () => proxied('redis', REDIS_PORT)));
+  test(`NATS cut for ${String(OUTAGE_MS)} ms: presence converges both ways, ready 503 then 200`, (t) =>
+    scenario(t, () => proxied('nats', NATS_PORT)));
+  test(`Redis SIGKILLed and restarted after ${String(OUTAGE_MS)} ms: presence converges both ways`, (t) =>
+    scenario(t, ownRedis));
+});
