@@ -305,12 +305,14 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
     const missed = sent.filter((s) => !received.has(s.seq));
     const bothUp = sent.filter((s) => s.n1 === 'connected' && s.n2 === 'connected');
     const lostWhileUp = bothUp.filter((s) => !received.has(s.seq));
+    const atCut = lostWhileUp.filter((s) => s.at < restoredAt).length;
     const lastMissed = Math.max(...missed.map((s) => s.at));
     t.diagnostic(
       `converged ${String(convergedMs)} ms after the bus returned (outage ${String(OUTAGE_MS)} ms); ` +
         `cross-node events: ${String(sent.length)} sent, ${String(missed.length)} not received ` +
         `(${String(lostPublishes)} counted as lost while n1 was down; ` +
-        `${String(lostWhileUp.length)} lost although both nodes reported connected; ` +
+        `${String(lostWhileUp.length)} uncounted: lost although both nodes reported connected, ` +
+        `${String(atCut)} of them in flight at the cut; ` +
         `last loss ${String(lastMissed - restoredAt)} ms after the bus returned)`,
     );
     // Once both nodes are back and subscribed, nothing more is lost.
