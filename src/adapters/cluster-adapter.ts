@@ -294,6 +294,7 @@ export class ClusterAdapter implements Adapter {
   }
 
   #receive(text: string): void {
+    if (snapshotForAnother(text, this.nodeId)) return;
     const message = parseClusterMessage(text);
     if (!message) {
       this.#logger.warn({ bytes: text.length }, 'ignored an unreadable cluster message');
@@ -355,5 +356,27 @@ export class ClusterAdapter implements Adapter {
         this.#state.replaceNode(message.n, message.s);
         return;
     }
+  }
+}
+
+const SNAP_MARKER = '"t":"snap","to":';
+
+/**
+ * True for a snapshot addressed to another node, read from its first bytes: snapshots are broadcast
+ * like everything else and can weigh hundreds of KiB, so the nodes it is not for skip the parse.
+ * Anything unexpected (another field order, a node id needing escapes) is parsed as usual.
+ */
+function snapshotForAnother(text: string, self: string): boolean {
+  if (text.length < 1024) return false;
+  const at = text.indexOf(SNAP_MARKER);
+  if (at < 0 || at > 256) return false;
+  const start = at + SNAP_MARKER.length;
+  const end = text.indexOf(',"s":', start);
+  if (end < 0 || end - start > 256) return false;
+  try {
+    const to: unknown = JSON.parse(text.slice(start, end));
+    return typeof to === 'string' && to !== self;
+  } catch {
+    return false;
   }
 }

@@ -41,10 +41,15 @@ const NATS_PORT = Number(/:(\d+)/.exec(process.env.NATS_URL ?? '')?.[1] ?? 4222)
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitUntil(check: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
+async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting until ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${String(timeoutMs)} ms waiting until ${what}`);
     await sleep(25);
   }
 }
@@ -86,7 +91,11 @@ async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
   return port;
 }
 
@@ -99,13 +108,15 @@ async function ownRedis(): Promise<Bus> {
     const proc = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     child = proc;
     let out = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-      proc.stdout?.on('data', (d: Buffer) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`redis-server did not start: ${out}`));
+      }, 10_000);
+      proc.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('Ready to accept connections')) {
           clearTimeout(timer);
@@ -193,7 +204,7 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
     await waitUntil(async () => (await usersOf(n2)).includes('alice'), 'n2 knows alice', 5000);
     const bob = await join(n2, 'bob');
     await waitUntil(
-      () => (alice.channel('presence-room').members as { count: number }).count === 2,
+      () => (alice.channel('presence-room') as unknown as { members: { count: number } }).members.count === 2,
       'alice saw bob join',
       5000,
     );
