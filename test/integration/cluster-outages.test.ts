@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../src/core/ports/logger.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { scrape } from '../support/metrics.js';
@@ -337,11 +338,130 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
   }
 }
 
-describe('cluster bus outages', { concurrency: 3 }, () => {
+/** `mawjly serve` as a process on `clusterUrl`; its stderr is the operator's log. */
+async function serveProcess(
+  clusterUrl: string,
+  env: Record<string, string>,
+): Promise<{ url: string; stderr: () => string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mawjly-outage-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    env: {
+      ...process.env,
+      MAWJLY_DATA_DIR: dir,
+      METRICS_PORT: '0',
+      HOST: '127.0.0.1',
+      MAWJLY_APPS_FILE: '',
+      DATABASE_URL: '',
+      MAWJLY_CLUSTER_URL: clusterUrl,
+      MAWJLY_CLUSTER_PREFIX: `p${randomBytes(6).toString('hex')}`,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    let url: string | undefined;
+    await waitUntil(
+      () => {
+        if (child.exitCode !== null) throw new Error(`serve exited: ${err}`);
+        url = /^Mawjly listening on (http:\/\/\S+) /m.exec(out)?.[1];
+        return url !== undefined;
+      },
+      'serve is listening',
+      30_000,
+    );
+    return { url: url ?? '', stderr: () => err, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The JSON log lines (pino) of a process's stderr, and anything else it printed. */
+function logOf(stderr: string): { messages: { level: number; msg: string }[]; other: string[] } {
+  const messages: { level: number; msg: string }[] = [];
+  const other: string[] = [];
+  for (const line of stderr.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      messages.push(JSON.parse(line) as { level: number; msg: string });
+    } catch {
+      other.push(line);
+    }
+  }
+  return { messages, other };
+}
+
+async function processScenario(scheme: 'redis' | 'nats', port: number): Promise<void> {
+  const bus = await proxied(scheme, port);
+  const node = await serveProcess(bus.url, { MAWJLY_READY_REQUIRES_BUS: 'false' });
+  try {
+    const ready = async (): Promise<{
+      status: number;
+      body: { status: string; checks: { bus: { state: string } } };
+    }> => {
+      const response = await fetch(`${node.url}/ready`, { signal: AbortSignal.timeout(5000) });
+      return {
+        status: response.status,
+        body: (await response.json()) as { status: string; checks: { bus: { state: string } } },
+      };
+    };
+    assert.equal((await ready()).body.checks.bus.state, 'connected');
+    await bus.cut();
+    await waitUntil(
+      async () => (await ready()).body.checks.bus.state === 'reconnecting',
+      'the bus is lost',
+      5000,
+    );
+    const during = await ready();
+    assert.equal(during.status, 200, 'MAWJLY_READY_REQUIRES_BUS=false keeps the node ready');
+    assert.equal(during.body.status, 'degraded');
+    await sleep(3000);
+    await bus.restore();
+    await waitUntil(
+      async () => (await ready()).body.checks.bus.state === 'connected',
+      'the bus is back',
+      10_000,
+    );
+    assert.equal((await ready()).body.status, 'ok');
+    const log = logOf(node.stderr());
+    assert.deepEqual(log.other, [], 'nothing but the project’s JSON log lines on stderr');
+    const busLines = log.messages.filter((m) => m.msg.startsWith('cluster bus'));
+    assert.deepEqual(
+      busLines.map((m) => [m.level, m.msg.split(':')[0]]),
+      [
+        [40, 'cluster bus lost'],
+        [30, 'cluster bus back'],
+      ],
+    );
+  } finally {
+    await node.stop();
+    await bus.close();
+  }
+}
+
+describe('cluster bus outages', { concurrency: 5 }, () => {
   test(`Redis cut for ${String(OUTAGE_MS)} ms: presence converges both ways, ready 503 then 200`, (t) =>
     scenario(t, () => proxied('redis', REDIS_PORT)));
   test(`NATS cut for ${String(OUTAGE_MS)} ms: presence converges both ways, ready 503 then 200`, (t) =>
     scenario(t, () => proxied('nats', NATS_PORT)));
   test(`Redis SIGKILLed and restarted after ${String(OUTAGE_MS)} ms: presence converges both ways`, (t) =>
     scenario(t, ownRedis));
+  test('a serve process on Redis logs one line on loss and one on recovery, nothing raw; ready stays 200 if configured', () =>
+    processScenario('redis', REDIS_PORT));
+  test('a serve process on NATS logs one line on loss and one on recovery, nothing raw; ready stays 200 if configured', () =>
+    processScenario('nats', NATS_PORT));
 });
