@@ -51,6 +51,11 @@ export class ClusterAdapter implements Adapter {
   readonly #state: ClusterState;
   readonly #dirtyCounters = new Set<string>();
   readonly #peers = new Map<string, number>();
+  /**
+   * Peers not heard from since this node got the bus back: until they are (they answer the
+   * reconnect heartbeat at once when they are subscribed), events may not reach them.
+   */
+  readonly #unconfirmed = new Set<string>();
   /** Peers asked for a snapshot, with when: one request at a time per peer. */
   readonly #syncing = new Map<string, number>();
   #timers: NodeJS.Timeout[] = [];
@@ -103,6 +108,8 @@ export class ClusterAdapter implements Adapter {
       this.#lostPublishes++;
       return;
     }
+    // Back, but some peer has not been heard from since: it may not be subscribed again yet.
+    if (this.#unconfirmed.size > 0) this.#lostPublishes++;
     this.#send({
       ...this.#base,
       t: 'pub',
@@ -248,6 +255,7 @@ export class ClusterAdapter implements Adapter {
     );
     // Whatever was sent or missed meanwhile, compare digests with every node now.
     this.#syncing.clear();
+    for (const node of this.#peers.keys()) this.#unconfirmed.add(node);
     this.#heartbeat(true);
   }
 
@@ -265,6 +273,7 @@ export class ClusterAdapter implements Adapter {
   #dropNode(node: string): void {
     this.#peers.delete(node);
     this.#syncing.delete(node);
+    this.#unconfirmed.delete(node);
     this.#state.dropNode(node);
   }
 
@@ -305,6 +314,7 @@ export class ClusterAdapter implements Adapter {
     if (!events) return;
     const known = this.#peers.has(message.n);
     this.#peers.set(message.n, Date.now());
+    this.#unconfirmed.delete(message.n);
     if (!known && message.t !== 'hello' && message.t !== 'snap' && message.t !== 'bye') {
       this.#requestSync(message.n);
     }
