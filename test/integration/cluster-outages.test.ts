@@ -259,6 +259,9 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
       assert.deepEqual(ready.body.failing, ['bus']);
       assert.equal((ready.body.checks as { bus: { state: string } }).bus.state, 'reconnecting');
     }
+    const busGauge = async (server: TestServer): Promise<number | undefined> =>
+      (await scrape(server)).find((m) => m.name === 'mawjly_cluster_bus_connected')?.value;
+    assert.equal(await busGauge(n1), 0, 'the bus gauge says down');
     await join(n1, 'joins-n1');
     await join(n2, 'joins-n2');
     leaverA.disconnect();
@@ -288,6 +291,9 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
     });
     const convergedMs = Date.now() - restoredAt;
     for (const server of servers) assert.equal((await readyOf(server)).status, 200);
+    assert.equal(await busGauge(n1), 1, 'the bus gauge says up');
+    const outages = (await scrape(n2)).find((m) => m.name === 'mawjly_cluster_bus_outages_total');
+    assert.equal(outages?.value, 1);
     await sleep(1000);
     publishing = false;
     await publisher;
