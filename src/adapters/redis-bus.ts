@@ -30,8 +30,8 @@ export class RedisBus implements ClusterBus {
   constructor(url: string, prefix = 'mawjly:') {
     const common: RedisOptions = {
       lazyConnect: true,
-      // Retry fast (at most every second) so the window after Redis returns stays short.
-      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
+      // Retry fast (at least every 0.5 s) so the window after Redis returns stays short.
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, 500),
     };
     this.#pub = new Redis(url, {
       ...common,

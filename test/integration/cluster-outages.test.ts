@@ -9,7 +9,8 @@
 //
 // The three scenarios run concurrently to keep the suite short. MAWJLY_TEST_OUTAGE_MS (default
 // 10000) sets the outage, MAWJLY_TEST_GHOST_WAIT_MS (default 6000, longer than a heartbeat) how long
-// after convergence the absence of ghosts is checked again.
+// after convergence the absence of ghosts is checked again, MAWJLY_TEST_CONVERGE_MS (default 5000)
+// how soon after the bus returns the nodes must agree.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +37,7 @@ import {
 
 const OUTAGE_MS = Number(process.env.MAWJLY_TEST_OUTAGE_MS ?? 10_000);
 const GHOST_WAIT_MS = Number(process.env.MAWJLY_TEST_GHOST_WAIT_MS ?? 6_000);
-const CONVERGE_MS = 5_000;
+const CONVERGE_MS = Number(process.env.MAWJLY_TEST_CONVERGE_MS ?? 5_000);
 const REDIS_PORT = Number(/:(\d+)/.exec(process.env.REDIS_URL ?? '')?.[1] ?? 6379);
 const NATS_PORT = Number(/:(\d+)/.exec(process.env.NATS_URL ?? '')?.[1] ?? 4222);
 
@@ -227,17 +228,19 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
     const received = new Set<number>();
     feedChannel.bind('tick', (d: { seq: number }) => received.add(d.seq));
     const sent: { seq: number; at: number; n1: string; n2: string }[] = [];
+    const failed: string[] = [];
     const publisher = (async () => {
       const sdk = serverSdk(n1, app);
       for (let seq = 0; publishing; seq++) {
         const at = Date.now();
-        sent.push({
-          seq,
-          at,
-          n1: n1.engine.adapter.health().state,
-          n2: n2.engine.adapter.health().state,
-        });
-        await sdk.trigger('feed', 'tick', { seq });
+        const state = { n1: n1.engine.adapter.health().state, n2: n2.engine.adapter.health().state };
+        try {
+          await sdk.trigger('feed', 'tick', { seq });
+          sent.push({ seq, at, ...state });
+        } catch (error) {
+          // Not a bus matter (the REST call itself failed on a loaded machine): not an event sent.
+          failed.push(String((error as { error?: unknown }).error ?? error));
+        }
         await sleep(50);
       }
     })();
@@ -246,31 +249,29 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
     // The outage: members join and leave on both sides while the nodes cannot talk.
     await bus.cut();
     const cutAt = Date.now();
-    for (const server of servers) {
-      await waitUntil(
-        async () => {
-          const ready = await readyOf(server);
-          return ready.status === 503;
-        },
-        'ready says 503',
-        5000,
-      );
-      const ready = await readyOf(server);
-      assert.deepEqual(ready.body.failing, ['bus']);
-      assert.equal((ready.body.checks as { bus: { state: string } }).bus.state, 'reconnecting');
-    }
-    const busGauge = async (server: TestServer): Promise<number | undefined> =>
-      (await scrape(server)).find((m) => m.name === 'mawjly_cluster_bus_connected')?.value;
-    assert.equal(await busGauge(n1), 0, 'the bus gauge says down');
-    await join(n1, 'joins-n1');
-    await join(n2, 'joins-n2');
+    // Changes first (in parallel: on a loaded machine every step is slow, and the outage must stay
+    // shorter than the 15 s node timeout), then what the operator sees.
     leaverA.disconnect();
     leaverB.disconnect();
+    await Promise.all([join(n1, 'joins-n1'), join(n2, 'joins-n2')]);
     await waitUntil(
       () => seen[0].removed.includes('leaves-n1') && seen[1].removed.includes('leaves-n2'),
       'each node saw its own leaver go',
       5000,
     );
+    await Promise.all(
+      servers.map(async (server) => {
+        await waitUntil(async () => (await readyOf(server)).status === 503, 'ready says 503', 5000);
+        const ready = await readyOf(server);
+        assert.deepEqual(ready.body.failing, ['bus']);
+        assert.equal((ready.body.checks as { bus: { state: string } }).bus.state, 'reconnecting');
+      }),
+    );
+    const busGauge = async (server: TestServer): Promise<number | undefined> =>
+      (await scrape(server)).find((m) => m.name === 'mawjly_cluster_bus_connected')?.value;
+    assert.equal(await busGauge(n1), 0, 'the bus gauge says down');
+    const elapsed = Date.now() - cutAt;
+    assert.ok(elapsed < 14_000, `the machine is too slow: the outage steps took ${String(elapsed)} ms`);
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - cutAt)));
 
     await bus.restore();
@@ -327,7 +328,8 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
     t.diagnostic(
       `converged ${String(convergedMs)} ms after the bus returned (outage ${String(OUTAGE_MS)} ms); ` +
         `cross-node events: ${String(sent.length)} sent every 50 ms, ${String(missed.length)} not received, ` +
-        `${String(lostPublishes)} counted as lost by the publishing node, ${String(inFlight)} in flight at the cut; ` +
+        `${String(lostPublishes)} counted as lost by the publishing node, ${String(inFlight)} in flight at the cut, ` +
+        `${String(failed.length)} REST calls failed${failed.length > 0 ? ` (${failed[0] ?? ''})` : ''}; ` +
         `last loss ${String(lastMissed - restoredAt)} ms after the bus returned`,
     );
     // The count is the truth, give or take what was in flight when the connection died.
@@ -389,7 +391,7 @@ async function serveProcess(
         return url !== undefined;
       },
       'serve is listening',
-      30_000,
+      60_000,
     );
     return { url: url ?? '', stderr: () => err, stop };
   } catch (error) {
