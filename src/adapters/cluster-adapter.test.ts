@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { AdapterEvents } from '../core/ports/adapter.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
+import type { Logger } from '../core/ports/logger.js';
 import { ClusterAdapter, type ClusterAdapterOptions } from './cluster-adapter.js';
 import { CLUSTER_PROTOCOL_VERSION } from './cluster-messages.js';
 import { MemoryBusHub, type MemoryBus } from './memory-bus.js';
@@ -86,6 +87,68 @@ class PartitionableBus implements ClusterBus {
   close(): Promise<void> {
     return this.#inner.close();
   }
+}
+
+/**
+ * A real memory bus that can lose the network both ways. `down()`/`up()` are an outage the bus
+ * notices (it reports the connection change, as Redis and NATS do); `silent` loses messages without
+ * noticing (a reconnect race, a black hole).
+ */
+class FlakyBus implements ClusterBus {
+  readonly kind = 'flaky';
+  silent = false;
+  #down = false;
+  #listener: ((connected: boolean, detail: string | undefined) => void) | undefined;
+  readonly #inner: MemoryBus;
+
+  constructor(inner: MemoryBus) {
+    this.#inner = inner;
+  }
+
+  publish(message: string): void {
+    if (!this.#down && !this.silent) this.#inner.publish(message);
+  }
+
+  subscribe(handler: (message: string) => void): Promise<void> {
+    return this.#inner.subscribe((message) => {
+      if (!this.#down && !this.silent) handler(message);
+    });
+  }
+
+  onConnectionChange(listener: (connected: boolean, detail: string | undefined) => void): void {
+    this.#listener = listener;
+  }
+
+  down(): void {
+    this.#down = true;
+    this.#listener?.(false, 'test outage');
+  }
+
+  up(): void {
+    this.#down = false;
+    this.#listener?.(true, undefined);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+
+/** A Logger that keeps every line. */
+function lineLogger(lines: { level: string; message: string; fields: object }[]): Logger {
+  const log =
+    (level: string) =>
+    (fields: object, message: string): void => {
+      lines.push({ level, message, fields });
+    };
+  const logger: Logger = {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: () => logger,
+  };
+  return logger;
 }
 
 /** The memory bus delivers in microtasks: one macrotask turn drains every chain of replies. */
@@ -472,6 +535,132 @@ describe('ClusterAdapter over a MemoryBusHub', () => {
     await settle();
     assert.equal(b.adapter.subscriptionCount('app1', 'ch'), 1);
     await raw.close();
+  });
+});
+
+describe('ClusterAdapter convergence after lost messages', () => {
+  /** Members of presence-x as seen by a node, sorted. */
+  const seen = (node: Node): string[] => [...node.adapter.members('app1', 'presence-x').keys()].sort();
+
+  test('an outage the bus notices: both sides converge as soon as it returns, events once per change', async () => {
+    const hub = new MemoryBusHub();
+    // Heartbeats far apart: only the reconnect exchange can repair this quickly.
+    const options = { heartbeatMs: 60_000 };
+    const aBus = new FlakyBus(hub.createBus());
+    const bBus = new FlakyBus(hub.createBus());
+    const aLines: { level: string; message: string; fields: object }[] = [];
+    const a = await startNode(hub, 'n1', { ...options, bus: aBus, logger: lineLogger(aLines) });
+    const b = await startNode(hub, 'n2', { ...options, bus: bBus });
+    await settle();
+    a.adapter.setLocalMember('app1', 'presence-x', 'stays', 1, undefined);
+    a.adapter.setLocalMember('app1', 'presence-x', 'leaves', 1, undefined);
+    a.adapter.setLocalSubscriptions('app1', 'presence-x', 2);
+    await settle();
+    assert.deepEqual(seen(b), ['leaves', 'stays']);
+
+    aBus.down();
+    bBus.down();
+    a.adapter.setLocalMember('app1', 'presence-x', 'leaves', 0, undefined);
+    a.adapter.setLocalMember('app1', 'presence-x', 'joins-a', 1, '{"on":"a"}');
+    a.adapter.setLocalSubscriptions('app1', 'presence-x', 2);
+    b.adapter.setLocalMember('app1', 'presence-x', 'joins-b', 1, '{"on":"b"}');
+    b.adapter.setLocalSubscriptions('app1', 'presence-x', 1);
+    a.adapter.publish('app1', 'ch', '{"event":"lost"}', undefined);
+    a.adapter.publish('app1', 'ch', '{"event":"lost"}', undefined);
+    await settle();
+    assert.equal(a.adapter.health().state, 'reconnecting');
+    assert.equal(a.adapter.health().lostPublishes, 2);
+    assert.deepEqual(seen(b), ['joins-b', 'leaves', 'stays'], 'b cannot know yet');
+
+    // The nodes get their connections back one after the other, as after a real outage.
+    aBus.up();
+    await settle();
+    bBus.up();
+    await settle();
+    await settle();
+    for (const node of [a, b]) {
+      assert.deepEqual(seen(node), ['joins-a', 'joins-b', 'stays'], node.adapter.nodeId);
+      assert.equal(node.adapter.subscriptionCount('app1', 'presence-x'), 3, node.adapter.nodeId);
+    }
+    assert.deepEqual(b.of('deliver'), [], 'events published while down are lost, not replayed');
+    // Every change reached each node once.
+    const names = (node: Node, type: 'added' | 'removed'): string[] =>
+      node
+        .of(type)
+        .map((e) => e.user)
+        .sort();
+    assert.deepEqual(names(a, 'added'), ['joins-a', 'joins-b', 'leaves', 'stays']);
+    assert.deepEqual(names(b, 'added'), ['joins-a', 'joins-b', 'leaves', 'stays']);
+    assert.deepEqual(names(a, 'removed'), ['leaves']);
+    assert.deepEqual(names(b, 'removed'), ['leaves']);
+    assert.equal(b.of('added').find((e) => e.user === 'joins-a')?.info, '{"on":"a"}');
+
+    assert.deepEqual(
+      aLines.filter((l) => l.level !== 'debug').map((l) => [l.level, l.message]),
+      [
+        ['warn', 'cluster bus lost: events published now reach only this node’s clients; reconnecting'],
+        ['info', 'cluster bus back: re-syncing the cluster view'],
+      ],
+    );
+    const health = a.adapter.health();
+    assert.equal(health.state, 'connected');
+    assert.equal(health.outages, 1);
+    assert.ok(health.resyncs >= 1);
+  });
+
+  test('messages lost without any outage noticed are repaired by the heartbeat digests', async () => {
+    const hub = new MemoryBusHub();
+    const aBus = new FlakyBus(hub.createBus());
+    const options = { heartbeatMs: 30 };
+    const a = await startNode(hub, 'n1', { ...options, bus: aBus });
+    const b = await startNode(hub, 'n2', options);
+    const c = await startNode(hub, 'n3', options);
+    await settle();
+    a.adapter.setLocalMember('app1', 'presence-x', 'ghost', 1, undefined);
+    a.adapter.setLocalUserConnections('app1', 'ghost', 1);
+    a.adapter.addToCounter('conn:acct', 1);
+    await waitUntil(() => c.adapter.counterTotal('conn:acct') === 1, 'the counter is flushed');
+
+    aBus.silent = true;
+    a.adapter.setLocalMember('app1', 'presence-x', 'ghost', 0, undefined);
+    a.adapter.setLocalUserConnections('app1', 'ghost', 0);
+    a.adapter.setLocalMember('app1', 'presence-x', 'new', 2, '{}');
+    a.adapter.addToCounter('conn:acct', 4);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(seen(b), ['ghost']);
+    aBus.silent = false;
+
+    for (const node of [b, c]) {
+      await waitUntil(() => seen(node).join() === 'new', `${node.adapter.nodeId} converges`);
+      assert.equal(node.adapter.isUserOnline('app1', 'ghost'), false);
+      await waitUntil(() => node.adapter.counterTotal('conn:acct') === 5, 'counters converge');
+      assert.deepEqual(
+        node.of('removed').map((e) => e.user),
+        ['ghost'],
+      );
+      assert.deepEqual(
+        node.of('added').map((e) => e.user),
+        ['ghost', 'new'],
+      );
+    }
+    // Converged: further heartbeats agree and ask for nothing more.
+    const resyncs = b.adapter.health().resyncs + c.adapter.health().resyncs;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(b.adapter.health().resyncs + c.adapter.health().resyncs, resyncs);
+  });
+
+  test('digests agree after many interleaved changes from several nodes (no spurious re-sync)', async () => {
+    const nodes = await startCluster(3, { heartbeatMs: 20 });
+    for (let i = 0; i < 300; i++) {
+      const node = nodes[i % 3]!;
+      const k = (i * 7) % 4;
+      node.adapter.setLocalSubscriptions('app1', `ch${String(i % 11)}`, k);
+      node.adapter.setLocalMember('app1', `presence-${String(i % 5)}`, `u${String(i % 13)}`, k % 3, '{}');
+      node.adapter.setLocalUserConnections('app1', `u${String(i % 13)}`, k % 2);
+      node.adapter.addToCounter(`c${String(i % 3)}`, k - 1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    for (const node of nodes) assert.equal(node.adapter.health().resyncs, 0, node.adapter.nodeId);
   });
 });
 

@@ -10,8 +10,17 @@
 // has a share here means that node restarted without saying bye: its old share is dropped first.
 // A message from a node that is not (or no longer) a known peer — it was expired while alive, or its
 // hello was lost — is answered with a sync request, and the node replies with a snapshot.
+//
+// Convergence after lost messages (a bus outage, a reconnect race): every heartbeat carries the
+// digest of the sender's share; a receiver whose copy has another digest sends a sync request, and
+// the snapshot it gets back *replaces* its copy (members the sender no longer claims are removed,
+// with member_removed; new ones added, with member_added — each node notifies its own sockets once,
+// as for any change). When the bus comes back, the node sends a heartbeat asking everyone to answer
+// with theirs at once, so both directions are checked within a round trip instead of a heartbeat.
+// Nothing is sent while the bus is down: events published then are counted as lost, state changes
+// are repaired by the digests. Fan-out stays at-most-once.
 import { randomUUID } from 'node:crypto';
-import type { Adapter, AdapterEvents } from '../core/ports/adapter.js';
+import type { Adapter, AdapterEvents, ClusterHealth } from '../core/ports/adapter.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import type { Logger } from '../core/ports/logger.js';
 import { silentLogger } from '../core/ports/logger.js';
@@ -42,8 +51,21 @@ export class ClusterAdapter implements Adapter {
   readonly #state: ClusterState;
   readonly #dirtyCounters = new Set<string>();
   readonly #peers = new Map<string, number>();
+  /**
+   * Peers not heard from since this node got the bus back: until they are (they answer the
+   * reconnect heartbeat at once when they are subscribed), events may not reach them.
+   */
+  readonly #unconfirmed = new Set<string>();
+  /** Peers asked for a snapshot, with when: one request at a time per peer. */
+  readonly #syncing = new Map<string, number>();
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
+  #connected = true;
+  #since = Date.now();
+  #lostPublishes = 0;
+  #lostAtLoss = 0;
+  #outages = 0;
+  #resyncs = 0;
 
   constructor(options: ClusterAdapterOptions) {
     this.#bus = options.bus;
@@ -62,9 +84,13 @@ export class ClusterAdapter implements Adapter {
     await this.#bus.subscribe((text) => {
       this.#receive(text);
     });
+    this.#since = Date.now();
+    this.#bus.onConnectionChange?.((connected, detail) => {
+      this.#connectionChanged(connected, detail);
+    });
     this.#send({ ...this.#base, t: 'hello' });
     const heartbeat = setInterval(() => {
-      this.#send({ ...this.#base, t: 'hb' });
+      this.#heartbeat(false);
       this.#expirePeers();
     }, this.#heartbeatMs);
     const flush = setInterval(() => {
@@ -77,6 +103,13 @@ export class ClusterAdapter implements Adapter {
 
   publish(appId: string, channel: string, text: string, exceptSocketId: string | undefined): void {
     if (this.#bus.hasPeers?.() === false) return;
+    if (!this.#connected) {
+      // At-most-once: the bus is down, so no other node gets this event. Counted, not queued.
+      this.#lostPublishes++;
+      return;
+    }
+    // Back, but some peer has not been heard from since: it may not be subscribed again yet.
+    if (this.#unconfirmed.size > 0) this.#lostPublishes++;
     this.#send({
       ...this.#base,
       t: 'pub',
@@ -155,6 +188,18 @@ export class ClusterAdapter implements Adapter {
     return this.#state.counterTotal(name);
   }
 
+  health(): ClusterHealth {
+    return {
+      bus: this.#bus.kind ?? 'memory',
+      state: this.#connected ? 'connected' : 'reconnecting',
+      since: this.#since,
+      peers: this.#peers.size,
+      lostPublishes: this.#lostPublishes,
+      outages: this.#outages,
+      resyncs: this.#resyncs,
+    };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -167,13 +212,68 @@ export class ClusterAdapter implements Adapter {
 
   #send(message: ClusterMessage, evenIfClosed = false): void {
     if (this.#closed && !evenIfClosed) return;
+    // Down: nobody would get it. State changes made meanwhile are repaired by the digests.
+    if (!this.#connected) return;
     if (this.#bus.hasPeers?.() === false) return;
     this.#bus.publish(JSON.stringify(message));
+  }
+
+  /**
+   * Counters first (they are sent on a timer), then the digest of everything sent: a receiver that
+   * got every message holds exactly this share.
+   */
+  #heartbeat(askForAnswers: boolean): void {
+    if (!this.#connected) return;
+    this.#flushCounters();
+    this.#send({
+      ...this.#base,
+      t: 'hb',
+      d: this.#state.digest(this.nodeId),
+      ...(askForAnswers ? { q: 1 } : {}),
+    });
+  }
+
+  #connectionChanged(connected: boolean, detail: string | undefined): void {
+    if (this.#closed || connected === this.#connected) return;
+    this.#connected = connected;
+    const now = Date.now();
+    const downMs = now - this.#since;
+    this.#since = now;
+    const bus = this.#bus.kind ?? 'memory';
+    if (!connected) {
+      this.#outages++;
+      this.#lostAtLoss = this.#lostPublishes;
+      this.#logger.warn(
+        { bus, node: this.nodeId, ...(detail === undefined ? {} : { reason: detail }) },
+        'cluster bus lost: events published now reach only this node’s clients; reconnecting',
+      );
+      return;
+    }
+    this.#logger.info(
+      { bus, node: this.nodeId, downMs, lostPublishes: this.#lostPublishes - this.#lostAtLoss },
+      'cluster bus back: re-syncing the cluster view',
+    );
+    // Whatever was sent or missed meanwhile, compare digests with every node now.
+    this.#syncing.clear();
+    for (const node of this.#peers.keys()) this.#unconfirmed.add(node);
+    this.#heartbeat(true);
+  }
+
+  /** Asks a peer for its share (its digest differs, or it is unknown here); one request at a time. */
+  #requestSync(node: string): void {
+    const now = Date.now();
+    const asked = this.#syncing.get(node);
+    if (asked !== undefined && now - asked < Math.max(2 * this.#heartbeatMs, 2_000)) return;
+    this.#syncing.set(node, now);
+    this.#resyncs++;
+    this.#send({ ...this.#base, t: 'sync', to: node });
   }
 
   /** Forgets a node and everything it contributed (it left, restarted or went silent). */
   #dropNode(node: string): void {
     this.#peers.delete(node);
+    this.#syncing.delete(node);
+    this.#unconfirmed.delete(node);
     this.#state.dropNode(node);
   }
 
@@ -203,6 +303,7 @@ export class ClusterAdapter implements Adapter {
   }
 
   #receive(text: string): void {
+    if (snapshotForAnother(text, this.nodeId)) return;
     const message = parseClusterMessage(text);
     if (!message) {
       this.#logger.warn({ bytes: text.length }, 'ignored an unreadable cluster message');
@@ -213,8 +314,9 @@ export class ClusterAdapter implements Adapter {
     if (!events) return;
     const known = this.#peers.has(message.n);
     this.#peers.set(message.n, Date.now());
+    this.#unconfirmed.delete(message.n);
     if (!known && message.t !== 'hello' && message.t !== 'snap' && message.t !== 'bye') {
-      this.#send({ ...this.#base, t: 'sync', to: message.n });
+      this.#requestSync(message.n);
     }
     switch (message.t) {
       case 'pub':
@@ -240,6 +342,9 @@ export class ClusterAdapter implements Adapter {
           this.#state.applyCounter(message.n, name, value);
         return;
       case 'hb':
+        if (message.q === 1) this.#heartbeat(false);
+        if (known && message.d !== undefined && message.d !== this.#state.digest(message.n))
+          this.#requestSync(message.n);
         return;
       case 'hello':
         if (known) {
@@ -257,13 +362,31 @@ export class ClusterAdapter implements Adapter {
         return;
       case 'snap':
         if (message.to !== this.nodeId) return;
-        for (const [a, c, k] of message.s.subs) this.#state.applySubs(message.n, a, c, k);
-        for (const [a, c, u, k, i] of message.s.mem)
-          this.#state.applyMember(message.n, a, c, u, k, i ?? undefined);
-        for (const [a, u, k] of message.s.usr) this.#state.applyUser(message.n, a, u, k);
-        for (const [name, value] of Object.entries(message.s.ctr))
-          this.#state.applyCounter(message.n, name, value);
+        this.#syncing.delete(message.n);
+        this.#state.replaceNode(message.n, message.s);
         return;
     }
+  }
+}
+
+const SNAP_MARKER = '"t":"snap","to":';
+
+/**
+ * True for a snapshot addressed to another node, read from its first bytes: snapshots are broadcast
+ * like everything else and can weigh hundreds of KiB, so the nodes it is not for skip the parse.
+ * Anything unexpected (another field order, a node id needing escapes) is parsed as usual.
+ */
+function snapshotForAnother(text: string, self: string): boolean {
+  if (text.length < 1024) return false;
+  const at = text.indexOf(SNAP_MARKER);
+  if (at < 0 || at > 256) return false;
+  const start = at + SNAP_MARKER.length;
+  const end = text.indexOf(',"s":', start);
+  if (end < 0 || end - start > 256) return false;
+  try {
+    const to: unknown = JSON.parse(text.slice(start, end));
+    return typeof to === 'string' && to !== self;
+  } catch {
+    return false;
   }
 }

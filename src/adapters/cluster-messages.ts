@@ -30,7 +30,12 @@ export type ClusterMessage =
   | (Base & { readonly t: 'term'; readonly a: string; readonly u: string })
   | (Base & { readonly t: 'app'; readonly a: string })
   | (Base & { readonly t: 'ctr'; readonly vals: Readonly<Record<string, number>> })
-  | (Base & { readonly t: 'hb' })
+  /**
+   * Heartbeat. `d`: digest of the sender's share (see ClusterState.digest); a receiver whose copy of
+   * that share has another digest asks for a snapshot. `q`: the sender just (re)joined the bus and
+   * asks every node to answer at once with its own heartbeat, so both sides compare digests now.
+   */
+  | (Base & { readonly t: 'hb'; readonly d?: string; readonly q?: 1 })
   | (Base & { readonly t: 'hello' })
   | (Base & { readonly t: 'bye' })
   /** Asks node `to` for a snapshot of its share (it was unknown here, e.g. expired while alive). */
@@ -91,6 +96,7 @@ function isValid(m: Record<string, unknown>): boolean {
     case 'ctr':
       return isCounterValues(m.vals);
     case 'hb':
+      return (m.d === undefined || isString(m.d)) && (m.q === undefined || m.q === 1);
     case 'hello':
     case 'bye':
       return true;

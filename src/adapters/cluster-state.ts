@@ -2,6 +2,11 @@
 // signed-in users and counters. Changes from this node and from others are applied by the same code,
 // and transitions (first member anywhere, last member anywhere, online/offline, count changes) are
 // reported to the engine through AdapterEvents. The ClusterAdapter moves the changes over the bus.
+//
+// Each node's share also has a digest, kept up to date with every change (O(1) per change): the sum,
+// modulo 2^32 per half, of a 64-bit hash of every entry (kind, names, count). Two nodes holding the
+// same share compute the same digest, whatever order the changes came in, so a heartbeat carrying
+// the sender's digest lets every receiver check its copy of that share without sending the share.
 import type { AdapterEvents } from '../core/ports/adapter.js';
 import type { Snapshot } from './cluster-messages.js';
 
@@ -27,6 +32,52 @@ interface CountEntry {
 
 type Nested<T> = Map<string, Map<string, T>>;
 
+/** Running digest of one node's share: two 32-bit sums of entry hashes. */
+interface Digest {
+  lo: number;
+  hi: number;
+}
+
+const SEP = '\u0000';
+
+/**
+ * The two 32-bit lanes of a key's hash, before the count is mixed in (kept in module variables so
+ * the hot path allocates nothing). Multiplicative lanes over the UTF-16 code units: not
+ * cryptographic (the bus is trusted), only well spread, and cheap enough for every change.
+ */
+let laneA = 0;
+let laneB = 0;
+function hashKey(key: string): void {
+  let a = 0x811c9dc5;
+  let b = 0x5bd1e995;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x2c1b3c6d) ^ (b >>> 15);
+  }
+  laneA = a;
+  laneB = b;
+}
+
+/** Adds (sign 1) or removes (sign -1) the hash of (last hashed key, count), with a final avalanche. */
+function mix(digest: Digest, count: number, sign: 1 | -1): void {
+  let a = Math.imul(laneA ^ count, 0x01000193) ^ (count / 0x100000000);
+  let b = Math.imul(laneB ^ count, 0x2c1b3c6d);
+  a ^= b >>> 13;
+  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  a ^= a >>> 13;
+  b ^= a >>> 11;
+  b = Math.imul(b ^ (b >>> 16), 0xc2b2ae35);
+  b ^= b >>> 16;
+  digest.lo = (digest.lo + sign * (a >>> 0)) >>> 0;
+  digest.hi = (digest.hi + sign * (b >>> 0)) >>> 0;
+}
+
+function hex(digest: Digest | undefined): string {
+  if (!digest) return '0';
+  return digest.hi.toString(16).padStart(8, '0') + digest.lo.toString(16).padStart(8, '0');
+}
+
 function nested<T>(map: Nested<T>, a: string): Map<string, T> {
   let inner = map.get(a);
   if (!inner) map.set(a, (inner = new Map<string, T>()));
@@ -43,9 +94,30 @@ export class ClusterState {
   /** app → user → entry */
   readonly #users: Nested<CountEntry> = new Map();
   readonly #counters = new Map<string, CountEntry>();
+  /** node → digest of that node's share as held here. */
+  readonly #digests = new Map<string, Digest>();
 
   constructor(selfNodeId: string) {
     this.#self = selfNodeId;
+  }
+
+  /**
+   * Digest of a node's share as held here (this node's own: its live state). Equal digests on two
+   * nodes mean equal copies; `'0'` is the empty share.
+   */
+  digest(node: string): string {
+    const digest = this.#digests.get(node);
+    return digest && (digest.lo !== 0 || digest.hi !== 0) ? hex(digest) : '0';
+  }
+
+  /** Moves a node's digest from the entry `key + before` to `key + after` (0 = absent). */
+  #rehash(node: string, key: string, before: number, after: number): void {
+    if (before === after) return;
+    let digest = this.#digests.get(node);
+    if (!digest) this.#digests.set(node, (digest = { lo: 0, hi: 0 }));
+    hashKey(key);
+    if (before !== 0) mix(digest, before, -1);
+    if (after !== 0) mix(digest, after, 1);
   }
 
   subscriptionCount(appId: string, channel: string): number {
@@ -81,9 +153,11 @@ export class ClusterState {
   addToLocalCounter(name: string, delta: number): number {
     let entry = this.#counters.get(name);
     if (!entry) this.#counters.set(name, (entry = { total: 0, byNode: new Map() }));
-    const value = (entry.byNode.get(this.#self) ?? 0) + delta;
+    const before = entry.byNode.get(this.#self) ?? 0;
+    const value = before + delta;
     entry.byNode.set(this.#self, value);
     entry.total += delta;
+    this.#rehash(this.#self, `c${SEP}${name}${SEP}`, before, value);
     return value;
   }
 
@@ -106,6 +180,7 @@ export class ClusterState {
       else (entry.byNode ??= new Map<string, number>()).set(node, count);
     }
     if (before === count) return;
+    this.#rehash(node, `s${SEP}${appId}${SEP}${channel}${SEP}`, before, count);
     entry.total += count - before;
     if (entry.total === 0) {
       app.delete(channel);
@@ -132,6 +207,7 @@ export class ClusterState {
     const before = entry.byNode.get(node) ?? 0;
     if (count === 0) entry.byNode.delete(node);
     else entry.byNode.set(node, count);
+    this.#rehash(node, `m${SEP}${appId}${SEP}${channel}${SEP}${userId}${SEP}`, before, count);
     const wasMember = entry.total > 0;
     entry.total += count - before;
     if (count > 0 && info !== undefined) entry.info = info;
@@ -154,6 +230,7 @@ export class ClusterState {
     const before = entry.byNode.get(node) ?? 0;
     if (count === 0) entry.byNode.delete(node);
     else entry.byNode.set(node, count);
+    this.#rehash(node, `u${SEP}${appId}${SEP}${userId}${SEP}`, before, count);
     const wasOnline = entry.total > 0;
     entry.total += count - before;
     if (entry.total === 0) {
@@ -167,8 +244,10 @@ export class ClusterState {
     let entry = this.#counters.get(name);
     if (!entry) this.#counters.set(name, (entry = { total: 0, byNode: new Map() }));
     const before = entry.byNode.get(node) ?? 0;
-    entry.byNode.set(node, value);
+    if (value === 0) entry.byNode.delete(node);
+    else entry.byNode.set(node, value);
     entry.total += value - before;
+    this.#rehash(node, `c${SEP}${name}${SEP}`, before, value);
   }
 
   /** Removes everything a node contributed (it left or went silent). */
@@ -195,6 +274,43 @@ export class ClusterState {
         entry.byNode.delete(node);
       }
     }
+    this.#digests.delete(node);
+  }
+
+  /**
+   * Makes another node's share here exactly `snapshot`: entries it no longer claims are removed,
+   * the others set. Transitions are reported for the difference only, so a snapshot equal to what
+   * is held changes nothing and notifies nobody.
+   */
+  replaceNode(node: string, snapshot: Snapshot): void {
+    if (node === this.#self) return;
+    const subs = new Set(snapshot.subs.map(([a, c]) => a + SEP + c));
+    for (const [appId, channels] of [...this.#subs]) {
+      for (const [channel, entry] of [...channels])
+        if (entry.byNode?.has(node) && !subs.has(appId + SEP + channel))
+          this.applySubs(node, appId, channel, 0);
+    }
+    const mem = new Set(snapshot.mem.map(([a, c, u]) => a + SEP + c + SEP + u));
+    for (const [appId, channels] of [...this.#members]) {
+      for (const [channel, users] of [...channels]) {
+        for (const [userId, entry] of [...users]) {
+          if (entry.byNode.has(node) && !mem.has(appId + SEP + channel + SEP + userId))
+            this.applyMember(node, appId, channel, userId, 0, undefined);
+        }
+      }
+    }
+    const usr = new Set(snapshot.usr.map(([a, u]) => a + SEP + u));
+    for (const [appId, users] of [...this.#users]) {
+      for (const [userId, entry] of [...users])
+        if (entry.byNode.has(node) && !usr.has(appId + SEP + userId)) this.applyUser(node, appId, userId, 0);
+    }
+    for (const [name, entry] of this.#counters)
+      if (entry.byNode.has(node) && !(name in snapshot.ctr)) this.applyCounter(node, name, 0);
+
+    for (const [a, c, k] of snapshot.subs) this.applySubs(node, a, c, k);
+    for (const [a, c, u, k, i] of snapshot.mem) this.applyMember(node, a, c, u, k, i ?? undefined);
+    for (const [a, u, k] of snapshot.usr) this.applyUser(node, a, u, k);
+    for (const [name, value] of Object.entries(snapshot.ctr)) this.applyCounter(node, name, value);
   }
 
   snapshot(): Snapshot {

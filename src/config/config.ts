@@ -43,6 +43,11 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
       .default('mawjly'),
+    /**
+     * `/ready` answers 503 while this node has lost the cluster bus (MAWJLY_READY_REQUIRES_BUS).
+     * false: the bus state is still reported in the body, but the node stays ready for local clients.
+     */
+    readyRequiresBus: bool.default(true),
     /** Cluster name shown to clients and in snippets (MAWJLY_CLUSTER_NAME). */
     clusterName: z.string().default('sa'),
     /** Public URL of this server, for printed snippets (MAWJLY_PUBLIC_URL). */
@@ -102,6 +107,7 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   databaseTimeoutMs: 'MAWJLY_DATABASE_TIMEOUT_MS',
   clusterUrl: 'MAWJLY_CLUSTER_URL',
   clusterPrefix: 'MAWJLY_CLUSTER_PREFIX',
+  readyRequiresBus: 'MAWJLY_READY_REQUIRES_BUS',
   clusterName: 'MAWJLY_CLUSTER_NAME',
   publicUrl: 'MAWJLY_PUBLIC_URL',
   activityTimeoutSeconds: 'MAWJLY_ACTIVITY_TIMEOUT_S',

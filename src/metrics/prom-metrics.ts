@@ -1,6 +1,7 @@
 // The Metrics port on prom-client, served as Prometheus text on its own port. Labels are bounded
 // (app id, route name, rejection reason): never a channel name or a user id.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ClusterHealth } from '../core/ports/adapter.js';
 import type { Metrics } from '../core/ports/metrics.js';
 
 /**
@@ -115,6 +116,65 @@ export class PromMetrics implements Metrics {
       labelNames: ['reason'],
       registers,
     });
+  }
+
+  /**
+   * The node's link to the cluster, read from `health` at every scrape: bus state, peers, outages,
+   * events lost to other nodes while the bus was down, and digest re-syncs.
+   */
+  observeCluster(health: () => ClusterHealth): void {
+    const registers = [this.registry];
+    const counted = (name: string, help: string, read: (h: ClusterHealth) => number): void => {
+      let reported = 0;
+      const counter: Counter = new Counter({
+        name,
+        help,
+        registers,
+        collect: () => {
+          const value = read(health());
+          if (value > reported) counter.inc(value - reported);
+          reported = value;
+        },
+      });
+    };
+    new Gauge({
+      name: 'mawjly_cluster_bus_connected',
+      help: '1 while this node is connected to the cluster bus, 0 while it is reconnecting',
+      labelNames: ['bus'],
+      registers,
+      collect() {
+        const h = health();
+        this.reset();
+        this.set({ bus: h.bus }, h.state === 'connected' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'mawjly_cluster_bus_state_since_seconds',
+      help: 'When the cluster bus state last changed (Unix time, seconds)',
+      registers,
+      collect() {
+        this.set(health().since / 1000);
+      },
+    });
+    new Gauge({
+      name: 'mawjly_cluster_peers',
+      help: 'Other nodes heard from within the node timeout',
+      registers,
+      collect() {
+        this.set(health().peers);
+      },
+    });
+    counted('mawjly_cluster_bus_outages_total', 'Times this node lost the cluster bus', (h) => h.outages);
+    counted(
+      'mawjly_cluster_publishes_lost_total',
+      'Events published on this node that reached no other node because the cluster bus was down',
+      (h) => h.lostPublishes,
+    );
+    counted(
+      'mawjly_cluster_resyncs_total',
+      'Snapshots asked of another node because its state here disagreed with its digest',
+      (h) => h.resyncs,
+    );
   }
 
   connectionOpened(appId: string): void {

@@ -31,7 +31,7 @@ import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
 import { MawjlyError } from '../protocol/errors.js';
 import { createClientBundleHandler } from '../transport/http/client-bundle.js';
-import { handleProbe, type ProbeState } from '../transport/http/probes.js';
+import { busReadiness, handleProbe, type ProbeState } from '../transport/http/probes.js';
 import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
 import { sendError } from '../transport/http/respond.js';
@@ -129,6 +129,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
 
   const metrics = new PromMetrics();
+  metrics.observeCluster(() => adapter.health());
   const managed = management;
   const engine = new Engine({
     directory,
@@ -165,11 +166,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const appId of seededIds) adapter.notifyAppChanged(appId);
   }
 
-  // /ready's dependencies; each is a named check (the cluster bus adds its own the same way).
+  // /ready's dependencies, each a named check: the store (when there is one) and the cluster bus.
   const opened = store;
   const probe: ProbeState = {
     ready: false,
-    checks: opened ? [{ name: 'store', check: () => opened.checkHealth() }] : [],
+    checks: [
+      ...(opened ? [{ name: 'store', check: async () => ({ ...(await opened.checkHealth()) }) }] : []),
+      busReadiness(() => adapter.health(), config.readyRequiresBus),
+    ],
   };
   const pusherApi = createPusherApi(engine, logger);
   const managementApi = managed

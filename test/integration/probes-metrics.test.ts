@@ -48,6 +48,10 @@ describe('probes', () => {
       const ready = await rawRequest(server, 'GET', '/ready');
       assert.equal(ready.status, 200);
       assert.equal((ready.json as { status: string }).status, 'ok');
+      assert.deepEqual(
+        (ready.json as { checks: { bus: { ok: boolean; state: string } } }).checks.bus.state,
+        'connected',
+      );
 
       // A keep-alive connection with a request in flight when close() starts: the listener stops
       // accepting, but this connection still gets answers, and /ready must now say 503.

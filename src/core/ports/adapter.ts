@@ -68,5 +68,26 @@ export interface Adapter {
   addToCounter(name: string, delta: number): void;
   counterTotal(name: string): number;
 
+  /** The state of this node's link to the others. */
+  health(): ClusterHealth;
+
   close(): Promise<void>;
+}
+
+/** This node's link to the cluster, for logs, metrics and `/ready`. */
+export interface ClusterHealth {
+  /** What carries the cluster's messages: `memory`, `redis`, `nats`. */
+  readonly bus: string;
+  /** `connected`, or `reconnecting` while the bus is lost (this node serves only its own clients). */
+  readonly state: 'connected' | 'reconnecting';
+  /** When the state last changed (ms since the epoch). */
+  readonly since: number;
+  /** Other nodes heard from within the node timeout. */
+  readonly peers: number;
+  /** Events published on this node that reached no other node because the bus was down (cumulative). */
+  readonly lostPublishes: number;
+  /** Times the bus was lost (cumulative). */
+  readonly outages: number;
+  /** Snapshots asked of other nodes because their state here disagreed with theirs (cumulative). */
+  readonly resyncs: number;
 }

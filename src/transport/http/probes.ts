@@ -1,11 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClusterHealth } from '../../core/ports/adapter.js';
 
-/** The outcome of one readiness check. `detail` says why it fails (never a secret). */
+/**
+ * The outcome of one readiness check. `detail` says why it fails (never a secret). A failing check
+ * with `required: false` leaves `/ready` at 200 with status `degraded`; any other failing check makes
+ * it 503. Further fields are the check's own detail, reported as they are.
+ */
 export interface CheckResult {
   readonly ok: boolean;
+  /** Whether a failure makes the node unready (default true). */
+  readonly required?: boolean;
   readonly detail?: string;
-  /** Epoch ms since when it fails, if known. */
-  readonly since?: number;
+  /** Since when it is in its current state (epoch ms or ISO time), if known. */
+  readonly since?: number | string;
+  readonly [detail: string]: unknown;
 }
 
 /**
@@ -48,8 +56,9 @@ async function runCheck(check: ReadinessCheck): Promise<CheckResult> {
 /**
  * `GET /health`: liveness only (the process answers), always 200.
  * `GET /ready`: 503 `{"status":"draining"}` while draining; otherwise every check runs and the
- * answer is 200 `{"status":"ok","checks":{…}}` or 503 `{"status":"unavailable","failing":[…],
- * "checks":{…}}` naming each failing dependency and why.
+ * answer is 200 `{"status":"ok","checks":{…}}` (`degraded` when only a check that is not required
+ * fails) or 503 `{"status":"unavailable","failing":[…],"checks":{…}}` naming each failing required
+ * dependency and why.
  */
 export function handleProbe(req: IncomingMessage, res: ServerResponse, url: URL, state: ProbeState): boolean {
   if (url.pathname !== '/health' && url.pathname !== '/ready') return false;
@@ -68,15 +77,36 @@ export function handleProbe(req: IncomingMessage, res: ServerResponse, url: URL,
   void Promise.all(state.checks.map(runCheck)).then((results) => {
     const checks: Record<string, CheckResult> = {};
     const failing: string[] = [];
-    state.checks.forEach((check, i) => {
+    let degraded = false;
+    for (const [i, check] of state.checks.entries()) {
       const result = results[i] ?? { ok: false };
       checks[check.name] = result;
-      if (!result.ok) failing.push(check.name);
-    });
+      if (result.ok) continue;
+      if (result.required === false) degraded = true;
+      else failing.push(check.name);
+    }
     // Draining may have begun while the checks ran.
     if (!state.ready) send(503, { status: 'draining' });
     else if (failing.length > 0) send(503, { status: 'unavailable', failing, checks });
-    else send(200, { status: 'ok', checks });
+    else send(200, { status: degraded ? 'degraded' : 'ok', checks });
   });
   return true;
+}
+
+/** The cluster bus as a readiness check: failing while the bus is lost, required unless configured off. */
+export function busReadiness(health: () => ClusterHealth, required: boolean): ReadinessCheck {
+  return {
+    name: 'bus',
+    check: () => {
+      const h = health();
+      return {
+        ok: h.state === 'connected',
+        required,
+        bus: h.bus,
+        state: h.state,
+        since: new Date(h.since).toISOString(),
+        peers: h.peers,
+      };
+    },
+  };
 }
