@@ -8,6 +8,7 @@ import { appRoutes } from './app-routes.js';
 import { authenticate } from './authenticate.js';
 import { encryptionKeyRoutes } from './encryption-key-routes.js';
 import { asObject, DEFAULT_MAX_BODY_BYTES, readJsonBody, sendEmpty, sendError, sendJson } from './http-io.js';
+import { parseRequestTarget } from '../request-target.js';
 import { realtimeRoutes } from './realtime-routes.js';
 import type { ManagementApiDeps, Principal, Route } from './route.js';
 import { sessionRoutes } from './session-routes.js';
@@ -68,13 +69,14 @@ function decodeParts(path: string): string[] {
 
 export function createManagementApi(
   deps: ManagementApiDeps,
-): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+): (req: IncomingMessage, res: ServerResponse, url?: URL) => Promise<boolean> {
   const logger = (deps.logger ?? silentLogger).child({ component: 'management-api' });
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const { management } = deps;
 
-  return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  return async (req, res, parsed) => {
+    const url = parsed ?? parseRequestTarget(req.url);
+    if (!url) return false;
     const { pathname } = url;
     if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) return false;
     try {

@@ -1,10 +1,11 @@
 // Request/response plumbing of the management API: bounded JSON bodies, JSON replies, the error shape.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MawjlyError } from '../../../protocol/errors.js';
+import { parseJsonBody } from '../read-body.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
-/** Reads the body as JSON; `undefined` when empty. 413 past `limit`, 400 on malformed JSON. */
+/** Reads the body as JSON; `undefined` when empty. 413 past `limit`, 400 on malformed or too deep JSON. */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -23,11 +24,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new MawjlyError('invalid_json');
-  }
+  return parseJsonBody(text);
 }
 
 /** The body as a plain object (`{}` when empty); 400 for arrays, strings, numbers, null. */
