@@ -27,6 +27,8 @@ export interface FullStack {
   readonly logs: string[];
   /** Uncaught exceptions and unhandled rejections seen while the stack ran. */
   readonly crashes: unknown[];
+  /** A new account with a new app (for checks after a fuzzer may have disabled the seeded one). */
+  newApp(): Promise<App>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,13 @@ export async function startFullStack(config: ConfigInput = {}): Promise<FullStac
     token,
     logs,
     crashes,
+    async newApp() {
+      const fresh = await management.accounts.create({ name: 'Fresh', plan: 'business' }, 'test');
+      const record = await management.apps.create(fresh, { name: 'Fresh' }, 'test');
+      const live = server.directory.findById(record.id);
+      if (!live) throw new Error('the new app is not in the directory');
+      return live;
+    },
     async close() {
       await server.close();
       process.off('uncaughtException', onCrash);

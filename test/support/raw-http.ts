@@ -55,9 +55,16 @@ export function rawHttp(
   });
 }
 
+/** The final response's head and body: interim `100 Continue` responses are skipped. */
 function split(text: string): { head: string; body: string } | undefined {
-  const end = text.indexOf('\r\n\r\n');
-  return end === -1 ? undefined : { head: text.slice(0, end), body: text.slice(end + 4) };
+  let rest = text;
+  for (;;) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end === -1) return undefined;
+    const head = rest.slice(0, end);
+    if (!/^HTTP\/1\.[01] 1(?!01)\d\d/.test(head)) return { head, body: rest.slice(end + 4) };
+    rest = rest.slice(end + 4);
+  }
 }
 
 function complete(text: string): boolean {
