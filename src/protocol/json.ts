@@ -55,3 +55,25 @@ export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
   }
   return false;
 }
+
+/**
+ * Whether any string (key or value) in a parsed JSON value holds U+0000. PostgreSQL cannot store it
+ * in text columns, so input bound for the store is refused up front instead of failing there.
+ */
+export function containsNulText(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (typeof node === 'string') {
+      if (node.includes('\u0000')) return true;
+    } else if (Array.isArray(node)) {
+      for (const child of node as unknown[]) pending.push(child);
+    } else if (typeof node === 'object' && node !== null) {
+      for (const key in node) {
+        if (key.includes('\u0000')) return true;
+        pending.push((node as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
+}

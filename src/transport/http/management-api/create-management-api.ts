@@ -57,14 +57,19 @@ function matchSegments(
 }
 
 function decodeParts(path: string): string[] {
+  let parts: string[];
   try {
-    return path
+    parts = path
       .split('/')
       .slice(1)
       .map((s) => decodeURIComponent(s));
   } catch {
     throw new MawjlyError('invalid_request', 'Malformed percent-encoding in the path');
   }
+  // Path segments become store lookups, and PostgreSQL text cannot hold NUL.
+  if (parts.some((p) => p.includes('\u0000')))
+    throw new MawjlyError('invalid_request', 'The path must not contain NUL characters (%00)');
+  return parts;
 }
 
 export function createManagementApi(
