@@ -140,7 +140,7 @@ const { value } = fc.letrec<{ value: unknown }>((tie) => ({
 const bodyText = (): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 8, arbitrary: fc.dictionary(key(), value, { maxKeys: 8 }).map((o) => JSON.stringify(o)) },
-    { weight: 2, arbitrary: value.map((v) => JSON.stringify(v) ?? 'null') },
+    { weight: 2, arbitrary: value.map((v) => JSON.stringify(v)) },
     {
       weight: 1,
       arbitrary: fc
