@@ -2,6 +2,7 @@
 // `pusher:error`, whose `data` is a plain object. Client→server `data` arrives as an object from
 // pusher-js and as a string from some other SDKs; both are accepted.
 import { InternalEvent, PusherEvent } from './events.js';
+import { parseUntrustedJson } from './json.js';
 
 export interface ClientFrame {
   readonly event: string;
@@ -11,12 +12,9 @@ export interface ClientFrame {
 
 /** Parses one text frame; returns undefined when it is not a JSON object with a string `event`. */
 export function parseClientFrame(text: string): ClientFrame | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const parsed = parseUntrustedJson(text);
+  if (!parsed.ok) return undefined;
+  const value = parsed.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;
   if (typeof record.event !== 'string' || record.event.length === 0) return undefined;
@@ -28,11 +26,9 @@ export function parseClientFrame(text: string): ClientFrame | undefined {
 export function frameDataObject(data: unknown): Record<string, unknown> | undefined {
   let value = data;
   if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
+    const parsed = parseUntrustedJson(value);
+    if (!parsed.ok) return undefined;
+    value = parsed.value;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   return value as Record<string, unknown>;

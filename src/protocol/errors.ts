@@ -6,6 +6,8 @@
 // reconnect, 4100–4199 back off 1 s, 4200–4299 reconnect at once, ≥ 4300 are only ever sent as
 // non-closing `pusher:error` frames, because a close with them stops pusher-js for good.
 
+import { MAX_JSON_DEPTH } from './json.js';
+
 export interface ErrorSpec {
   readonly httpStatus: number;
   /** Pusher code for a `pusher:error` frame or a close; undefined when the error never reaches a socket. */
@@ -140,6 +142,10 @@ export const ERRORS = {
   auth_body_md5: { httpStatus: 401, message: 'body_md5 is missing or does not match the request body' },
   auth_signature_invalid: { httpStatus: 401, message: 'Invalid signature' },
   invalid_json: { httpStatus: 400, message: 'Request body is not valid JSON' },
+  json_too_deep: {
+    httpStatus: 400,
+    message: `JSON nested too deeply (maximum ${MAX_JSON_DEPTH} levels of arrays and objects)`,
+  },
   invalid_request: { httpStatus: 400, message: 'Invalid request' },
   payload_too_large: { httpStatus: 413, message: 'Event data too large (maximum 100 KB)' },
   body_too_large: { httpStatus: 413, message: 'Request body too large' },
@@ -187,6 +193,10 @@ export const ERRORS = {
   },
   realtime_unavailable: { httpStatus: 503, message: 'The realtime engine is not available on this node' },
   not_found: { httpStatus: 404, message: 'Not found' },
+  invalid_target: {
+    httpStatus: 400,
+    message: 'Malformed request target: expected a path starting with / (or an absolute http URL)',
+  },
   method_not_allowed: { httpStatus: 405, message: 'Method not allowed' },
   conflict: { httpStatus: 409, message: 'Conflict: the record already exists' },
   internal: { httpStatus: 500, message: 'Internal server error' },

@@ -1,6 +1,7 @@
 // Parsing of the JSON strings a client hands over for presence (`channel_data`) and sign-in
 // (`user_data`). The signature is checked over the exact received string; these only read it.
 import type { ErrorCode } from './errors.js';
+import { parseUntrustedJson } from './json.js';
 import { MAX_USER_ID_LENGTH, MAX_USER_INFO_BYTES } from './limits.js';
 
 export interface PresenceIdentity {
@@ -12,12 +13,9 @@ export interface PresenceIdentity {
 /** Reads presence `channel_data`; user ids may be numbers (DOCS uses `user_id: 10`) and are stringified. */
 export function parseChannelData(channelData: unknown): PresenceIdentity | ErrorCode {
   if (typeof channelData !== 'string') return 'invalid_channel_data';
-  let value: unknown;
-  try {
-    value = JSON.parse(channelData);
-  } catch {
-    return 'invalid_channel_data';
-  }
+  const parsed = parseUntrustedJson(channelData);
+  if (!parsed.ok) return 'invalid_channel_data';
+  const value = parsed.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'invalid_channel_data';
   const { user_id: rawId, user_info: info } = value as Record<string, unknown>;
   const userId =
@@ -43,12 +41,9 @@ export interface SigninUser {
 /** Reads sign-in `user_data`: `id` must be a non-empty string; `watchlist` an optional array of ids. */
 export function parseUserData(userData: unknown): SigninUser | undefined {
   if (typeof userData !== 'string') return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(userData);
-  } catch {
-    return undefined;
-  }
+  const parsed = parseUntrustedJson(userData);
+  if (!parsed.ok) return undefined;
+  const value = parsed.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const { id, watchlist } = value as Record<string, unknown>;
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_USER_ID_LENGTH) return undefined;

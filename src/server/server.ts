@@ -34,7 +34,8 @@ import { createClientBundleHandler } from '../transport/http/client-bundle.js';
 import { busReadiness, handleProbe, type ProbeState } from '../transport/http/probes.js';
 import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
-import { sendError } from '../transport/http/respond.js';
+import { createGuard } from '../transport/guard.js';
+import { parseRequestTarget } from '../transport/http/request-target.js';
 import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
 import {
   createDevApp,
@@ -189,51 +190,46 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ? createDashboardHandler(options.dashboardDir ?? defaultDashboardDir())
     : undefined;
   const clientBundle = createClientBundleHandler(new URL('../../client/dist/mawjly.js', import.meta.url));
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+  // Every handler below runs inside this one guard (src/transport/guard.ts): whatever a request,
+  // upgrade or socket listener throws is logged and answered, and never reaches the process.
+  const guard = createGuard(logger);
+  const handler = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
     // The REST API is the hot path and owns /apps/: a plain target goes there before anything else.
     const apiTarget = plainApiTarget(req.url ?? '/');
     if (apiTarget) {
       pusherApi(req, res, apiTarget);
-      return;
+      return undefined;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (handleProbe(req, res, url, probe)) return;
-    if (clientBundle(req, res, url)) return;
-    if (dashboard?.(req, res)) return;
-    (managementApi ? managementApi(req, res) : Promise.resolve(false))
+    const url = parseRequestTarget(req.url);
+    if (!url) throw new MawjlyError('invalid_target');
+    if (handleProbe(req, res, url, probe)) return undefined;
+    if (clientBundle(req, res, url)) return undefined;
+    if (dashboard?.(req, res)) return undefined;
+    return (managementApi ? managementApi(req, res, url) : Promise.resolve(false))
       .then((handled) => handled || pusherApi(req, res, apiTargetOf(url)))
       .then((handled) => {
-        if (!handled)
-          sendError(res, new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`), logger);
-      })
-      .catch((error: unknown) => {
-        sendError(res, error, logger);
+        if (!handled) throw new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`);
       });
   };
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server: Server = tls
     ? createHttpsServer(
         { cert: readFileSync(config.tlsCert ?? ''), key: readFileSync(config.tlsKey ?? '') },
-        handler,
+        guard.request(handler),
       )
-    : createHttpServer(handler);
+    : createHttpServer(guard.request(handler));
   server.keepAliveTimeout = 65_000;
-  const gateway = attachWebSocketGateway(server, engine, logger);
-  const metricsServer = createHttpServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    metrics.registry
-      .metrics()
-      .then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
-      })
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'metrics collection failed');
-        res.writeHead(500).end();
-      });
-  });
+  const gateway = attachWebSocketGateway(server, engine, logger, guard);
+  const metricsServer = createHttpServer(
+    guard.request(async (req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+    }),
+  );
   // A port that cannot be bound must not leave the engine, store or other listener open behind it.
   const abandon = async (error: unknown): Promise<never> => {
     gateway.close();

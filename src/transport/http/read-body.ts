@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { MawjlyError } from '../../protocol/errors.js';
+import { parseUntrustedJson } from '../../protocol/json.js';
 
 /**
  * Collects a request body up to `maxBytes` and calls `done` once; a larger body is refused with 413
@@ -44,16 +45,18 @@ function tooLarge(maxBytes: number): MawjlyError {
   return new MawjlyError('body_too_large', `Request body too large (maximum ${maxBytes} bytes)`);
 }
 
-/** Parses a JSON object body; anything else is a 400 with a clear message. */
+/** Parses a JSON object body; anything else (or JSON nested too deeply) is a 400 with a clear message. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new MawjlyError('invalid_json');
-  }
+  const value = parseJsonBody(body.toString('utf8'));
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new MawjlyError('invalid_json', 'Request body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+/** Any JSON request body, through the shared depth limit: `invalid_json` or `json_too_deep` (400). */
+export function parseJsonBody(text: string): unknown {
+  const parsed = parseUntrustedJson(text);
+  if (parsed.ok) return parsed.value;
+  throw new MawjlyError(parsed.reason === 'too_deep' ? 'json_too_deep' : 'invalid_json');
 }

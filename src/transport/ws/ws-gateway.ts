@@ -8,9 +8,11 @@ import type { Engine } from '../../core/engine.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { Session } from '../../core/session.js';
 import { encodeError } from '../../protocol/codec.js';
-import { ERRORS, type ErrorCode } from '../../protocol/errors.js';
+import { ERRORS, MawjlyError, type ErrorCode } from '../../protocol/errors.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/events.js';
 import { MAX_INCOMING_FRAME_BYTES } from '../../protocol/limits.js';
+import type { HandlerGuard } from '../guard.js';
+import { parseRequestTarget } from '../http/request-target.js';
 import { WsConnection } from './ws-connection.js';
 
 const APP_PATH = /^\/app\/([^/]+)$/;
@@ -21,7 +23,19 @@ export interface WsGateway {
   close(): void;
 }
 
-export function attachWebSocketGateway(server: Server, engine: Engine, logger: Logger): WsGateway {
+/** What the gateway needs of the engine: sessions opened, fed and closed. */
+export type SessionHost = Pick<Engine, 'openSession' | 'handleMessage' | 'handleBinary' | 'closeSession'>;
+
+/**
+ * Serves `/app/{key}` upgrades on `server`. The upgrade handler and every socket listener run inside
+ * `guard`: a throw while opening, feeding or closing a session is logged and answered, never fatal.
+ */
+export function attachWebSocketGateway(
+  server: Server,
+  engine: SessionHost,
+  logger: Logger,
+  guard: HandlerGuard,
+): WsGateway {
   const wss = new WebSocketServer<typeof SessionSocket>({
     WebSocket: SessionSocket,
     noServer: true,
@@ -32,20 +46,27 @@ export function attachWebSocketGateway(server: Server, engine: Engine, logger: L
   let accepting = true;
 
   // One set of listeners for every socket (`this` is the socket): per-socket closures cost memory.
-  function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-    const session = sessionOf(this);
-    if (!session) return;
-    if (isBinary) engine.handleBinary(session);
-    else engine.handleMessage(session, data.toString('utf8'));
-  }
-  function onClose(this: WebSocket): void {
+  const onMessage = guard.listener(
+    'a WebSocket message handler',
+    function (this: WebSocket, data: Buffer, isBinary: boolean): void {
+      const session = sessionOf(this);
+      if (!session) return;
+      if (isBinary) engine.handleBinary(session);
+      else engine.handleMessage(session, data.toString('utf8'));
+    },
+    function (this: WebSocket): void {
+      // The frame is lost, the socket is not: tell the client the way the engine tells it of its own failures.
+      if (this.readyState === WebSocket.OPEN) this.send(encodeError(null, ERRORS.internal.message));
+    },
+  );
+  const onClose = guard.listener('a WebSocket close handler', function (this: WebSocket): void {
     const session = sessionOf(this);
     if (session) engine.closeSession(session);
-  }
-  function onError(this: WebSocket, error: Error): void {
+  });
+  const onError = guard.listener('a WebSocket error handler', function (this: WebSocket, error: Error): void {
     // Oversized frames (1009) and invalid UTF-8 (1007) land here; ws closes the socket itself.
     logger.debug({ socketId: sessionOf(this)?.socketId, err: error.message }, 'websocket error');
-  }
+  });
 
   const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     socket.on('error', destroyOnError);
@@ -53,7 +74,9 @@ export function attachWebSocketGateway(server: Server, engine: Engine, logger: L
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const target = parseTarget(req.url ?? '/');
+    const url = parseRequestTarget(req.url);
+    if (!url) throw new MawjlyError('invalid_target');
+    const target = parseTarget(url);
     if (!target) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -84,13 +107,14 @@ export function attachWebSocketGateway(server: Server, engine: Engine, logger: L
     ws.on('error', onError);
   };
 
-  server.on('upgrade', onUpgrade);
+  const guardedUpgrade = guard.upgrade(onUpgrade);
+  server.on('upgrade', guardedUpgrade);
   return {
     stopAccepting: () => {
       accepting = false;
     },
     close: () => {
-      server.off('upgrade', onUpgrade);
+      server.off('upgrade', guardedUpgrade);
       wss.close();
     },
   };
@@ -117,8 +141,7 @@ interface Target {
 }
 
 /** Undefined when the path is not under /app/ at all (plain 404, no WebSocket). */
-function parseTarget(rawUrl: string): Target | undefined {
-  const url = new URL(rawUrl, 'http://localhost');
+function parseTarget(url: URL): Target | undefined {
   if (!url.pathname.startsWith('/app/')) return undefined;
   const match = APP_PATH.exec(url.pathname);
   const protocol = url.searchParams.get('protocol');

@@ -8,6 +8,7 @@ import { appRoutes } from './app-routes.js';
 import { authenticate } from './authenticate.js';
 import { encryptionKeyRoutes } from './encryption-key-routes.js';
 import { asObject, DEFAULT_MAX_BODY_BYTES, readJsonBody, sendEmpty, sendError, sendJson } from './http-io.js';
+import { parseRequestTarget } from '../request-target.js';
 import { realtimeRoutes } from './realtime-routes.js';
 import type { ManagementApiDeps, Principal, Route } from './route.js';
 import { sessionRoutes } from './session-routes.js';
@@ -56,25 +57,31 @@ function matchSegments(
 }
 
 function decodeParts(path: string): string[] {
+  let parts: string[];
   try {
-    return path
+    parts = path
       .split('/')
       .slice(1)
       .map((s) => decodeURIComponent(s));
   } catch {
     throw new MawjlyError('invalid_request', 'Malformed percent-encoding in the path');
   }
+  // Path segments become store lookups, and PostgreSQL text cannot hold NUL.
+  if (parts.some((p) => p.includes('\u0000')))
+    throw new MawjlyError('invalid_request', 'The path must not contain NUL characters (%00)');
+  return parts;
 }
 
 export function createManagementApi(
   deps: ManagementApiDeps,
-): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+): (req: IncomingMessage, res: ServerResponse, url?: URL) => Promise<boolean> {
   const logger = (deps.logger ?? silentLogger).child({ component: 'management-api' });
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const { management } = deps;
 
-  return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  return async (req, res, parsed) => {
+    const url = parsed ?? parseRequestTarget(req.url);
+    if (!url) return false;
     const { pathname } = url;
     if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) return false;
     try {

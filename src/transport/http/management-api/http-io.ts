@@ -1,10 +1,12 @@
 // Request/response plumbing of the management API: bounded JSON bodies, JSON replies, the error shape.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MawjlyError } from '../../../protocol/errors.js';
+import { containsNulText } from '../../../protocol/json.js';
+import { parseJsonBody } from '../read-body.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
-/** Reads the body as JSON; `undefined` when empty. 413 past `limit`, 400 on malformed JSON. */
+/** Reads the body as JSON; `undefined` when empty. 413 past `limit`, 400 on malformed or too deep JSON. */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -23,11 +25,11 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new MawjlyError('invalid_json');
-  }
+  const value = parseJsonBody(text);
+  // Everything here may reach the store, and PostgreSQL text cannot hold NUL: refuse it clearly.
+  if (containsNulText(value))
+    throw new MawjlyError('validation_failed', 'Text must not contain NUL characters (U+0000)');
+  return value;
 }
 
 /** The body as a plain object (`{}` when empty); 400 for arrays, strings, numbers, null. */
