@@ -31,7 +31,7 @@ import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
 import { MawjlyError } from '../protocol/errors.js';
-import { createClientBundleHandler } from '../transport/http/client-bundle.js';
+import { clientScripts, createClientBundleHandler } from '../transport/http/client-bundle.js';
 import { handleProbe, type ProbeState } from '../transport/http/probes.js';
 import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
@@ -172,7 +172,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const dashboard = managed
     ? createDashboardHandler(options.dashboardDir ?? defaultDashboardDir())
     : undefined;
-  const clientBundle = createClientBundleHandler(new URL('../../client/dist/mawjly.js', import.meta.url));
+  const clientBundle = createClientBundleHandler(
+    clientScripts(new URL('../../packages/client/dist/mawjly.js', import.meta.url)),
+  );
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     // The REST API is the hot path and owns /apps/: a plain target goes there before anything else.
     const apiTarget = plainApiTarget(req.url ?? '/');
