@@ -12,15 +12,11 @@ import { parseArgs } from 'node:util';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(root, 'dist', '.build-stamp');
 // What `npm run build` reads, and what it writes.
+// Directories are walked, skipping build outputs (dist/) and node_modules/.
 const SOURCES = [
   'src',
-  'packages/client/src',
-  'packages/client/build.mjs',
-  'packages/client/package.json',
-  'dashboard/src',
-  'dashboard/build.mjs',
-  'dashboard/index.html',
-  'dashboard/tsconfig.json',
+  'packages',
+  'dashboard',
   'tsconfig.json',
   'tsconfig.build.json',
   'package.json',
@@ -40,7 +36,10 @@ function newestMtime(path) {
   const stat = statSync(full, { throwIfNoEntry: false });
   if (stat === undefined) return 0;
   if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(full).map((name) => newestMtime(join(path, name))));
+  // Files only (a directory's own time changes when a build recreates an output inside it), and
+  // no build outputs or installed packages.
+  const entries = readdirSync(full).filter((name) => name !== 'dist' && name !== 'node_modules');
+  return Math.max(0, ...entries.map((name) => newestMtime(join(path, name))));
 }
 
 /** Resolves when the port can be bound on host (then released); rejects with the reason if not. */

@@ -2,11 +2,11 @@
 // first, what is bound, and a metrics port that follows PORT.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
 import { exposureWarning, listeningLine } from '../../src/server/first-run.js';
@@ -66,6 +66,48 @@ for (const busy of ['PORT', 'METRICS_PORT'] as const) {
     }
   });
 }
+
+test('npm start builds only when a source is newer than the last build', async () => {
+  // A copy of scripts/start.mjs in a scratch tree whose `build` and `mawjly serve` only leave traces.
+  const tree = await mkdtemp(join(tmpdir(), 'mawjly-start-tree-'));
+  try {
+    const file = async (path: string, text = ''): Promise<void> => {
+      await mkdir(dirname(join(tree, path)), { recursive: true });
+      await writeFile(join(tree, path), text);
+    };
+    await file('scripts/start.mjs', await readFile(join(repoRoot, 'scripts/start.mjs'), 'utf8'));
+    await file(
+      'package.json',
+      JSON.stringify({ scripts: { build: "node -e \"require('fs').appendFileSync('builds', 'x')\"" } }),
+    );
+    await file('bin/mawjly.js', "console.log('serve', process.argv.slice(2).join(' '));\n");
+    await file('src/main.ts', '// source\n');
+    for (const output of BUILD_OUTPUTS) await file(output);
+    const env = { HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0' };
+    const builds = async (): Promise<number> =>
+      (await readFile(join(tree, 'builds'), 'utf8').catch(() => '')).length;
+
+    const first = await run(`node ${join(tree, 'scripts/start.mjs')} --port 0`, env);
+    assert.equal(first.code, 0, first.output);
+    assert.equal(await builds(), 1, 'no stamp yet: one build');
+    assert.match(first.output, /^serve serve --port 0$/m);
+
+    const second = await run(`node ${join(tree, 'scripts/start.mjs')}`, env);
+    assert.equal(await builds(), 1, `nothing changed, yet it built again:\n${second.output}`);
+    assert.doesNotMatch(second.output, /building/);
+
+    // An output rewritten since (dist/) does not count; a changed source does.
+    await file('packages/client/dist/mawjly.js', 'rebuilt');
+    await run(`node ${join(tree, 'scripts/start.mjs')}`, env);
+    assert.equal(await builds(), 1);
+    const later = new Date(Date.now() + 2000);
+    await utimes(join(tree, 'src/main.ts'), later, later);
+    const third = await run(`node ${join(tree, 'scripts/start.mjs')}`, env);
+    assert.equal(await builds(), 2, third.output);
+  } finally {
+    await rm(tree, { recursive: true, force: true });
+  }
+});
 
 test('serve prints the banner first, says what it binds, and puts metrics at PORT + 3600', async () => {
   // A free port whose metrics neighbour is free too.
