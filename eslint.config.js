@@ -58,7 +58,7 @@ export default tseslint.config(
       'data',
       'public',
       'dashboard/dist',
-      'client/dist',
+      'packages/*/dist',
       'coverage',
       'bench/results',
       'bench/pusher-bench.mjs',

@@ -16,9 +16,11 @@ export function mawjlyFromEnv() {
     );
     process.exit(2);
   }
-  if (env.MAWJLY_ENCRYPTION_KEY === undefined) {
+  // Set but empty counts as not set (`MAWJLY_ENCRYPTION_KEY=` in a shell or an .env file).
+  const encryptionKey = env.MAWJLY_ENCRYPTION_KEY || undefined;
+  if (encryptionKey === undefined) {
     stderr.write(
-      'examples: MAWJLY_ENCRYPTION_KEY is not set, using the public demo key of examples/config.mjs\n',
+      'examples: MAWJLY_ENCRYPTION_KEY is not set (or empty), using the public demo key of examples/config.mjs\n',
     );
   }
   return {
@@ -29,7 +31,7 @@ export function mawjlyFromEnv() {
     appId: env.MAWJLY_APP_ID,
     key: env.MAWJLY_APP_KEY,
     secret: env.MAWJLY_APP_SECRET,
-    encryptionMasterKeyBase64: env.MAWJLY_ENCRYPTION_KEY ?? DEMO_ENCRYPTION_KEY,
+    encryptionMasterKeyBase64: encryptionKey ?? DEMO_ENCRYPTION_KEY,
   };
 }
 

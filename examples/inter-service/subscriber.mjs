@@ -3,7 +3,7 @@
 // key locally. Prints every decrypted event as one JSON line.
 //   node examples/inter-service/subscriber.mjs [channel ...]   (default: private-encrypted-orders.42)
 import { createHmac } from 'node:crypto';
-import Pusher from 'mawjly/client';
+import Pusher from '@mawjly/client';
 import { mawjlyFromEnv } from '../config.mjs';
 
 const mawjly = mawjlyFromEnv();

@@ -10,7 +10,7 @@ import { fileURLToPath, URLSearchParams } from 'node:url';
 import { examplePortFromEnv, mawjlyFromEnv } from '../config.mjs';
 
 // The helper's browser bundle (npm run build); Mawjly itself also serves it at /js/mawjly.js.
-const bundlePath = fileURLToPath(new URL('../../client/dist/mawjly.js', import.meta.url));
+const bundlePath = fileURLToPath(new URL('../../packages/client/dist/mawjly.js', import.meta.url));
 const pagePath = fileURLToPath(new URL('./index.html', import.meta.url));
 
 /** Starts the example web app; resolves once it listens. */

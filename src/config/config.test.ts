@@ -15,7 +15,7 @@ describe('loadConfig', () => {
   test('reads the environment and keeps the defaults of what is unset', () => {
     const config = loadConfig({ PORT: '7001', MAWJLY_CHECK_ENCRYPTED_ENVELOPE: 'no', LOG_LEVEL: 'warn' });
     assert.equal(config.port, 7001);
-    assert.equal(config.metricsPort, 9601);
+    assert.equal(config.metricsPort, 10601, 'unset, METRICS_PORT follows PORT (+ 3600)');
     assert.equal(config.checkEncryptedEnvelope, false);
     assert.equal(config.logLevel, 'warn');
   });

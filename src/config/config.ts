@@ -23,8 +23,11 @@ export const configSchema = z
     port: port.default(6001),
     /** Bind address (HOST). */
     host: z.string().min(1).default('0.0.0.0'),
-    /** Prometheus metrics port (METRICS_PORT); 0 picks a free port. */
-    metricsPort: port.default(9601),
+    /**
+     * Prometheus metrics port (METRICS_PORT); 0 picks a free port. Unset, it follows the HTTP port:
+     * PORT + 3600 (6001 → 9601), so a second instance on another PORT does not collide on it.
+     */
+    metricsPort: port.optional(),
     /** Where SQLite and other local state live (MAWJLY_DATA_DIR). */
     dataDir: z.string().min(1).default('./data'),
     /** JSON array of apps upserted at start (MAWJLY_APPS_FILE). */
@@ -91,7 +94,13 @@ export const configSchema = z
         message: 'not set: set both TLS_CERT and TLS_KEY to serve https/wss, or neither',
       });
     }
-  });
+  })
+  .transform((config) => ({ ...config, metricsPort: config.metricsPort ?? defaultMetricsPort(config.port) }));
+
+/** METRICS_PORT when unset: PORT + 3600 (6001 → 9601); any free port when PORT is 0 or too high. */
+export function defaultMetricsPort(httpPort: number): number {
+  return httpPort === 0 || httpPort + 3600 > 65535 ? 0 : httpPort + 3600;
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -62,7 +62,7 @@ export async function createStoredDevApp(management: Management, cluster: string
   if (!(await management.store.findUserByEmail(email))) {
     const password = randomBytes(12).toString('base64url');
     await management.team.create(account.id, { email, password, role: 'owner' }, 'system');
-    lines.push(`Dashboard sign-in: ${email} / ${password} (shown once; keep it).`);
+    lines.push(`${SIGN_IN_LINE_PREFIX} ${email} / ${password} (shown once; keep it).`);
   }
   lines.push('Operator commands: `npx mawjly accounts|apps|tokens|users create …` (`npx mawjly --help`).');
   return lines;
@@ -96,4 +96,40 @@ export function describeDevApp(app: App): string[] {
     `  key:    ${app.key}`,
     `  secret: ${app.secrets[0] ?? ''}`,
   ];
+}
+
+/** The line that starts a password printed by `createStoredDevApp`. */
+export const SIGN_IN_LINE_PREFIX = 'Dashboard sign-in:';
+
+/** True for a bind address that listens on every network interface. */
+export function bindsAllInterfaces(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/** The banner's first line: what is bound (address and reach) and where to connect. */
+export function listeningLine(options: {
+  host: string;
+  port: number;
+  metricsPort: number;
+  tls: boolean;
+  url: string;
+  connectHost: string;
+}): string {
+  const { host, port, metricsPort, tls, url, connectHost } = options;
+  const bound = `${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+  const reach = bindsAllInterfaces(host)
+    ? 'all network interfaces: reachable from other machines'
+    : `${host} only`;
+  return (
+    `Mawjly listening on ${bound} (${reach}); connect at ${url} ` +
+    `(WebSocket ${tls ? 'wss' : 'ws'}://…:${String(port)}/app/{key}, metrics http://${connectHost}:${String(metricsPort)}/metrics)`
+  );
+}
+
+/** Printed after a freshly created dashboard password when every interface can reach the dashboard. */
+export function exposureWarning(host: string, port: number): string {
+  return (
+    `Warning: HOST=${host} makes the dashboard, and the sign-in printed above, reachable from other ` +
+    `machines on port ${String(port)}. For this machine only, restart with HOST=127.0.0.1.`
+  );
 }

@@ -30,7 +30,7 @@ import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
 import { MawjlyError } from '../protocol/errors.js';
-import { createClientBundleHandler } from '../transport/http/client-bundle.js';
+import { clientScripts, createClientBundleHandler } from '../transport/http/client-bundle.js';
 import { busReadiness, handleProbe, type ProbeState } from '../transport/http/probes.js';
 import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
@@ -38,14 +38,18 @@ import { createGuard } from '../transport/guard.js';
 import { parseRequestTarget } from '../transport/http/request-target.js';
 import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
 import {
+  bindsAllInterfaces,
   createDevApp,
   createStoredDevApp,
   describeDevApp,
+  exposureWarning,
+  listeningLine,
   returningRunHint,
+  SIGN_IN_LINE_PREFIX,
   type FirstRunLine,
   type Listening,
 } from './first-run.js';
-import { createLogger } from './logger.js';
+import { createLogger, StartupLogBuffer } from './logger.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -80,7 +84,10 @@ export interface RunningServer {
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
-  const logger = options.logger ?? createLogger(config.logLevel);
+  // `serve` (a stdout to print the banner to, no logger given): the banner comes before info logs.
+  const startupLog =
+    options.logger === undefined && options.stdout ? new StartupLogBuffer(process.stderr) : undefined;
+  const logger = options.logger ?? createLogger(config.logLevel, startupLog);
   const firstRun: FirstRunLine[] = [];
 
   const bus = options.bus ?? createBus(config.clusterUrl, config.clusterPrefix);
@@ -189,7 +196,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const dashboard = managed
     ? createDashboardHandler(options.dashboardDir ?? defaultDashboardDir())
     : undefined;
-  const clientBundle = createClientBundleHandler(new URL('../../client/dist/mawjly.js', import.meta.url));
+  const clientBundle = createClientBundleHandler(
+    clientScripts(new URL('../../packages/client/dist/mawjly.js', import.meta.url)),
+  );
   // Every handler below runs inside this one guard (src/transport/guard.ts): whatever a request,
   // upgrade or socket listener throws is logged and answered, and never reaches the process.
   const guard = createGuard(logger);
@@ -232,6 +241,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   );
   // A port that cannot be bound must not leave the engine, store or other listener open behind it.
   const abandon = async (error: unknown): Promise<never> => {
+    startupLog?.release();
     gateway.close();
     server.close();
     metricsServer.close();
@@ -256,17 +266,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const url = `${tls ? 'https' : 'http'}://${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
   const out = options.stdout;
   if (out) {
-    out.write(
-      `Mawjly listening on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://…:${port}/app/{key}, metrics http://${connectHost}:${metricsPort}/metrics)\n`,
-    );
+    out.write(`${listeningLine({ host: config.host, port, metricsPort, tls, url, connectHost })}\n`);
     const listening: Listening = { host: connectHost, port, tls };
     for (const line of firstRun) out.write(`${typeof line === 'string' ? line : line(listening)}\n`);
+    const freshPassword = firstRun.some(
+      (line) => typeof line === 'string' && line.startsWith(SIGN_IN_LINE_PREFIX),
+    );
+    if (freshPassword && bindsAllInterfaces(config.host))
+      out.write(`${exposureWarning(config.host, port)}\n`);
     if (management) {
       out.write(`Dashboard: ${url}/dashboard\n`);
       if (firstRun.length === 0) out.write(`${await returningRunHint(management)}\n`);
     }
   }
   logger.info({ url, metricsPort }, 'ready');
+  startupLog?.release();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -121,7 +121,7 @@ function databaseFile(options: SqliteStoreOptions): string {
         throw unavailableError(`Cannot create the database ${file}: ${(err as Error).message}`);
       }
     }
-    options.logger?.warn({ path: file }, 'created a new, empty database');
+    options.logger?.info({ path: file }, 'created a new, empty database');
   }
   warnIfShared(dir, options.logger, 'The data directory', DIR_MODE);
   for (const path of [file, `${file}-wal`, `${file}-shm`]) {

@@ -1,5 +1,5 @@
-// The browser builds of mawjly/client in real Chromium against the real server: the <script> bundle
-// (client/dist/mawjly.js, global `Pusher`) and what a bundler makes of `import … from 'mawjly/client'`
+// The browser builds of @mawjly/client in real Chromium against the real server: the <script> bundle
+// (packages/client/dist/mawjly.js, global `Pusher`) and what a bundler makes of `import … from '@mawjly/client'`
 // (the `browser` export condition). Both decrypt with an authorizer that returns only `auth`.
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -17,7 +17,7 @@ const ORDER = { orderId: '12345', trackingNumber: 'PII_HERE' };
 async function bundlerOutput(): Promise<string> {
   const result = await build({
     stdin: {
-      contents: "import Pusher from 'mawjly/client';\nwindow.Pusher = Pusher;\n",
+      contents: "import Pusher from '@mawjly/client';\nwindow.Pusher = Pusher;\n",
       resolveDir: repoRoot,
       loader: 'js',
     },
@@ -30,7 +30,7 @@ async function bundlerOutput(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-describe('mawjly/client browser builds in Chromium', () => {
+describe('@mawjly/client browser builds in Chromium', () => {
   let server: TestServer;
   let browser: Browser;
   before(async () => {
@@ -45,10 +45,10 @@ describe('mawjly/client browser builds in Chromium', () => {
 
   const builds = [
     {
-      name: 'the <script> bundle client/dist/mawjly.js',
-      source: () => readFile(`${repoRoot}client/dist/mawjly.js`, 'utf8'),
+      name: 'the <script> bundle packages/client/dist/mawjly.js',
+      source: () => readFile(`${repoRoot}packages/client/dist/mawjly.js`, 'utf8'),
     },
-    { name: "a bundler's output for import 'mawjly/client'", source: bundlerOutput },
+    { name: "a bundler's output for import '@mawjly/client'", source: bundlerOutput },
   ];
   for (const { name, source } of builds) {
     test(`${name} sets a Pusher that derives channel keys from encryptionMasterKeyBase64`, async () => {

@@ -1,4 +1,4 @@
-// mawjly/client against the real server: the product page's `encryptionMasterKeyBase64` client
+// @mawjly/client against the real server: the product page's `encryptionMasterKeyBase64` client
 // option works with an auth endpoint that returns only `auth`, under Laravel Echo too, from the
 // built CJS and ESM packages, and the master key never leaves the client process.
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Echo from 'laravel-echo';
 import WebSocket, { WebSocketServer } from 'ws';
-import { deriveSharedSecret, MawjlyPusher, type MawjlyOptions } from '../../client/src/index.js';
+import { deriveSharedSecret, MawjlyPusher, type MawjlyOptions } from '../../packages/client/src/index.js';
 import { spawnLines } from '../support/child-process.js';
 import { ensureClientBuilt, repoRoot } from '../support/client-build.js';
 import { PusherJS } from '../support/pusher-js.js';
@@ -50,7 +50,7 @@ function clientOptions(server: TestServer, extra: Partial<MawjlyOptions>): Mawjl
   };
 }
 
-describe('mawjly/client with the real server', () => {
+describe('@mawjly/client with the real server', () => {
   let server: TestServer;
   before(async () => {
     server = await startTestServer();
@@ -253,13 +253,13 @@ describe('mawjly/client with the real server', () => {
   for (const [format, script] of [
     [
       'CommonJS require',
-      `const Pusher = require('mawjly/client');
+      `const Pusher = require('@mawjly/client');
        if (typeof Pusher !== 'function' || Pusher.default !== Pusher) throw new Error('require() did not return the class');
        const { createHmac } = require('node:crypto');`,
     ],
     [
       'ESM import',
-      `import Pusher from 'mawjly/client';
+      `import Pusher from '@mawjly/client';
        import { createHmac } from 'node:crypto';`,
     ],
   ] as const) {

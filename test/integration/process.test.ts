@@ -103,7 +103,9 @@ describe('mawjly serve process', () => {
       running.push(spawned);
       const url = await waitFor(
         'the ready line',
-        () => /^Mawjly listening on (http:\/\/127\.0\.0\.1:(\d+))/m.exec(spawned.stdout()) ?? undefined,
+        () =>
+          /^Mawjly listening on .*; connect at (http:\/\/127\.0\.0\.1:(\d+))/m.exec(spawned.stdout()) ??
+          undefined,
         spawned,
       );
       const key = await waitFor(

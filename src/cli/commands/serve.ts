@@ -11,7 +11,7 @@ Every option also has an environment variable (docs/configuration.md).
 Options:
   --port N            HTTP + WebSocket port (PORT, default 6001)
   --host ADDR         bind address (HOST, default 0.0.0.0)
-  --metrics-port N    Prometheus port (METRICS_PORT, default 9601)
+  --metrics-port N    Prometheus port (METRICS_PORT, default PORT + 3600: 9601)
   --data-dir DIR      local data directory (MAWJLY_DATA_DIR, default ./data)
   --apps-file FILE    JSON array of apps to upsert at start (MAWJLY_APPS_FILE)
   --init              create the database even in a data directory that holds other files

@@ -1,16 +1,33 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+/** Where the served scripts come from: the helper's browser build and pusher-js's own. */
+export function clientScripts(helperBundle: URL): Readonly<Record<string, URL>> {
+  const require = createRequire(import.meta.url);
+  return {
+    '/js/mawjly.js': helperBundle,
+    '/js/pusher-with-encryption.min.js': pathToFileURL(
+      require.resolve('pusher-js/dist/web/pusher-with-encryption.min.js'),
+    ),
+  };
+}
 
 /**
- * `GET /js/mawjly.js`: the browser build of the `mawjly/client` helper (a drop-in for pusher-js with
- * encryption that honours `encryptionMasterKeyBase64`; global `Pusher`). Built by `npm run build`.
+ * Browser scripts for a `<script>` tag:
+ * - `GET /js/mawjly.js`: the browser build of the `@mawjly/client` helper (a drop-in for pusher-js
+ *   with encryption that honours `encryptionMasterKeyBase64`; global `Pusher`). Built by `npm run build`.
+ * - `GET /js/pusher-with-encryption.min.js`: the stock `pusher-js/with-encryption` build of the
+ *   pusher-js version Mawjly is tested with (global `Pusher`).
  */
 export function createClientBundleHandler(
-  bundle: URL,
+  scripts: Readonly<Record<string, URL>>,
 ): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
-  let cached: Buffer | undefined;
+  const cached = new Map<string, Buffer>();
   return (req, res, url) => {
-    if (url.pathname !== '/js/mawjly.js') return false;
+    const file = Object.hasOwn(scripts, url.pathname) ? scripts[url.pathname] : undefined;
+    if (file === undefined) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return true;
@@ -24,13 +41,14 @@ export function createClientBundleHandler(
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (cached) {
-      send(cached);
+    const hit = cached.get(url.pathname);
+    if (hit) {
+      send(hit);
       return true;
     }
-    readFile(bundle)
+    readFile(file)
       .then((body) => {
-        cached = body;
+        cached.set(url.pathname, body);
         send(body);
       })
       .catch(() => {

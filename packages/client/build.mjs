@@ -1,23 +1,26 @@
-// Builds `mawjly/client` into client/dist/ (run by `npm run build`):
+// Builds `@mawjly/client` into packages/client/dist/ (run by `npm run build` at the repository root,
+// and by `npm pack`/`npm publish` through the package's `prepack` script):
 //   index.mjs    ESM for Node (pusher-js stays an external dependency)
-//   index.cjs    CommonJS for Node (`require('mawjly/client')` is the class)
+//   index.cjs    CommonJS for Node (`require('@mawjly/client')` is the class)
 //   browser.mjs  ESM for browser bundlers (the `browser` export condition; pusher-js/with-encryption)
 //   mawjly.js    IIFE for a <script> tag, pusher-js + tweetnacl included; sets the global `Pusher`.
 //                The realtime server serves it at /js/mawjly.js.
-//   index.d.ts   the hand-written type declarations (client/src/mawjly-client.d.ts)
+//   index.d.ts   the hand-written type declarations (src/mawjly-client.d.ts), for `import`
+//   index.d.cts  the same for `require` (src/mawjly-client.d.cts: `export =` the class)
 import { build as esbuild } from 'esbuild';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const { version } = JSON.parse(await readFile(here('./package.json'), 'utf8'));
 const outdir = here('./dist/');
 const banner = {
-  js: '// mawjly/client: pusher-js with the encryptionMasterKeyBase64 option (docs/client-helper.md)',
+  js: `// @mawjly/client ${version}: pusher-js with the encryptionMasterKeyBase64 option`,
 };
 const common = { bundle: true, target: 'es2020', banner, logLevel: 'warning', legalComments: 'inline' };
 
 // Each file is written to a temporary name and renamed into place, so that a process reading
-// client/dist (a test, the server) never sees a half-written file, even while two builds run.
+// dist/ (a test, the server) never sees a half-written file, even while two builds run.
 async function writeAtomically(path, contents) {
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, contents);
@@ -67,5 +70,8 @@ await Promise.all([
   }),
   readFile(here('./src/mawjly-client.d.ts')).then((types) =>
     writeAtomically(here('./dist/index.d.ts'), types),
+  ),
+  readFile(here('./src/mawjly-client.d.cts')).then((types) =>
+    writeAtomically(here('./dist/index.d.cts'), types),
   ),
 ]);

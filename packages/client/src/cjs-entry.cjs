@@ -1,5 +1,5 @@
-// CommonJS shape of `mawjly/client`, like pusher-js's own: `const Pusher = require('mawjly/client')`
-// is the class; the named exports hang off it as well. Bundled by client/build.mjs only.
+// CommonJS shape of `@mawjly/client`, like pusher-js's own: `const Pusher = require('@mawjly/client')`
+// is the class; the named exports hang off it as well. Bundled by build.mjs only.
 const client = require('./index.ts');
 
 module.exports = Object.assign(client.MawjlyPusher, {

@@ -1,4 +1,4 @@
-// Type declarations of `mawjly/client` (hand-written; copied to client/dist/index.d.ts by the build).
+// Type declarations of `@mawjly/client` for `import` (hand-written; copied to dist/index.d.ts by build.mjs).
 import type * as PusherModule from 'pusher-js';
 import type { ChannelAuthorizationHandler, Options } from 'pusher-js';
 
