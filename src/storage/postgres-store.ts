@@ -13,6 +13,7 @@ import { PostgresDatabase } from './postgres-database.js';
 import { PostgresEncryptionKeys } from './postgres-encryption-keys.js';
 import { PostgresTokens } from './postgres-tokens.js';
 import { PostgresUsage } from './postgres-usage.js';
+import { PostgresWebhooks } from './postgres-webhooks.js';
 import { integer, type Row } from './store-rows.js';
 
 export { describeDatabaseUrl } from './postgres-database.js';
@@ -30,6 +31,7 @@ export interface PostgresStoreOptions {
 
 export class PostgresStore extends CompositeStore {
   readonly schema: string | undefined;
+  readonly webhooks: PostgresWebhooks;
   /**
    * This store's id in change notifications (its own are not reported to its watches), and in the
    * `application_name` of its LISTEN connection (`mawjly-changes:<origin>`).
@@ -61,6 +63,7 @@ export class PostgresStore extends CompositeStore {
       usage: new PostgresUsage(db),
     });
     this.origin = origin;
+    this.webhooks = new PostgresWebhooks(db, clock);
     this.schema = options.schema;
     this.db = db;
     this.clock = clock;

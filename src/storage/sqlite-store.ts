@@ -13,6 +13,7 @@ import { SqliteDatabase } from './sqlite-database.js';
 import { SqliteEncryptionKeys } from './sqlite-encryption-keys.js';
 import { SqliteTokens } from './sqlite-tokens.js';
 import { SqliteUsage } from './sqlite-usage.js';
+import { SqliteWebhooks } from './sqlite-webhooks.js';
 import { unavailableError } from './store-errors.js';
 import { integer } from './store-rows.js';
 
@@ -42,6 +43,7 @@ function databaseFile(options: SqliteStoreOptions): string {
 
 export class SqliteStore extends CompositeStore {
   readonly filename: string;
+  readonly webhooks: SqliteWebhooks;
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
   private readonly migrations: readonly Migration[];
@@ -60,6 +62,7 @@ export class SqliteStore extends CompositeStore {
       usage: new SqliteUsage(db),
     });
     this.filename = filename;
+    this.webhooks = new SqliteWebhooks(db, clock);
     this.db = db;
     this.clock = clock;
     this.migrations = options.migrations ?? MIGRATIONS;
