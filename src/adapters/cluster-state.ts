@@ -43,6 +43,8 @@ export class ClusterState {
   /** app → user → entry */
   readonly #users: Nested<CountEntry> = new Map();
   readonly #counters = new Map<string, CountEntry>();
+  /** The node being dropped, while dropNode runs (reported with the members it takes along). */
+  #dropping: string | undefined;
 
   constructor(selfNodeId: string) {
     this.#self = selfNodeId;
@@ -142,7 +144,7 @@ export class ClusterState {
       users.delete(userId);
       if (users.size === 0) app.delete(channel);
       if (app.size === 0) this.#members.delete(appId);
-      this.events?.memberRemoved(appId, channel, userId, local);
+      this.events?.memberRemoved(appId, channel, userId, local, this.#dropping);
     }
   }
 
@@ -173,6 +175,15 @@ export class ClusterState {
 
   /** Removes everything a node contributed (it left or went silent). */
   dropNode(node: string): void {
+    this.#dropping = node;
+    try {
+      this.#drop(node);
+    } finally {
+      this.#dropping = undefined;
+    }
+  }
+
+  #drop(node: string): void {
     for (const [appId, channels] of [...this.#subs]) {
       for (const [channel, entry] of [...channels])
         if (entry.byNode?.has(node)) this.applySubs(node, appId, channel, 0);

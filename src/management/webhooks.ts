@@ -259,6 +259,7 @@ export class WebhookService {
   async #changed(appId: string): Promise<void> {
     // Reloading the app tells this node's listeners and every other node (cluster bus) at once.
     await this.#ctx.directory.changed(appId);
+    await this.#ops?.endpointsChanged(appId);
     this.#ops?.wake();
   }
 }

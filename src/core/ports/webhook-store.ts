@@ -194,6 +194,8 @@ export interface WebhookOperations {
     app: { readonly id: string; readonly key: string; readonly secrets: readonly string[] },
     endpoint: WebhookEndpointRecord,
   ): Promise<WebhookTestResult>;
-  /** Looks for work now (a delivery was queued again, an endpoint changed). */
+  /** Looks for work now (a delivery was queued again). */
   wake(): void;
+  /** An app's endpoints changed through this process: use the new configuration from now on. */
+  endpointsChanged(appId: string): Promise<void>;
 }
