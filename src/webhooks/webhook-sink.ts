@@ -146,7 +146,7 @@ export class StoreWebhookSink implements WebhookSink {
       return;
     }
     const now = this.#o.clock.now();
-    this.#buffer.push({
+    const entry: NewWebhookEvent = {
       appId: app.id,
       name,
       channel,
@@ -155,7 +155,17 @@ export class StoreWebhookSink implements WebhookSink {
       endpointIds,
       ...(CANCELLED_BY[name] === undefined ? {} : { holdUntil: now + this.#o.holdMs }),
       ...(options?.dedupeKey === undefined ? {} : { dedupeKey: options.dedupeKey }),
-    });
+    };
+    // The engine learns of a presence channel's first member (member_added) just before it counts
+    // the channel occupied, within the same subscribe: put channel_occupied first, as Pusher does.
+    let at = this.#buffer.length;
+    if (name === 'channel_occupied') {
+      for (let i = at - 1; i >= Math.max(0, at - 4); i--) {
+        const prior = this.#buffer[i];
+        if (prior?.name === 'member_added' && prior.channel === channel && prior.appId === app.id) at = i;
+      }
+    }
+    this.#buffer.splice(at, 0, entry);
     this.#flushTimer ??= setTimeout(() => {
       this.#flushTimer = undefined;
       void this.flush();
