@@ -90,12 +90,10 @@ export function forbiddenAddress(address: string): string | undefined {
     : undefined;
 }
 
-/** Why a URL's host may not be a target before any DNS lookup (a literal address, `localhost`). */
+/** Why a URL's host may not be a target before any DNS lookup: a literal address (names are checked where they resolve). */
 export function forbiddenHost(hostname: string): string | undefined {
   const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
   if (isIP(host) !== 0) return forbiddenAddress(host);
-  const lower = host.toLowerCase().replace(/\.$/, '');
-  if (lower === 'localhost' || lower.endsWith('.localhost')) return `${host} is a loopback name`;
   return undefined;
 }
 
