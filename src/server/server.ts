@@ -308,7 +308,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return { url, host: connectHost, port, metricsPort, tls, engine, directory, management, close };
 }
 
-function webhookSettings(config: Config): ConstructorParameters<typeof Webhooks>[0]['settings'] {
+export function webhookSettings(config: Config): ConstructorParameters<typeof Webhooks>[0]['settings'] {
   return {
     timeoutMs: config.webhooksTimeoutMs,
     holdMs: config.webhooksHoldMs,
