@@ -150,7 +150,7 @@ export class StoreWebhookSink implements WebhookSink {
       appId: app.id,
       name,
       channel,
-      userId: 'user_id' in event && event.user_id !== undefined ? event.user_id : null,
+      userId: 'user_id' in event ? (event.user_id ?? null) : null,
       payload: JSON.stringify(event),
       endpointIds,
       ...(CANCELLED_BY[name] === undefined ? {} : { holdUntil: now + this.#o.holdMs }),

@@ -81,7 +81,7 @@ describe('webhooks management API', { concurrency: true }, () => {
 
     const list = await acct.api('GET', base);
     assert.deepEqual(
-      list.json.webhooks.map((x: J) => x.id),
+      list.json.webhooks.map((x: J) => String(x.id)),
       [w.id],
     );
     assert.equal((await acct.api('GET', `${base}/${String(w.id)}`)).json.url, w.url);
@@ -120,7 +120,7 @@ describe('webhooks management API', { concurrency: true }, () => {
     );
 
     const audit = await acct.api('GET', '/audit-log');
-    const actions = audit.json.entries.map((e: J) => e.action);
+    const actions = audit.json.entries.map((e: J) => String(e.action));
     assert.ok(actions.includes('webhook.created') && actions.includes('webhook.updated'));
     assert.ok(!JSON.stringify(audit.json).includes('receiver-secret'), 'no header value in the audit log');
     assert.ok(!JSON.stringify(audit.json).includes('token=abc'), 'no query string in the audit log');
@@ -150,7 +150,7 @@ describe('webhooks management API', { concurrency: true }, () => {
     assert.equal(got.rawBody, res.json.body);
     assert.equal(got.headers['x-extra'], 'yes');
     assert.deepEqual(
-      got.events.map((e: J) => e.name),
+      got.events.map((e: J) => String(e.name)),
       ['channel_occupied'],
     );
     receiver.mode = 'fail';

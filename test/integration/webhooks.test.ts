@@ -112,11 +112,11 @@ describe('webhooks end to end', { concurrency: true }, () => {
       20_000,
       'member_removed and channel_vacated',
     );
-    const removed = receiver.events().find((e: Ev) => e.name === 'member_removed');
+    const removed = receiver.events().find((e: Ev) => e.name === 'member_removed')!;
     assert.ok(removed.at - left >= 2900, `member_removed held ~3 s (after ${String(removed.at - left)} ms)`);
 
     const events = receiver.events();
-    const clientEvent = events.find((e: Ev) => e.name === 'client_event');
+    const clientEvent = events.find((e: Ev) => e.name === 'client_event')!;
     assert.equal(clientEvent.channel, 'private-chat');
     assert.equal(clientEvent.event, 'client-typing');
     assert.equal(clientEvent.data, '{"typing":true}');
@@ -208,7 +208,7 @@ describe('webhooks end to end', { concurrency: true }, () => {
     assert.deepEqual(
       receiver
         .events()
-        .map((e: Ev) => e.channel)
+        .map((e: Ev) => String(e.channel))
         .sort(),
       Array.from({ length: 25 }, (_, i) => `batch-${String(i)}`).sort(),
     );
@@ -237,7 +237,7 @@ describe('webhooks end to end', { concurrency: true }, () => {
     await eventually(
       async () => {
         const log = await acct.api('GET', `/apps/${app.id}/webhooks/${webhookId}/deliveries`);
-        return log.json.deliveries.some((d: Ev) => d.state === 'retrying' && d.attempts >= 2);
+        return Boolean(log.json.deliveries.some((d: Ev) => d.state === 'retrying' && d.attempts >= 2));
       },
       20_000,
       'failing deliveries in the log',
@@ -253,8 +253,10 @@ describe('webhooks end to end', { concurrency: true }, () => {
     );
     for (const c of channels) {
       const got = receiver.events().filter((e: Ev) => e.channel === c);
-      assert.equal(got[0].name, 'channel_occupied');
-      const seq = got.filter((e: Ev) => e.name === 'client_event').map((e: Ev) => JSON.parse(e.data).i);
+      assert.equal(got[0]!.name, 'channel_occupied');
+      const seq = got
+        .filter((e: Ev) => e.name === 'client_event')
+        .map((e: Ev) => Number(JSON.parse(e.data).i));
       assert.deepEqual(seq, [0, 1, 2, 3, 4], `client events of ${c} in order`);
     }
     const o1 = names(receiver, 'private-o1');

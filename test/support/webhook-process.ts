@@ -51,9 +51,15 @@ export async function spawnServe(db: Database, env: Record<string, string> = {})
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out} ${err}`)), 60_000);
+    const timer = setTimeout(() => {
+      reject(new Error(`serve did not start: ${out} ${err}`));
+    }, 60_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString('utf8');
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+) .*metrics http:\/\/[^:]+:(\d+)\/metrics/.exec(out);

@@ -32,7 +32,7 @@ export interface Receiver {
   accepted(): ReceivedWebhook[];
   /** Events of accepted requests, in arrival order, each with the request's time. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  events(): (any & { at: number; deliveryId: string })[];
+  events(): Record<string, any>[];
   /** Resolves once `predicate` holds (checked on every request), or rejects after `timeoutMs`. */
   waitFor(predicate: (r: Receiver) => boolean, timeoutMs?: number, what?: string): Promise<void>;
   close(): Promise<void>;
@@ -104,7 +104,11 @@ export async function startReceiver(app: { id: string; key: string; secret: stri
       }),
     close: async () => {
       for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
   return receiver;

@@ -60,11 +60,6 @@ export async function newDatabase(kind: 'sqlite' | 'postgres'): Promise<Database
   };
 }
 
-export interface WebhookNode {
-  readonly server: RunningServer;
-  api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }>;
-}
-
 export async function startNode(
   db: Database,
   options: { config?: ConfigInput; bus?: ClusterBus; nodeId?: string } = {},
@@ -103,8 +98,7 @@ export async function newAccount(server: RunningServer, plan: PlanName = 'pro') 
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: res.status, json: (text === '' ? undefined : JSON.parse(text)) as any };
+    return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
   };
   /** Creates an app through the API; returns the engine's view of it (with its secret). */
   const newApp = async (settings: Record<string, unknown> = {}): Promise<App> => {
