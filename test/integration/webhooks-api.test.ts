@@ -220,6 +220,23 @@ describe('webhooks management API', { concurrency: true }, () => {
     assert.equal(again.status, 409);
     assert.equal(again.json.error.code, 'delivery_not_retryable');
     assert.equal((await acct.api('POST', `${log}/nope/retry`)).status, 404);
+
+    // Per-app metrics: queued, attempts by outcome, latency histogram, nothing left in flight.
+    const metrics = await (await fetch(`http://127.0.0.1:${String(fast.metricsPort)}/metrics`)).text();
+    const value = (name: string, labels: string): number => {
+      const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+      return line === undefined ? Number.NaN : Number(line.split(' ').at(-1));
+    };
+    const appLabel = `app_id="${app.id}"`;
+    assert.equal(value('mawjly_webhook_events_queued_total', appLabel), 1);
+    assert.equal(value('mawjly_webhook_attempts_total', `${appLabel},outcome="dead_lettered"`), 1);
+    assert.equal(value('mawjly_webhook_attempts_total', `${appLabel},outcome="delivered"`), 1);
+    assert.equal(
+      value('mawjly_webhook_attempts_total', `${appLabel},outcome="failed"`),
+      Number(dead.attempts) - 1,
+    );
+    assert.equal(value('mawjly_webhook_request_duration_seconds_count', appLabel), Number(dead.attempts) + 1);
+    assert.equal(value('mawjly_webhook_requests_in_flight', appLabel), 0);
   });
 
   test('outbound guard: internal targets are refused by default, at registration and at send time', async () => {
