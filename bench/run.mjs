@@ -8,7 +8,9 @@
 // one scenario's leftovers cannot slow the next. With --baseline the two servers alternate per
 // scenario, so both see the same machine state. Loopback only; every child is killed by its PID.
 //
-// usage: npm run bench -- [--baseline] [--scenarios fanout,latency,encrypted,connections,http,channels,churn]
+// usage: npm run bench -- [--baseline] [--scenarios fanout,latency,encrypted,connections,http,channels,churn,webhooks]
+// `webhooks` is the fanout scenario against a server whose app has two webhook endpoints subscribed
+// to every event type (store-backed); the report compares its CPU cost with `fanout`'s.
 //                         [--repeat N] [--quick] [--workers 2] [--no-build] [--out FILE]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -57,6 +59,14 @@ function scenarioArgs(quick) {
     encrypted: [
       '--scenarios',
       'encrypted',
+      '--subscribers',
+      quick ? '500' : '2000',
+      '--messages',
+      quick ? '50' : '200',
+    ],
+    webhooks: [
+      '--scenarios',
+      'fanout',
       '--subscribers',
       quick ? '500' : '2000',
       '--messages',
@@ -180,11 +190,13 @@ function freePort() {
   });
 }
 
-async function startTarget(name) {
+async function startTarget(name, scenario) {
   if (name === 'mawjly') {
-    const child = spawnNode(join(here, 'start-server.mjs'), ['--port', '0', '--host', '127.0.0.1'], {
-      LOG_LEVEL: 'warn',
-    });
+    const child = spawnNode(
+      join(here, 'start-server.mjs'),
+      ['--port', '0', '--host', '127.0.0.1', ...(scenario === 'webhooks' ? ['--webhooks', '2'] : [])],
+      { LOG_LEVEL: 'warn' },
+    );
     const info = await waitForLine(
       child,
       (line) => {
@@ -320,6 +332,12 @@ const ROWS = [
   ['fan-out deliveries/s', 'fanout', (r) => r.deliveries_per_sec, null],
   ['fan-out deliveries per server CPU-s', 'fanout', (r) => r.deliveries_per_server_cpu_sec, { ratio: 0.9 }],
   [
+    'fan-out deliveries per server CPU-s, 2 webhook endpoints',
+    'webhooks',
+    (r) => r.deliveries_per_server_cpu_sec,
+    null,
+  ],
+  [
     'encrypted deliveries per server CPU-s',
     'encrypted',
     (r) => r.deliveries_per_server_cpu_sec,
@@ -404,8 +422,10 @@ const results = [];
 for (let round = 1; round <= repeat; round++) {
   for (const scenario of scenarios) {
     for (const name of servers) {
+      // The webhooks scenario measures Mawjly against itself (fanout); no baseline run.
+      if (scenario === 'webhooks' && name !== 'mawjly') continue;
       log(`\n== ${scenario} / ${name}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}`);
-      const target = await startTarget(name);
+      const target = await startTarget(name, scenario);
       try {
         const r = await runHarness(target, name, scenario);
         r.scenario_key = scenario;
@@ -430,6 +450,20 @@ const header =
   `Mawjly benchmark, ${started.toISOString()} — ${os.cpus().length} × ${cpuModel}, Node ${process.version}, ` +
   `${repeat > 1 ? `median of ${repeat}` : 'one run'}${quick ? ', --quick sizes' : ''}`;
 process.stdout.write(`\n${header}\n\n${text}\n`);
+{
+  const cpu = (key) =>
+    median(
+      results
+        .filter((r) => r.label === 'mawjly' && r.scenario_key === key)
+        .map((r) => r.deliveries_per_server_cpu_sec),
+    );
+  const plain = cpu('fanout');
+  const hooked = cpu('webhooks');
+  if (typeof plain === 'number' && typeof hooked === 'number' && plain > 0)
+    process.stdout.write(
+      `\nwebhooks: fan-out per server CPU-s with 2 endpoints on every event type is ${((hooked / plain) * 100).toFixed(1)} % of the run without (target ≥ 90 %)\n`,
+    );
+}
 if (failed.length > 0)
   process.stdout.write(`\nscenarios that reported errors (see JSON): ${failed.join(', ')}\n`);
 

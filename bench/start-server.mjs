@@ -8,8 +8,14 @@
 //
 // usage: npm run build && node bench/start-server.mjs [--port 0] [--host 127.0.0.1]
 //          [--app-id bench-app] [--key bench-key] [--secret bench-secret] [--log-level warn]
+//          [--webhooks N]
+// --webhooks N: the app lives in a store (a temporary SQLite data directory) and has N webhook
+// endpoints subscribed to every event type, pointing at a receiver in a separate process that
+// answers 200 (so its CPU is not counted as the server's).
 // Other settings come from the usual environment variables (docs/configuration.md).
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -64,7 +70,55 @@ const app = {
   settings: DEFAULT_APP_SETTINGS,
 };
 
-const server = await startServer({ config, apps: [app] });
+const webhooks = Math.max(0, Number(arg('webhooks', '0')) || 0);
+let server;
+let cleanup = () => undefined;
+if (webhooks === 0) server = await startServer({ config, apps: [app] });
+else {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mawjly-bench-'));
+  const plansFile = join(dataDir, 'plans.json');
+  const unlimited = {
+    max_connections: null,
+    max_messages_per_day: null,
+    max_apps: null,
+    max_presence_members: null,
+    max_webhook_endpoints: null,
+  };
+  writeFileSync(plansFile, JSON.stringify({ business: unlimited }));
+  const receiver = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('ok'))});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const receiverPort = await new Promise((resolve) =>
+    receiver.stdout.once('data', (d) => resolve(Number(String(d).trim()))),
+  );
+  cleanup = () => {
+    receiver.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  server = await startServer({
+    config: { ...config, dataDir, databaseUrl: undefined, plansFile, webhooksAllowPrivateTargets: true },
+  });
+  const m = server.management;
+  const account = await m.accounts.create({ name: 'benchmark', plan: 'business' }, 'bench');
+  const record = await m.apps.create(
+    account,
+    {
+      id: app.id,
+      key: app.key,
+      secret: app.secrets[0],
+      operator: true,
+      settings: { client_events: true, subscription_count: true },
+    },
+    'bench',
+  );
+  for (let i = 0; i < webhooks; i++)
+    await m.webhooks.create(account, record, { url: `http://127.0.0.1:${receiverPort}/hook-${i}` }, 'bench');
+}
 process.stdout.write(
   `${JSON.stringify({
     ready: true,
@@ -85,7 +139,10 @@ const stop = () => {
   const force = setTimeout(() => process.exit(1), 5000);
   force.unref();
   server.close().then(
-    () => process.exit(0),
+    () => {
+      cleanup();
+      process.exit(0);
+    },
     () => process.exit(1),
   );
 };

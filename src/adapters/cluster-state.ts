@@ -96,6 +96,8 @@ export class ClusterState {
   readonly #counters = new Map<string, CountEntry>();
   /** node → digest of that node's share as held here. */
   readonly #digests = new Map<string, Digest>();
+  /** The node being dropped, while dropNode runs (reported with the members it takes along). */
+  #dropping: string | undefined;
 
   constructor(selfNodeId: string) {
     this.#self = selfNodeId;
@@ -218,7 +220,7 @@ export class ClusterState {
       users.delete(userId);
       if (users.size === 0) app.delete(channel);
       if (app.size === 0) this.#members.delete(appId);
-      this.events?.memberRemoved(appId, channel, userId, local);
+      this.events?.memberRemoved(appId, channel, userId, local, this.#dropping);
     }
   }
 
@@ -252,6 +254,15 @@ export class ClusterState {
 
   /** Removes everything a node contributed (it left or went silent). */
   dropNode(node: string): void {
+    this.#dropping = node;
+    try {
+      this.#drop(node);
+    } finally {
+      this.#dropping = undefined;
+    }
+  }
+
+  #drop(node: string): void {
     for (const [appId, channels] of [...this.#subs]) {
       for (const [channel, entry] of [...channels])
         if (entry.byNode?.has(node)) this.applySubs(node, appId, channel, 0);

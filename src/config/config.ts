@@ -81,6 +81,30 @@ export const configSchema = z
     /** TLS certificate and key files; both set = serve https/wss on the same port (TLS_CERT, TLS_KEY). */
     tlsCert: z.string().optional(),
     tlsKey: z.string().optional(),
+    /** Allow webhook URLs resolving to loopback/private/link-local addresses (MAWJLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS). */
+    webhooksAllowPrivateTargets: bool.default(false),
+    /** A webhook receiver must answer within this, in ms (MAWJLY_WEBHOOKS_TIMEOUT_MS). */
+    webhooksTimeoutMs: number().int().min(100).max(60_000).default(4000),
+    /** Failed webhook deliveries are retried this long, then dead-lettered, in ms (MAWJLY_WEBHOOKS_RETRY_FOR_MS). */
+    webhooksRetryForMs: number().int().min(0).default(300_000),
+    /** First retry delay; doubles per attempt with ±25 % jitter, in ms (MAWJLY_WEBHOOKS_RETRY_BASE_MS). */
+    webhooksRetryBaseMs: number().int().min(10).default(1000),
+    /** Longest delay between two retries, in ms (MAWJLY_WEBHOOKS_RETRY_MAX_MS). */
+    webhooksRetryMaxMs: number().int().min(10).default(60_000),
+    /** How long events wait to be batched (up to 20 per request), in ms (MAWJLY_WEBHOOKS_BATCH_MS). */
+    webhooksBatchMs: number().int().min(0).max(10_000).default(250),
+    /** channel_vacated / member_removed are held this long and dropped if undone, in ms (MAWJLY_WEBHOOKS_HOLD_MS). */
+    webhooksHoldMs: number().int().min(0).max(60_000).default(3000),
+    /** A node's claim on an endpoint's deliveries; a dead node's expire after this, in ms (MAWJLY_WEBHOOKS_LEASE_MS). */
+    webhooksLeaseMs: number().int().min(1000).default(15_000),
+    /** How often each node looks for webhook work written by others, in ms (MAWJLY_WEBHOOKS_POLL_MS). */
+    webhooksPollMs: number().int().min(50).default(500),
+    /** Webhook requests in flight per node (MAWJLY_WEBHOOKS_CONCURRENCY). */
+    webhooksConcurrency: number().int().min(1).default(64),
+    /** Webhook requests in flight per endpoint (MAWJLY_WEBHOOKS_ENDPOINT_CONCURRENCY). */
+    webhooksEndpointConcurrency: number().int().min(1).default(4),
+    /** Delivered and dead-lettered deliveries are kept this long in the log, in hours (MAWJLY_WEBHOOKS_LOG_RETENTION_H). */
+    webhooksLogRetentionHours: number().min(1).default(168),
     /** Log level (LOG_LEVEL). */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
@@ -131,6 +155,18 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   trustProxy: 'MAWJLY_TRUST_PROXY',
   tlsCert: 'TLS_CERT',
   tlsKey: 'TLS_KEY',
+  webhooksAllowPrivateTargets: 'MAWJLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS',
+  webhooksTimeoutMs: 'MAWJLY_WEBHOOKS_TIMEOUT_MS',
+  webhooksRetryForMs: 'MAWJLY_WEBHOOKS_RETRY_FOR_MS',
+  webhooksRetryBaseMs: 'MAWJLY_WEBHOOKS_RETRY_BASE_MS',
+  webhooksRetryMaxMs: 'MAWJLY_WEBHOOKS_RETRY_MAX_MS',
+  webhooksBatchMs: 'MAWJLY_WEBHOOKS_BATCH_MS',
+  webhooksHoldMs: 'MAWJLY_WEBHOOKS_HOLD_MS',
+  webhooksLeaseMs: 'MAWJLY_WEBHOOKS_LEASE_MS',
+  webhooksPollMs: 'MAWJLY_WEBHOOKS_POLL_MS',
+  webhooksConcurrency: 'MAWJLY_WEBHOOKS_CONCURRENCY',
+  webhooksEndpointConcurrency: 'MAWJLY_WEBHOOKS_ENDPOINT_CONCURRENCY',
+  webhooksLogRetentionHours: 'MAWJLY_WEBHOOKS_LOG_RETENTION_H',
   logLevel: 'LOG_LEVEL',
 };
 

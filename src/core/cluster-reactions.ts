@@ -53,13 +53,20 @@ export function reactToCluster(
         engine.debug(appId, () => ({ type: 'member_added', channel, userId }));
       }
     },
-    memberRemoved: (appId, channel, userId, local) => {
+    memberRemoved: (appId, channel, userId, local, droppedNode) => {
       const app = engine.directory.findById(appId);
       if (!app) return;
       engine.deliverLocal(app, channel, encodeMemberRemoved(channel, userId), undefined);
       if (local) {
         engine.webhook(app, { name: 'member_removed', channel, user_id: userId });
         engine.debug(appId, () => ({ type: 'member_removed', channel, userId }));
+      } else if (droppedNode !== undefined) {
+        // Every survivor sees a dead node's members leave; the key makes the store queue one webhook.
+        engine.webhook(
+          app,
+          { name: 'member_removed', channel, user_id: userId },
+          { dedupeKey: `dropped:${droppedNode}:${appId}:${channel}:${userId}` },
+        );
       }
     },
     userPresenceChanged: (appId, userId, online) => {

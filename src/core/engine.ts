@@ -22,7 +22,12 @@ import { silentLogger, type Logger } from './ports/logger.js';
 import { noopMetrics, type Metrics } from './ports/metrics.js';
 import type { ChannelSummary, DebugEvent, PublishInput, RealtimeView } from './ports/realtime-view.js';
 import type { UsageMeter } from './ports/usage-meter.js';
-import { noopWebhookSink, type WebhookPayload, type WebhookSink } from './ports/webhook-sink.js';
+import {
+  noopWebhookSink,
+  type WebhookEmitOptions,
+  type WebhookPayload,
+  type WebhookSink,
+} from './ports/webhook-sink.js';
 import { publishEvents } from './publisher.js';
 import { SignedInUsers } from './signed-in-users.js';
 import { SubscriptionCountThrottle } from './subscription-count-throttle.js';
@@ -362,8 +367,8 @@ export class Engine implements RealtimeView {
     this.#debug.emit(appId, build);
   }
 
-  webhook(app: App, event: WebhookPayload): void {
-    this.webhooks.emit(app, event);
+  webhook(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void {
+    this.webhooks.emit(app, event, options);
   }
 
   /** Closes every session with 4200 (reconnect now) and stops timers. */

@@ -17,6 +17,7 @@ import { StoreAppDirectory } from './store-app-directory.js';
 import { StoreUsageMeter } from './store-usage-meter.js';
 import { TeamService } from './team.js';
 import { TokenService } from './tokens.js';
+import { WebhookService } from './webhooks.js';
 
 export interface ManagementOptions {
   /** An open, migrated store. `close()` does not close it: its opener does. */
@@ -56,6 +57,8 @@ export interface Management {
   readonly tokens: TokenService;
   readonly encryptionKeys: EncryptionKeyService;
   readonly sessions: SessionService;
+  /** Webhook endpoints and the delivery log (sending is wired with `webhooks.setOperations`). */
+  readonly webhooks: WebhookService;
   /** The engine's AppDirectory; `reload(appId)` for changes announced by other nodes. */
   readonly directory: StoreAppDirectory;
   /** The engine's UsageMeter. */
@@ -82,6 +85,7 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
   const team = new TeamService(ctx, tokens);
   const encryptionKeys = new EncryptionKeyService(ctx);
   const sessions = new SessionService(ctx, team);
+  const webhooks = new WebhookService(ctx);
   const usage = new StoreUsageMeter({
     store,
     plans,
@@ -142,6 +146,7 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     tokens,
     encryptionKeys,
     sessions,
+    webhooks,
     directory,
     usage,
     connectionQuota,

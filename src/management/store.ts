@@ -2,6 +2,7 @@
 // implement it in src/storage/, and both pass the one contract suite in test/contracts/.
 // Ids are strings. Times are epoch milliseconds. No method ever receives an encryption key.
 import type { PlanName } from '../core/app.js';
+import type { WebhookStore } from '../core/ports/webhook-store.js';
 
 export type Role = 'owner' | 'admin' | 'developer' | 'viewer';
 export const ROLES: readonly Role[] = ['owner', 'admin', 'developer', 'viewer'];
@@ -96,6 +97,8 @@ export interface SessionRecord {
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 
 export interface Store {
+  /** Webhook endpoints, queue, leases and delivery log (same database, its own port). */
+  readonly webhooks: WebhookStore;
   /** Runs pending migrations (versioned, idempotent). Called once at start. */
   migrate(): Promise<void>;
   /** Also stops every `watchChanges` watch. */

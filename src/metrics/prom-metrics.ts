@@ -1,8 +1,8 @@
 // The Metrics port on prom-client, served as Prometheus text on its own port. Labels are bounded
 // (app id, route name, rejection reason): never a channel name or a user id.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ClusterHealth } from '../core/ports/adapter.js';
-import type { Metrics } from '../core/ports/metrics.js';
+import type { Metrics, WebhookMetrics } from '../core/ports/metrics.js';
 
 /**
  * Counts of the hot path (frames in and out, HTTP calls) are summed in plain maps and handed to
@@ -22,7 +22,7 @@ class PendingCounts {
   }
 }
 
-export class PromMetrics implements Metrics {
+export class PromMetrics implements Metrics, WebhookMetrics {
   readonly registry = new Registry();
   readonly #connections: Gauge<'app_id'>;
   readonly #newConnections: Counter<'app_id'>;
@@ -32,6 +32,10 @@ export class PromMetrics implements Metrics {
   readonly #bytesOut: Counter<'app_id'>;
   readonly #httpCalls: Counter<'route' | 'status'>;
   readonly #rejected: Counter<'reason'>;
+  readonly #webhookQueued: Counter<'app_id'>;
+  readonly #webhookInFlight: Gauge<'app_id'>;
+  readonly #webhookDeliveries: Counter<'app_id' | 'outcome'>;
+  readonly #webhookLatency: Histogram<'app_id'>;
   readonly #pendingIn = new PendingCounts();
   readonly #pendingBytesIn = new PendingCounts();
   readonly #pendingOut = new PendingCounts();
@@ -116,6 +120,44 @@ export class PromMetrics implements Metrics {
       labelNames: ['reason'],
       registers,
     });
+    this.#webhookQueued = new Counter({
+      name: 'mawjly_webhook_events_queued_total',
+      help: 'Webhook events written to an endpoint queue (one per endpoint)',
+      labelNames: ['app_id'],
+      registers,
+    });
+    this.#webhookInFlight = new Gauge({
+      name: 'mawjly_webhook_requests_in_flight',
+      help: 'Webhook requests waiting for the receiver',
+      labelNames: ['app_id'],
+      registers,
+    });
+    this.#webhookDeliveries = new Counter({
+      name: 'mawjly_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome: delivered, failed (retried later), dead_lettered',
+      labelNames: ['app_id', 'outcome'],
+      registers,
+    });
+    this.#webhookLatency = new Histogram({
+      name: 'mawjly_webhook_request_duration_seconds',
+      help: 'Time from sending a webhook request to the receiver answering (or failing)',
+      labelNames: ['app_id'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10],
+      registers,
+    });
+  }
+
+  webhookEventsQueued(appId: string, count: number): void {
+    this.#webhookQueued.inc({ app_id: appId }, count);
+  }
+
+  webhookInFlight(appId: string, delta: number): void {
+    this.#webhookInFlight.inc({ app_id: appId }, delta);
+  }
+
+  webhookAttempt(appId: string, outcome: 'delivered' | 'failed' | 'dead_lettered', seconds: number): void {
+    this.#webhookDeliveries.inc({ app_id: appId, outcome });
+    this.#webhookLatency.observe({ app_id: appId }, seconds);
   }
 
   /**

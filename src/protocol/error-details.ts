@@ -69,6 +69,11 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'limit: an integer from 1 to 500',
     '{field}: {problem} (one per invalid field, joined with "; ")',
     'Text must not contain NUL characters (U+0000)',
+    'url: not a valid absolute URL',
+    'url: only http:// and https:// URLs',
+    'url: credentials in the URL are not allowed; use headers',
+    'limit: an integer from 1 to 200',
+    'state: one of {states}',
   ],
   conflict: [
     "An account named '{name}' already exists",
@@ -96,6 +101,8 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'No such endpoint: {method} {path}',
     'No API endpoint at {path}',
     "No member {value} in account '{account_name}'",
+    'Unknown webhook {id}',
+    'Unknown delivery {delivery_id}',
   ],
   plan_limit_reached: ['The {plan} plan allows {max_apps} app{s}; upgrade to add more'],
   plan_feature_unavailable: [
@@ -148,4 +155,9 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
   ],
   method_not_allowed: ['Use {method} for {path}'],
   invalid_json: ['Request body must be a JSON object'],
+  webhook_limit_reached: [
+    'The {plan} plan allows {max} webhook endpoint{value} per app; upgrade to add more',
+  ],
+  realtime_unavailable: ['Webhook sending is not available here'],
+  webhook_target_forbidden: ['url: {problem}'],
 };

@@ -182,6 +182,19 @@ export const ERRORS = {
   csrf_invalid: { httpStatus: 403, message: 'Missing or invalid X-CSRF-Token header' },
   plan_limit_reached: { httpStatus: 403, message: 'The plan limit is reached; upgrade to add more' },
   validation_failed: { httpStatus: 422, message: 'Invalid values' },
+  webhook_limit_reached: {
+    httpStatus: 403,
+    message: "The plan's webhook endpoints per app limit is reached; upgrade to add more",
+  },
+  webhook_target_forbidden: {
+    httpStatus: 422,
+    message:
+      'Webhook URLs must not point at loopback, private, link-local or metadata addresses (MAWJLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS)',
+  },
+  delivery_not_retryable: {
+    httpStatus: 409,
+    message: 'Only a failed (retrying) or dead-lettered delivery can be retried',
+  },
   key_exists: {
     httpStatus: 409,
     message: 'This app already has an active encryption master key; rotate it instead',

@@ -50,6 +50,7 @@ import {
   type Listening,
 } from './first-run.js';
 import { createLogger, StartupLogBuffer } from './logger.js';
+import { Webhooks } from '../webhooks/webhooks.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -139,12 +140,26 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const metrics = new PromMetrics();
   metrics.observeCluster(() => adapter.health());
   const managed = management;
+  const webhooks =
+    managed && store
+      ? new Webhooks({
+          store: store.webhooks,
+          directory: managed.directory,
+          owner: adapter.nodeId,
+          settings: webhookSettings(config),
+          clock: options.clock ?? { now: () => Date.now() },
+          logger,
+          metrics,
+        })
+      : undefined;
+  if (webhooks) managed?.webhooks.setOperations(webhooks);
   const engine = new Engine({
     directory,
     adapter,
     usage,
     metrics,
     logger,
+    ...(webhooks ? { webhooks: webhooks.sink } : {}),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     // Another node (or this one) changed an app record: re-read it from the store.
     ...(managed
@@ -166,6 +181,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     },
   });
   await engine.start();
+  await webhooks?.start();
   if (managed) {
     managed.setRealtime(engine);
     managed.directory.onLocalChange((appId) => {
@@ -246,6 +262,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server.close();
     metricsServer.close();
     await engine.shutdown();
+    await webhooks?.close();
     await managed?.close();
     await store?.close();
     throw error;
@@ -309,10 +326,29 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           resolve();
         }),
       );
+      // After the engine: the sessions it closed decided their last webhooks.
+      await webhooks?.close();
       await management?.close();
       await store?.close();
     })());
   return { url, host: connectHost, port, metricsPort, tls, engine, directory, management, close };
+}
+
+export function webhookSettings(config: Config): ConstructorParameters<typeof Webhooks>[0]['settings'] {
+  return {
+    timeoutMs: config.webhooksTimeoutMs,
+    holdMs: config.webhooksHoldMs,
+    allowPrivateTargets: config.webhooksAllowPrivateTargets,
+    batchMs: config.webhooksBatchMs,
+    retryForMs: config.webhooksRetryForMs,
+    retryBaseMs: config.webhooksRetryBaseMs,
+    retryMaxMs: config.webhooksRetryMaxMs,
+    leaseMs: config.webhooksLeaseMs,
+    pollMs: config.webhooksPollMs,
+    concurrency: config.webhooksConcurrency,
+    endpointConcurrency: config.webhooksEndpointConcurrency,
+    retentionMs: config.webhooksLogRetentionHours * 3_600_000,
+  };
 }
 
 /** The cluster's bus; `prefix` keeps several Mawjly clusters apart on one Redis or NATS. */

@@ -3,6 +3,7 @@
 // handing each call to the module that owns it. Lifecycle (migrate, close, watchChanges) differs
 // per database and stays with the subclass.
 import type { PlanName } from '../core/app.js';
+import type { WebhookStore } from '../core/ports/webhook-store.js';
 import type {
   AccountRecord,
   AppRecord,
@@ -66,6 +67,7 @@ export abstract class CompositeStore implements Store {
     this.parts = parts;
   }
 
+  abstract readonly webhooks: WebhookStore;
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
   abstract watchChanges(onChange: () => void): Promise<() => void>;

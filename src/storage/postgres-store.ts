@@ -13,6 +13,7 @@ import { PostgresDatabase } from './postgres-database.js';
 import { PostgresEncryptionKeys } from './postgres-encryption-keys.js';
 import { PostgresTokens } from './postgres-tokens.js';
 import { PostgresUsage } from './postgres-usage.js';
+import { PostgresWebhooks } from './postgres-webhooks.js';
 import { integer, type Row } from './store-rows.js';
 import type { HealthReporting, StoreHealthReport } from './store-health.js';
 import type { Logger } from '../core/ports/logger.js';
@@ -37,6 +38,7 @@ export interface PostgresStoreOptions {
 
 export class PostgresStore extends CompositeStore implements HealthReporting {
   readonly schema: string | undefined;
+  readonly webhooks: PostgresWebhooks;
   /**
    * This store's id in change notifications (its own are not reported to its watches), and in the
    * `application_name` of its LISTEN connection (`mawjly-changes:<origin>`).
@@ -71,6 +73,7 @@ export class PostgresStore extends CompositeStore implements HealthReporting {
       usage: new PostgresUsage(db),
     });
     this.origin = origin;
+    this.webhooks = new PostgresWebhooks(db, clock);
     this.schema = options.schema;
     this.db = db;
     this.clock = clock;

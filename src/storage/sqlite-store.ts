@@ -16,6 +16,7 @@ import { SqliteTokens } from './sqlite-tokens.js';
 import { SqliteUsage } from './sqlite-usage.js';
 import { DEFAULT_DATABASE_TIMEOUT_MS, unavailableError } from './store-errors.js';
 import { StoreHealth, type HealthReporting, type StoreHealthReport } from './store-health.js';
+import { SqliteWebhooks } from './sqlite-webhooks.js';
 import { integer } from './store-rows.js';
 
 export const SQLITE_FILE_NAME = 'mawjly.db';
@@ -132,6 +133,7 @@ function databaseFile(options: SqliteStoreOptions): string {
 
 export class SqliteStore extends CompositeStore implements HealthReporting {
   readonly filename: string;
+  readonly webhooks: SqliteWebhooks;
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
   private readonly migrations: readonly Migration[];
@@ -158,6 +160,7 @@ export class SqliteStore extends CompositeStore implements HealthReporting {
       usage: new SqliteUsage(db),
     });
     this.filename = filename;
+    this.webhooks = new SqliteWebhooks(db, clock);
     this.db = db;
     this.health = health;
     this.clock = clock;

@@ -5,6 +5,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { AppRecord, StoredAppSettings, Store } from '../../src/management/store.js';
 import { MawjlyError, type ErrorCode } from '../../src/protocol/errors.js';
+import { runWebhookStoreContract } from './webhook-store-contract.js';
 
 export type OpenStore = () => Promise<{
   store: Store;
@@ -653,5 +654,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
         await other.close();
       }
     });
+
+    runWebhookStoreContract(() => ({ store, openPeer }));
   });
 }

@@ -387,7 +387,7 @@ async function serveProcess(
     await waitUntil(
       () => {
         if (child.exitCode !== null) throw new Error(`serve exited: ${err}`);
-        url = /^Mawjly listening on (http:\/\/\S+) /m.exec(out)?.[1];
+        url = /^Mawjly listening on .*; connect at (http:\/\/\S+) /m.exec(out)?.[1];
         return url !== undefined;
       },
       'serve is listening',

@@ -6,6 +6,7 @@ import { keyCommand } from './key.js';
 import { serveCommand } from './serve.js';
 import { tokensCommand } from './tokens.js';
 import { usersCommand } from './users.js';
+import { webhooksCommand } from './webhooks.js';
 
 export const commands: readonly Command[] = [
   serveCommand,
@@ -14,4 +15,5 @@ export const commands: readonly Command[] = [
   tokensCommand,
   usersCommand,
   keyCommand,
+  webhooksCommand,
 ];

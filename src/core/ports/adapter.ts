@@ -19,8 +19,11 @@ export interface AdapterEvents {
     userInfoJson: string | undefined,
     local: boolean,
   ): void;
-  /** A user left a presence channel (last socket anywhere). */
-  memberRemoved(appId: string, channel: string, userId: string, local: boolean): void;
+  /**
+   * A user left a presence channel (last socket anywhere). `droppedNode`: it left because that
+   * node was dropped from the cluster (silent, restarted or gone); every surviving node reports it.
+   */
+  memberRemoved(appId: string, channel: string, userId: string, local: boolean, droppedNode?: string): void;
   /** A signed-in user went online (first connection anywhere) or offline (last one closed). */
   userPresenceChanged(appId: string, userId: string, online: boolean): void;
   /** Close this node's connections signed in as the user. */

@@ -19,3 +19,19 @@ export const noopMetrics: Metrics = {
   httpCall: () => undefined,
   publishRejected: () => undefined,
 };
+
+/** What the webhook worker reports (per app, like the engine's counters). */
+export interface WebhookMetrics {
+  /** Events written to an endpoint's queue (one per endpoint). */
+  webhookEventsQueued(appId: string, count: number): void;
+  /** A request to a receiver started (+1) or ended (-1). */
+  webhookInFlight(appId: string, delta: number): void;
+  /** A delivery attempt ended: `delivered` (2xx), `failed` (will retry) or `dead_lettered`. */
+  webhookAttempt(appId: string, outcome: 'delivered' | 'failed' | 'dead_lettered', seconds: number): void;
+}
+
+export const noopWebhookMetrics: WebhookMetrics = {
+  webhookEventsQueued: () => undefined,
+  webhookInFlight: () => undefined,
+  webhookAttempt: () => undefined,
+};

@@ -13,9 +13,20 @@ export type WebhookPayload =
     }
   | { readonly name: 'subscription_count'; readonly channel: string; readonly subscription_count: number };
 
-/** Receives the webhook-worthy facts the engine decides (once, on the node where they happen). */
+export interface WebhookEmitOptions {
+  /**
+   * Several nodes decide the same fact (a dead node's members leave on every survivor): events
+   * with the same key are queued once.
+   */
+  readonly dedupeKey?: string;
+}
+
+/**
+ * Receives the webhook-worthy facts the engine decides (once, on the node where they happen).
+ * `emit` sits on the realtime path: implementations only buffer; writing and sending happen later.
+ */
 export interface WebhookSink {
-  emit(app: App, event: WebhookPayload): void;
+  emit(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void;
 }
 
 export const noopWebhookSink: WebhookSink = { emit: () => undefined };

@@ -14,6 +14,7 @@ import type { ManagementApiDeps, Principal, Route } from './route.js';
 import { sessionRoutes } from './session-routes.js';
 import { teamRoutes } from './team-routes.js';
 import { tokenRoutes } from './token-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 export type { ManagementApiDeps } from './route.js';
 
@@ -27,6 +28,7 @@ const ROUTES: readonly Route[] = [
   ...realtimeRoutes,
   ...tokenRoutes,
   ...teamRoutes,
+  ...webhookRoutes,
 ];
 
 interface CompiledRoute {
