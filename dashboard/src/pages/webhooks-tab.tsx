@@ -457,7 +457,9 @@ function DeliveryLog({
                     <td>
                       <StateBadge state={d.state} />
                       {d.last_status !== null && <span class="small"> HTTP {d.last_status}</span>}
-                      {d.last_error && <span class="muted small block">{d.last_error}</span>}
+                      {d.last_error && d.last_error !== `HTTP ${d.last_status}` && (
+                        <span class="muted small block">{d.last_error}</span>
+                      )}
                     </td>
                     <td>{d.attempts}</td>
                     <td>{latency(d.latency_ms)}</td>
@@ -657,7 +659,7 @@ export function WebhooksTab({
                       {h.event_types.length === WEBHOOK_EVENT_TYPES.length ? 'all' : h.event_types.join(', ')}
                     </td>
                     <td class="small">
-                      {h.channel_prefix === null ? 'all' : <code>{h.channel_prefix}*</code>}
+                      {h.channel_prefix === null ? 'all' : <code class="nowrap">{h.channel_prefix}*</code>}
                     </td>
                     <td>
                       {h.enabled ? (
