@@ -48,6 +48,8 @@ describe('dashboard Webhooks tab (Chromium)', { timeout: 120_000 }, () => {
   let stack: DashboardStack | undefined;
   let browser: Browser | undefined;
   let unwire: (() => void) | undefined;
+  /** Set when the server has no webhook worker (this branch before the worker is merged). */
+  let noWorker = false;
   const receivers: Receiver[] = [];
   const contexts: BrowserContext[] = [];
 
@@ -126,6 +128,7 @@ describe('dashboard Webhooks tab (Chromium)', { timeout: 120_000 }, () => {
     if (((await result.textContent()) ?? '').includes('not available')) {
       // This branch has no webhook worker yet: the page showed the server's 503 as an error. Wire
       // test sends to the real sender (see wireTestSends) and send again.
+      noWorker = true;
       unwire = wireTestSends(s.management);
       await row.getByRole('button', { name: 'Send test' }).click();
     }
@@ -287,5 +290,63 @@ describe('dashboard Webhooks tab (Chromium)', { timeout: 120_000 }, () => {
       assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, `a viewer sees ${name}`);
     }
     await s.management.store.webhooks.deleteEndpoint(endpoint.id);
+  });
+  test('live deliveries from pusher-js appear in the log; a failing receiver shows retrying, then Retry delivers', async (t) => {
+    if (noWorker) {
+      t.skip('this build has no webhook worker (deliveries need it)');
+      return;
+    }
+    const { stack: s, page } = await ready();
+    const receiver = await startReceiver(s.startup);
+    receivers.push(receiver);
+    await signIn(page, s.url, s.startup.email);
+    await openWebhooks(page, s.startup.appName);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByLabel('Endpoint URL').fill(receiver.url);
+    await page.getByLabel('Channel prefix filter (optional)').fill('presence-live-');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByRole('status').getByText(`Added ${receiver.url}.`).waitFor();
+    const log = page.getByTestId('delivery-log');
+    const refreshUntil = async (rows: ReturnType<Page['locator']>, what: string): Promise<void> => {
+      await eventually(
+        async () => {
+          await log.getByRole('button', { name: 'Refresh log' }).click();
+          await page.waitForTimeout(300);
+          return (await rows.count()) > 0;
+        },
+        what,
+        40_000,
+      );
+    };
+
+    const client = await s.openClient(['presence-live-1'], 'alice');
+    await eventually(
+      () => receiver.received.some((r) => r.valid && r.body.includes('member_added')),
+      'member_added at the receiver',
+      40_000,
+    );
+    await refreshUntil(
+      log.locator('tr', { hasText: 'member_added' }).filter({ hasText: 'delivered' }),
+      'a delivered member_added row',
+    );
+
+    // The receiver fails: the member_removed batch (after its ~3 s hold) is retried.
+    receiver.status = 500;
+    client.close();
+    const failing = log.locator('tr', { hasText: 'member_removed' }).filter({ hasText: 'retrying' });
+    await refreshUntil(failing, 'a retrying member_removed row');
+    await failing.getByText('HTTP 500').first().waitFor();
+    await page.reload();
+    await page.getByTestId('webhooks-failing-badge').waitFor();
+
+    receiver.status = 200;
+    const retry = log.locator('tr', { hasText: 'member_removed' }).getByRole('button', { name: 'Retry' });
+    if ((await retry.count()) > 0) await retry.first().click();
+    await refreshUntil(
+      log.locator('tr', { hasText: 'member_removed' }).filter({ hasText: 'delivered' }),
+      'the member_removed row delivered',
+    );
+    const [endpoint] = await s.management.store.webhooks.listEndpoints(s.startup.appId);
+    if (endpoint) await s.management.store.webhooks.deleteEndpoint(endpoint.id);
   });
 });
