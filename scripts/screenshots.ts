@@ -5,6 +5,11 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/support/browser.js';
 import { startDashboardStack } from '../test/integration/dashboard-stack.js';
+import {
+  seedDeliveries,
+  startReceiver,
+  wireTestSends,
+} from '../test/integration/dashboard-webhooks-fixtures.js';
 
 const outDir = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
@@ -79,6 +84,37 @@ try {
 
   await page.goto(`${appBase}/getting-started`);
   await shot(page, 'getting-started');
+
+  // Webhooks: an endpoint on a local receiver, a test send, a delivered and a dead-lettered batch.
+  const receiver = await startReceiver(stack.startup);
+  let unwire: (() => void) | undefined;
+  try {
+    await page.goto(`${appBase}/webhooks`);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByLabel('Endpoint URL').fill(receiver.url);
+    await page.getByLabel('Channel prefix filter (optional)').fill('presence-');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('disabled', { exact: true }).waitFor();
+    const [endpoint] = await stack.management.store.webhooks.listEndpoints(stack.startup.appId);
+    if (endpoint) await seedDeliveries(stack.management, stack.startup.appId, endpoint.id);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByText('enabled', { exact: true }).waitFor();
+    const result = page.getByTestId('webhook-test-result');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await result.waitFor();
+    if (((await result.textContent()) ?? '').includes('not available')) {
+      unwire = wireTestSends(stack.management); // no webhook worker in this build yet
+      await page.getByRole('button', { name: 'Send test' }).click();
+      await result.getByText('receiver answered').waitFor();
+    }
+    await page.getByRole('button', { name: 'Refresh log' }).click();
+    await page.getByRole('button', { name: 'Body' }).last().click();
+    await shot(page, 'webhooks');
+  } finally {
+    unwire?.();
+    await receiver.close();
+  }
 
   const mobile = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   const phone = await mobile.newPage();

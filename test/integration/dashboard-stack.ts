@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/config.js';
 import type { PlanName } from '../../src/core/app.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
+import type { Management } from '../../src/management/management.js';
 import { startServer } from '../../src/server/server.js';
 import { defaultDashboardDir } from '../../src/transport/http/dashboard-static.js';
 import { sdkClient, type SdkClient } from './dashboard-sdk.js';
@@ -29,6 +30,8 @@ export interface DashboardStack extends SdkClient {
   readonly free: SeededUser;
   /** A Free account that has used 85 % of today's messages. */
   readonly busy: SeededUser;
+  /** The server's management services (seeding beyond what the dashboard can do). */
+  readonly management: Management;
   close(): Promise<void>;
 }
 
@@ -65,7 +68,11 @@ export function ensureDashboardBuilt(): void {
 export async function startDashboardStack(): Promise<DashboardStack> {
   ensureDashboardBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'mawjly-dash-test-'));
-  const config = loadConfig({}, { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir });
+  // Webhook receivers in the tests listen on 127.0.0.1.
+  const config = loadConfig(
+    { MAWJLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' },
+    { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir },
+  );
   const server = await startServer({ config, logger: silentLogger });
   const management = server.management;
   if (!management) throw new Error('the server started without its management layer');
@@ -94,6 +101,7 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     viewer: { ...startup.user, email: 'viewer@acme.test' },
     free: free.user,
     busy: busy.user,
+    management,
     ...sdk,
     async close() {
       await server.close();

@@ -12,6 +12,8 @@ import { ChannelsTab } from './channels-tab.js';
 import { DebugTab } from './debug-tab.js';
 import { EventsTab } from './events-tab.js';
 import { UsageTab } from './usage-tab.js';
+import { WebhooksTab } from './webhooks-tab.js';
+import { webhooksApi } from '../webhooks-api.js';
 
 const TABS: readonly { id: string; label: string }[] = [
   { id: 'overview', label: 'Overview' },
@@ -21,6 +23,7 @@ const TABS: readonly { id: string; label: string }[] = [
   { id: 'channels', label: 'Channels' },
   { id: 'debug', label: 'Debug console' },
   { id: 'events', label: 'Event creator' },
+  { id: 'webhooks', label: 'Webhooks' },
   { id: 'usage', label: 'Usage' },
 ];
 
@@ -31,6 +34,16 @@ export function AppPage({ appId, tab }: { appId: string; tab: string }): JSX.Ele
     api.app(appId).then(setApp, setError);
   }, [appId]);
   useEffect(reload, [reload]);
+  // The Webhooks tab's badge: some endpoint's deliveries are failing or dead-lettered.
+  const [webhooksFailing, setWebhooksFailing] = useState(false);
+  useEffect(() => {
+    webhooksApi.list(appId).then(
+      (res) => {
+        setWebhooksFailing(res.webhooks.some((h) => h.failing));
+      },
+      () => undefined,
+    );
+  }, [appId]);
 
   const base = `/apps/${encodeURIComponent(appId)}`;
   const current = TABS.find((t) => t.id === tab);
@@ -43,6 +56,7 @@ export function AppPage({ appId, tab }: { appId: string; tab: string }): JSX.Ele
   else if (tab === 'channels') body = <ChannelsTab app={app} />;
   else if (tab === 'debug') body = <DebugTab app={app} />;
   else if (tab === 'events') body = <EventsTab app={app} />;
+  else if (tab === 'webhooks') body = <WebhooksTab app={app} onFailingChange={setWebhooksFailing} />;
   else if (tab === 'usage') body = <UsageTab app={app} />;
   else body = <p>Unknown page.</p>;
 
@@ -64,6 +78,11 @@ export function AppPage({ appId, tab }: { appId: string; tab: string }): JSX.Ele
             aria-current={t.id === tab ? 'page' : undefined}
           >
             {t.label}
+            {t.id === 'webhooks' && webhooksFailing && (
+              <span class="badge error" data-testid="webhooks-failing-badge">
+                failing
+              </span>
+            )}
           </Link>
         ))}
       </nav>
