@@ -263,6 +263,8 @@ export class Engine implements RealtimeView {
 
   /** Second half of a join, after subscription_succeeded went out: counts, webhooks, cache replay. */
   announceJoin(session: Session, channel: string, cache: boolean): void {
+    // The acknowledgement may have found the socket over its buffer bound and closed it.
+    if (session.closed) return;
     const app = session.app;
     const entry = this.local.get(app.id, channel);
     if (!entry) return;
