@@ -200,6 +200,8 @@ function connect({ onFrame } = {}) {
         return;
       }
       if (frame.event === 'pusher:connection_established') resolve(JSON.parse(frame.data).socket_id);
+      // As pusher-js does: answer the server's activity check, or it closes the socket (4201).
+      else if (frame.event === 'pusher:ping') ws.send('{"event":"pusher:pong","data":{}}');
       else if (frame.event === 'pusher:error') stats.error_frames_received++;
       else if (frame.event === 'pusher:subscription_error') {
         const status = (typeof frame.data === 'string' ? JSON.parse(frame.data) : frame.data)?.status;
@@ -461,7 +463,16 @@ function meta() {
 mkdirSync(dirname(out), { recursive: true });
 sample();
 const sampler = setInterval(sample, SAMPLE_MS);
-await sleep(minutes * 60_000);
+// Ctrl-C (SIGINT) or SIGTERM ends the soak early, with the summary of what ran.
+await new Promise((resolve) => {
+  const timer = setTimeout(resolve, minutes * 60_000);
+  const early = () => {
+    clearTimeout(timer);
+    resolve();
+  };
+  process.once('SIGINT', early);
+  process.once('SIGTERM', early);
+});
 
 // --- end -----------------------------------------------------------------------------------------
 
