@@ -66,6 +66,10 @@ export const configSchema = z
       .int()
       .min(1024)
       .default(4 * 1024 * 1024),
+    /** Channels one socket may be subscribed to at once (MAWJLY_MAX_CHANNELS_PER_SOCKET). */
+    maxChannelsPerSocket: number().int().min(1).max(100_000).default(100),
+    /** Presence channels one socket may be a member of at once (MAWJLY_MAX_PRESENCE_PER_SOCKET). */
+    maxPresencePerSocket: number().int().min(1).max(10_000).default(10),
     /** On SIGTERM/SIGINT, keep listening this long with /ready answering 503 before closing (MAWJLY_DRAIN_DELAY_MS). */
     drainDelayMs: z.coerce.number().int().min(0).max(600_000).default(0),
     /** Seconds to wait for sockets to close on SIGTERM/SIGINT (MAWJLY_SHUTDOWN_GRACE_S). */
@@ -147,6 +151,8 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   pongTimeoutMs: 'MAWJLY_PONG_TIMEOUT_MS',
   authorizationTimeoutMs: 'MAWJLY_AUTHORIZATION_TIMEOUT_MS',
   maxBufferedBytes: 'MAWJLY_MAX_BUFFERED_BYTES',
+  maxChannelsPerSocket: 'MAWJLY_MAX_CHANNELS_PER_SOCKET',
+  maxPresencePerSocket: 'MAWJLY_MAX_PRESENCE_PER_SOCKET',
   drainDelayMs: 'MAWJLY_DRAIN_DELAY_MS',
   shutdownGraceSeconds: 'MAWJLY_SHUTDOWN_GRACE_S',
   cacheTtlSeconds: 'MAWJLY_CACHE_TTL_S',

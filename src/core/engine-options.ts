@@ -15,6 +15,10 @@ export interface EngineLimits {
   /** Unsent bytes after which a slow socket is closed with 4100. */
   readonly maxBufferedBytes: number;
   readonly cacheTtlSeconds: number;
+  /** Channels one socket may be subscribed to at once; more get `subscription_limit`. */
+  readonly maxChannelsPerSocket: number;
+  /** Presence channels one socket may be a member of at once; more get `presence_channel_limit`. */
+  readonly maxPresencePerSocket: number;
   /** Refuse non-envelope data on encrypted channels (PRODUCT.md "Encrypted channels" point 3). */
   readonly checkEncryptedEnvelope: boolean;
 }
@@ -25,6 +29,8 @@ export const DEFAULT_LIMITS: EngineLimits = {
   authorizationTimeoutMs: 30_000,
   maxBufferedBytes: 4 * 1024 * 1024,
   cacheTtlSeconds: 1800,
+  maxChannelsPerSocket: 100,
+  maxPresencePerSocket: 10,
   checkEncryptedEnvelope: true,
 };
 

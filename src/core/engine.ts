@@ -31,7 +31,7 @@ import {
 import { publishEvents } from './publisher.js';
 import { SignedInUsers } from './signed-in-users.js';
 import { SubscriptionCountThrottle } from './subscription-count-throttle.js';
-import { Session, type Subscription } from './session.js';
+import { Session, type OutboundBound, type Subscription } from './session.js';
 import {
   encodeCacheMiss,
   encodeChannelEvent,
@@ -64,6 +64,8 @@ export class Engine implements RealtimeView {
   #sweeper: NodeJS.Timeout | undefined;
   #unsubscribeDirectory: (() => void) | undefined;
   #lastCacheSweepMs = 0;
+  /** The bounded-buffer rule every session's sends go through (see Session). */
+  readonly #bound: OutboundBound;
 
   constructor(options: EngineOptions & { onAppChanged?: (appId: string) => void }) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -79,6 +81,20 @@ export class Engine implements RealtimeView {
     this.#debug = new DebugStream(this.clock);
     this.#countThrottle = new SubscriptionCountThrottle(this.clock);
     this.#onAppChanged = options.onAppChanged;
+    this.#bound = {
+      maxBufferedBytes: this.limits.maxBufferedBytes,
+      overflow: (session) => {
+        this.logger.warn(
+          {
+            socketId: session.socketId,
+            appId: session.app.id,
+            bufferedBytes: session.connection.bufferedBytes,
+          },
+          'closing a slow consumer (4100)',
+        );
+        this.terminate(session, 'over_capacity');
+      },
+    };
   }
 
   async start(): Promise<void> {
@@ -99,6 +115,10 @@ export class Engine implements RealtimeView {
     this.#sweeper.unref();
   }
 
+  get maxBufferedBytes(): number {
+    return this.limits.maxBufferedBytes;
+  }
+
   get sessionCount(): number {
     return this.#sessions.size;
   }
@@ -117,7 +137,7 @@ export class Engine implements RealtimeView {
       this.#refuse(connection, problem ?? 'app_not_found', message);
       return;
     }
-    const session = new Session(generateSocketId(), connection, app, this.clock.now());
+    const session = new Session(generateSocketId(), connection, app, this.clock.now(), this.#bound);
     this.#sessions.add(session);
     let appSessions = this.#byApp.get(app.id);
     if (!appSessions) this.#byApp.set(app.id, (appSessions = new Set()));
@@ -144,7 +164,9 @@ export class Engine implements RealtimeView {
     const spec = ERRORS[code];
     const pusherCode = 'pusherCode' in spec ? spec.pusherCode : 4000;
     const text = message ?? spec.message;
-    session.send(encodeError(pusherCode, text));
+    // Straight to the connection: the closing frame is not subject to the buffer bound (it is what
+    // a socket over its bound is told), and it is one small frame.
+    session.connection.send(encodeError(pusherCode, text));
     session.connection.close(pusherCode, text);
     this.closeSession(session);
   }
@@ -238,6 +260,7 @@ export class Engine implements RealtimeView {
       const n = (members.get(userId) ?? 0) + 1;
       members.set(userId, n);
       this.adapter.setLocalMember(appId, channel, userId, n, userInfoJson);
+      session.presenceChannels++;
     }
     entry.sockets.add(session);
     session.channels.set(channel, userId === undefined ? NO_USER : { userId });
@@ -245,6 +268,8 @@ export class Engine implements RealtimeView {
 
   /** Second half of a join, after subscription_succeeded went out: counts, webhooks, cache replay. */
   announceJoin(session: Session, channel: string, cache: boolean): void {
+    // The acknowledgement may have found the socket over its buffer bound and closed it.
+    if (session.closed) return;
     const app = session.app;
     const entry = this.local.get(app.id, channel);
     if (!entry) return;
@@ -274,6 +299,7 @@ export class Engine implements RealtimeView {
       if (n > 0) members.set(subscription.userId, n);
       else members.delete(subscription.userId);
       this.adapter.setLocalMember(app.id, channel, subscription.userId, n, undefined);
+      session.presenceChannels--;
     }
     this.adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
     if (this.adapter.subscriptionCount(app.id, channel) === 0)
@@ -291,10 +317,11 @@ export class Engine implements RealtimeView {
     if (!entry) return 0;
     const message: Outbound = { text };
     let count = 0;
+    // A socket over its buffer bound is closed on the way and leaves the set: deleting the current
+    // entry of a Set during for…of is safe.
     for (const session of entry.sockets) {
       if (session.socketId === exceptSocketId) continue;
-      this.#sendShared(session, message);
-      count++;
+      if (session.sendShared(message)) count++;
     }
     if (count > 0) {
       this.metrics.messagesOut(
@@ -305,18 +332,6 @@ export class Engine implements RealtimeView {
       this.usage.addMessages(app, count);
     }
     return count;
-  }
-
-  #sendShared(session: Session, message: Outbound): void {
-    if (session.connection.bufferedBytes > this.limits.maxBufferedBytes) {
-      this.logger.warn(
-        { socketId: session.socketId, appId: session.app.id },
-        'closing a slow consumer (4100)',
-      );
-      this.terminate(session, 'over_capacity');
-      return;
-    }
-    session.sendShared(message);
   }
 
   /** Publishes from the HTTP API or the management API; throws MawjlyError on invalid input. */

@@ -10,6 +10,16 @@ export interface Subscription {
   readonly userId?: string;
 }
 
+/**
+ * The bounded-buffer rule of the WebSocket transport, shared by every session of an engine: before
+ * any frame is queued for a socket, its unsent bytes are compared with `maxBufferedBytes`; past it,
+ * nothing more is queued and `overflow` disconnects the socket (4100, `over_capacity`).
+ */
+export interface OutboundBound {
+  readonly maxBufferedBytes: number;
+  overflow(session: Session): void;
+}
+
 export class Session {
   readonly socketId: string;
   readonly connection: Connection;
@@ -29,21 +39,40 @@ export class Session {
   clientEventWindowStartMs = 0;
   clientEventsInWindow = 0;
   closed = false;
+  /** Presence channels among `channels` (the per-connection presence cap counts them). */
+  presenceChannels = 0;
+  readonly #bound: OutboundBound;
 
-  constructor(socketId: string, connection: Connection, app: App, nowMs: number) {
+  constructor(socketId: string, connection: Connection, app: App, nowMs: number, bound: OutboundBound) {
     this.socketId = socketId;
     this.connection = connection;
     this.app = app;
     this.openedAtMs = nowMs;
     this.lastActivityMs = nowMs;
+    this.#bound = bound;
+  }
+
+  /**
+   * The one gate of every frame the engine queues for this socket (direct replies and fan-out
+   * alike): false, and the socket disconnected with 4100, when its unsent bytes are past the bound.
+   * A single frame may take the queue past the bound; the next one is then refused.
+   */
+  #admit(): boolean {
+    if (this.closed) return false;
+    if (this.connection.bufferedBytes <= this.#bound.maxBufferedBytes) return true;
+    this.#bound.overflow(this);
+    return false;
   }
 
   send(text: string): void {
-    if (!this.closed) this.connection.send(text);
+    if (this.#admit()) this.connection.send(text);
   }
 
-  sendShared(message: Outbound): void {
-    if (!this.closed) this.connection.sendShared(message);
+  /** Like send, for a message shared by many sockets; false when the socket was over its bound. */
+  sendShared(message: Outbound): boolean {
+    if (!this.#admit()) return false;
+    this.connection.sendShared(message);
+    return true;
   }
 
   /** A non-closing `pusher:error` frame. */

@@ -160,4 +160,8 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
   ],
   realtime_unavailable: ['Webhook sending is not available here'],
   webhook_target_forbidden: ['url: {problem}'],
+  subscription_limit: ['Too many subscriptions on this connection (maximum {max_channels_per_socket})'],
+  presence_channel_limit: [
+    'Too many presence channels on this connection (maximum {max_presence_per_socket})',
+  ],
 };

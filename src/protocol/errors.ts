@@ -122,6 +122,14 @@ export const ERRORS = {
   user_id_too_long: { httpStatus: 400, message: 'user_id too long (maximum 128 characters)' },
   user_info_too_large: { httpStatus: 413, message: 'user_info too large (maximum 10 KB)' },
   presence_full: { httpStatus: 403, message: 'Presence channel is full: member limit of the plan reached' },
+  subscription_limit: {
+    httpStatus: 403,
+    message: 'Too many subscriptions on this connection (MAWJLY_MAX_CHANNELS_PER_SOCKET)',
+  },
+  presence_channel_limit: {
+    httpStatus: 403,
+    message: 'Too many presence channels on this connection (MAWJLY_MAX_PRESENCE_PER_SOCKET)',
+  },
   already_subscribed: { httpStatus: 409, message: 'Existing subscription to channel' },
   server_to_user_forbidden: {
     httpStatus: 403,

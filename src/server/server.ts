@@ -176,6 +176,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       pongTimeoutMs: config.pongTimeoutMs,
       authorizationTimeoutMs: config.authorizationTimeoutMs,
       maxBufferedBytes: config.maxBufferedBytes,
+      maxChannelsPerSocket: config.maxChannelsPerSocket,
+      maxPresencePerSocket: config.maxPresencePerSocket,
       cacheTtlSeconds: config.cacheTtlSeconds,
       checkEncryptedEnvelope: config.checkEncryptedEnvelope,
     },

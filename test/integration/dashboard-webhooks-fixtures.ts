@@ -1,14 +1,12 @@
 // Helpers for the dashboard's Webhooks tab tests and screenshots: a real HTTP receiver on 127.0.0.1
 // that checks every request with the official `pusher` SDK, delivery-log rows written through the
-// server's own webhook store, and, on a server without a webhook worker, test sends wired to the
-// real WebhookSender.
-import { createHmac, randomBytes } from 'node:crypto';
+// server's own webhook store.
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Pusher from 'pusher';
-import type { WebhookEndpointRecord, WebhookEventType } from '../../src/core/ports/webhook-store.js';
+import type { WebhookEventType } from '../../src/core/ports/webhook-store.js';
 import type { Management } from '../../src/management/management.js';
-import { WebhookSender } from '../../src/webhooks/sender.js';
 import type { SeededUser } from './dashboard-stack.js';
 
 export interface ReceivedWebhook {
@@ -61,44 +59,6 @@ export async function startReceiver(app: SeededUser, path = '/pusher/webhooks'):
           resolve();
         });
       }),
-  };
-}
-
-/**
- * Until the webhook worker is merged into this branch the server wires no WebhookOperations, and
- * test sends answer 503 realtime_unavailable. This wires test sends through the branch's real
- * WebhookSender with Pusher's headers and signature, so the dashboard shows a real receiver's
- * answer. A server that has its worker is left alone (call only after a 503).
- */
-export function wireTestSends(management: Management): () => void {
-  const sender = new WebhookSender({ timeoutMs: 4000, allowPrivateTargets: true });
-  management.webhooks.setOperations({
-    retryWindowMs: 5 * 60_000,
-    refuseTarget: (url) => sender.refuse(url),
-    async sendTest(app, endpoint: WebhookEndpointRecord) {
-      const body = JSON.stringify({
-        time_ms: Date.now(),
-        events: [{ name: 'channel_occupied', channel: 'mawjly-test-channel' }],
-      });
-      const signature = createHmac('sha256', app.secrets[0] ?? '')
-        .update(body)
-        .digest('hex');
-      const result = await sender.post(
-        endpoint.url,
-        {
-          ...endpoint.headers,
-          'X-Pusher-Key': app.key,
-          'X-Pusher-Signature': signature,
-          'X-Mawjly-Delivery-Id': `test_${randomBytes(8).toString('hex')}`,
-        },
-        body,
-      );
-      return { ...result, body };
-    },
-    wake: () => undefined,
-  });
-  return () => {
-    sender.close();
   };
 }
 

@@ -8,12 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import { startDashboardStack, type DashboardStack } from './dashboard-stack.js';
-import {
-  seedDeliveries,
-  startReceiver,
-  wireTestSends,
-  type Receiver,
-} from './dashboard-webhooks-fixtures.js';
+import { seedDeliveries, startReceiver, type Receiver } from './dashboard-webhooks-fixtures.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -47,9 +42,7 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
 describe('dashboard Webhooks tab (Chromium)', { timeout: 120_000 }, () => {
   let stack: DashboardStack | undefined;
   let browser: Browser | undefined;
-  let unwire: (() => void) | undefined;
   /** Set when the server has no webhook worker (this branch before the worker is merged). */
-  let noWorker = false;
   const receivers: Receiver[] = [];
   const contexts: BrowserContext[] = [];
 
@@ -61,7 +54,6 @@ describe('dashboard Webhooks tab (Chromium)', { timeout: 120_000 }, () => {
     for (const c of contexts) await c.close();
     await browser?.close();
     for (const r of receivers) await r.close();
-    unwire?.();
     await stack?.close();
   });
   const ready = async (): Promise<{ stack: DashboardStack; page: Page; context: BrowserContext }> => {
@@ -125,13 +117,6 @@ describe('dashboard Webhooks tab (Chromium)', { timeout: 120_000 }, () => {
     const result = page.getByTestId('webhook-test-result');
     await row.getByRole('button', { name: 'Send test' }).click();
     await result.waitFor();
-    if (((await result.textContent()) ?? '').includes('not available')) {
-      // This branch has no webhook worker yet: the page showed the server's 503 as an error. Wire
-      // test sends to the real sender (see wireTestSends) and send again.
-      noWorker = true;
-      unwire = wireTestSends(s.management);
-      await row.getByRole('button', { name: 'Send test' }).click();
-    }
     await result.getByText('receiver answered 200').waitFor();
     assert.match((await result.textContent()) ?? '', /receiver answered 200 in \d[\d,]* ms/);
     await eventually(() => receiver.received.length > 0, 'the test request');
@@ -291,11 +276,7 @@ describe('dashboard Webhooks tab (Chromium)', { timeout: 120_000 }, () => {
     }
     await s.management.store.webhooks.deleteEndpoint(endpoint.id);
   });
-  test('live deliveries from pusher-js appear in the log; a failing receiver shows retrying, then Retry delivers', async (t) => {
-    if (noWorker) {
-      t.skip('this build has no webhook worker (deliveries need it)');
-      return;
-    }
+  test('live deliveries from pusher-js appear in the log; a failing receiver shows retrying, then Retry delivers', async () => {
     const { stack: s, page } = await ready();
     const receiver = await startReceiver(s.startup);
     receivers.push(receiver);

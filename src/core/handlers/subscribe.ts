@@ -23,6 +23,8 @@ const ERROR_TYPES: Partial<Record<ErrorCode, string>> = {
   invalid_signature: 'AuthError',
   server_to_user_forbidden: 'AuthError',
   presence_full: 'LimitReached',
+  subscription_limit: 'LimitReached',
+  presence_channel_limit: 'LimitReached',
   user_info_too_large: 'LimitReached',
   plan_feature_unavailable: 'PlanError',
 };
@@ -64,6 +66,29 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
         channel,
         type.kind === 'presence' ? presenceData(engine, app.id, channel) : '{}',
       ),
+    );
+    return;
+  }
+
+  // Per-connection caps, before any signature work: what one socket may make the server hold.
+  const { maxChannelsPerSocket, maxPresencePerSocket } = engine.limits;
+  if (session.channels.size >= maxChannelsPerSocket) {
+    refuseSubscription(
+      engine,
+      session,
+      channel,
+      'subscription_limit',
+      `Too many subscriptions on this connection (maximum ${maxChannelsPerSocket})`,
+    );
+    return;
+  }
+  if (type.kind === 'presence' && session.presenceChannels >= maxPresencePerSocket) {
+    refuseSubscription(
+      engine,
+      session,
+      channel,
+      'presence_channel_limit',
+      `Too many presence channels on this connection (maximum ${maxPresencePerSocket})`,
     );
     return;
   }

@@ -48,6 +48,11 @@ export interface RealtimeView {
   presenceUsers(appId: string, channel: string): { id: string; userInfo: unknown }[];
   /** Publishes like `POST /apps/{id}/events`; throws MawjlyError on invalid input or quota. */
   publish(app: App, input: PublishInput): void;
+  /**
+   * The bounded-buffer limit (MAWJLY_MAX_BUFFERED_BYTES): a stream of these events to a consumer
+   * that does not keep up is cut once this many bytes wait unsent.
+   */
+  readonly maxBufferedBytes: number;
   /** Streams this node's debug events of an app; returns the unsubscribe function. */
   onDebugEvent(appId: string, listener: (event: DebugEvent) => void): () => void;
 }

@@ -7,6 +7,7 @@ import type { Management } from '../../../management/management.js';
 import { validate } from '../../../management/validation.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { MAX_CHANNELS_PER_PUBLISH } from '../../../protocol/limits.js';
+import { SseStream } from '../sse-stream.js';
 import { streamHeaders } from './http-io.js';
 import { channelJson } from './json-views.js';
 import { route, type Route } from './route.js';
@@ -78,11 +79,19 @@ export const realtimeRoutes: readonly Route[] = [
     return { status: 200, body: {} };
   }),
 
-  route('GET', '/apps/:id/debug', 'debug:read', async ({ management, principal, params, req, res }) => {
+  route('GET', '/apps/:id/debug', 'debug:read', async ({ management, principal, params, req, res, deps }) => {
     const app = await liveApp(management, principal.account.id, params.id ?? '');
     const view = realtimeOf(management);
     res.writeHead(200, streamHeaders());
-    res.write(': connected\n\n');
+    // Every write below goes through the stream's bounded send (see SseStream).
+    const stream = new SseStream(res, view.maxBufferedBytes, (bufferedBytes) => {
+      stop();
+      deps.logger?.warn(
+        { appId: app.id, bufferedBytes },
+        'closing a slow debug stream reader (over_capacity)',
+      );
+    });
+    stream.send(': connected\n\n');
     const unsubscribe = view.onDebugEvent(app.id, (event) => {
       const json = {
         type: event.type,
@@ -94,14 +103,17 @@ export const realtimeRoutes: readonly Route[] = [
         ...(event.userId !== undefined ? { user_id: event.userId } : {}),
         ...(event.message !== undefined ? { message: event.message } : {}),
       };
-      res.write(`data: ${JSON.stringify(json)}\n\n`);
+      stream.send(`data: ${JSON.stringify(json)}\n\n`);
     });
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => stream.send(': ping\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
-    const stop = (): void => {
+    let stopped = false;
+    function stop(): void {
+      if (stopped) return;
+      stopped = true;
       clearInterval(heartbeat);
       unsubscribe();
-    };
+    }
     req.once('close', stop);
     res.once('close', stop);
     return 'streaming';
