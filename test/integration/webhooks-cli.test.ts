@@ -35,7 +35,7 @@ test('mawjly webhooks: add, list, test (signed, verified by the SDK), remove; --
   const dir = await mkdtemp(join(tmpdir(), 'mawjly-wh-cli-'));
   const env = { MAWJLY_DATA_DIR: dir };
   try {
-    assert.equal((await mawjly(['accounts', 'create', 'Hooks', '--plan', 'free'], env)).code, 0);
+    assert.equal((await mawjly(['--init', 'accounts', 'create', 'Hooks', '--plan', 'free'], env)).code, 0);
     const app = JSON.parse((await mawjly(['apps', 'create', '--account', 'Hooks', '--json'], env)).stdout);
     const receiver = await startReceiver({ id: app.id, key: app.key, secret: app.secret });
     try {

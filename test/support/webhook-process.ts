@@ -62,7 +62,7 @@ export async function spawnServe(db: Database, env: Record<string, string> = {})
     }, 60_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString('utf8');
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+) .*metrics http:\/\/[^:]+:(\d+)\/metrics/.exec(out);
+      const m = /connect at http:\/\/127\.0\.0\.1:(\d+) .*metrics http:\/\/[^:]+:(\d+)\/metrics/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m);
