@@ -11,6 +11,7 @@ export const DOCS_WITH_SNIPPETS = [
   'docs/encrypted-channels.md',
   'docs/client-helper.md',
   'examples/README.md',
+  'docs/webhooks.md',
 ];
 
 // Prettier puts a blank line between the marker and the block; both forms are accepted.
