@@ -2,21 +2,20 @@
 // noticed when deleted under a running server (503, /ready, one log line, nothing recreated), and
 // never silently replaced by an empty database — neither by the next start nor by the CLI.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { Logger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import { runCli } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const mawjly = (args: string[], dataDir: string) => runCli(args, { MAWJLY_DATA_DIR: dataDir });
 
 function mode(path: string): string {
   return (statSync(path).mode & 0o777).toString(8);
@@ -37,27 +36,6 @@ function capture(): { logs: string[]; logger: Logger } {
 async function start(dataDir: string, logger: Logger): Promise<RunningServer> {
   const config = loadConfig({}, { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir });
   return startServer({ config, logger });
-}
-
-function mawjly(
-  args: string[],
-  dataDir: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MAWJLY_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 describe('the SQLite data directory', () => {

@@ -3,42 +3,20 @@
 // `encryptionMasterKeyBase64`, the auth function (same SDK) returns the shared_secret, and pusher-js
 // decrypts. On Free, generating a key is refused and audited.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Pusher from 'pusher';
 import { hmacSha256Hex, md5Hex, restStringToSign } from '../../src/protocol/signing.js';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { clientSdk, once, serverSdk, waitForState } from '../support/server.js';
+import { runCli } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function cli(
-  args: string[],
-  dataDir: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MAWJLY_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], dataDir: string) => runCli(args, { MAWJLY_DATA_DIR: dataDir });
 
 async function accountToken(name: string, plan: string, dataDir: string): Promise<string> {
   const account = await cli(['--init', 'accounts', 'create', name, '--plan', plan], dataDir);

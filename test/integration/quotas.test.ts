@@ -3,13 +3,11 @@
 // the 80 % warning, the 00:00 UTC reset, plan changes by the operator (in-process, and through the
 // CLI in another process) taking effect on the running server at once, and disabling an app.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config.js';
@@ -22,8 +20,8 @@ import { DATABASE_URL, TestClock } from '../support/management-harness.js';
 import { subscribeRaw } from '../support/raw-session.js';
 import { signedRequest } from '../support/rest.js';
 import { rawClient, serverSdk, type RawClient } from '../support/server.js';
+import { runCli as mawjly } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The plans file lowers the daily message quotas so the boundaries are quick to reach. */
 const FREE_MESSAGES = 20;
 const PRO_MESSAGES = 20;
@@ -465,29 +463,3 @@ describe('quotas on PostgreSQL: a CLI plan change reaches the running server thr
     assert.equal(first.ws.readyState, WebSocket.OPEN);
   });
 });
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function mawjly(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}

@@ -1,35 +1,11 @@
 // `mawjly webhooks list|add|remove|test --app ID` as an operator runs it, against a data directory.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startReceiver } from '../support/webhook-receiver.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function mawjly(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCli as mawjly } from '../support/cli.js';
 
 test('mawjly webhooks: add, list, test (signed, verified by the SDK), remove; --json; private targets', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mawjly-wh-cli-'));
