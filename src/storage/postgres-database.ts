@@ -152,6 +152,7 @@ export class PostgresDatabase {
     work: (client: pg.PoolClient, started: number) => Promise<T>,
   ): Promise<T> {
     const started = performance.now();
+    const startedAt = Date.now();
     let client: pg.PoolClient | undefined;
     let released = false;
     // An object, so the compiler sees that the timer can change it while `job` awaits.
@@ -200,7 +201,7 @@ export class PostgresDatabase {
     } catch (error) {
       const translated = this.translate(error, missing);
       if (translated instanceof MawjlyError && translated.code === 'database_unavailable') {
-        this.health.fail(translated.message);
+        this.health.fail(translated.message, startedAt);
       }
       throw translated;
     } finally {

@@ -21,6 +21,8 @@ export class StoreHealth {
   readonly #what: string;
   readonly #logger: Logger | undefined;
   #failing: { detail: string; since: number } | undefined;
+  /** When the last outage ended: a call begun before it says nothing about the store now. */
+  #recoveredAt = 0;
 
   constructor(what: string, logger: Logger | undefined) {
     this.#what = what;
@@ -36,7 +38,12 @@ export class StoreHealth {
     return failing === undefined ? { ok: true } : { ok: false, ...failing };
   }
 
-  fail(detail: string): void {
+  /**
+   * Records a failure. `startedAt` is when the failed call began: a call begun during an outage
+   * that has ended since (e.g. it timed out just after recovery) does not open a new one.
+   */
+  fail(detail: string, startedAt = Date.now()): void {
+    if (this.#failing === undefined && startedAt < this.#recoveredAt) return;
     if (this.#failing !== undefined) {
       this.#failing = { detail, since: this.#failing.since };
       return;
@@ -49,6 +56,7 @@ export class StoreHealth {
     const failing = this.#failing;
     if (failing === undefined) return;
     this.#failing = undefined;
+    this.#recoveredAt = Date.now();
     this.#logger?.info({ store: this.#what, downMs: Date.now() - failing.since }, 'database available again');
   }
 }
