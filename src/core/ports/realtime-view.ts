@@ -53,6 +53,13 @@ export interface RealtimeView {
    * that does not keep up is cut once this many bytes wait unsent.
    */
   readonly maxBufferedBytes: number;
-  /** Streams this node's debug events of an app; returns the unsubscribe function. */
-  onDebugEvent(appId: string, listener: (event: DebugEvent) => void): () => void;
+  /**
+   * Streams this node's debug events of an app; returns the unsubscribe function. With `replay`, the
+   * listener first receives the app's last events on this node (up to 100), then the live ones.
+   */
+  onDebugEvent(
+    appId: string,
+    listener: (event: DebugEvent) => void,
+    options?: { replay?: boolean },
+  ): () => void;
 }
