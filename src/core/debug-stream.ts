@@ -52,11 +52,14 @@ export class DebugStream {
   readonly #listeners = new Map<string, Set<(event: DebugEvent) => void>>();
   readonly #backlogs = new Map<string, Backlog>();
   readonly #maxBacklogBytes: number;
+  /** Event ids start at the boot time in microseconds: increasing, and not reused after a restart. */
+  #nextId: number;
 
   /** `maxBacklogBytes` bounds one app's backlog (kept well below the SSE stream's buffer bound). */
   constructor(clock: Clock, maxBacklogBytes = 256 * 1024) {
     this.#clock = clock;
     this.#maxBacklogBytes = maxBacklogBytes;
+    this.#nextId = clock.now() * 1000;
   }
 
   /**
@@ -79,8 +82,8 @@ export class DebugStream {
     return this.#listeners.has(appId);
   }
 
-  emit(appId: string, build: () => Omit<DebugEvent, 'time'>): void {
-    const event: DebugEvent = { ...build(), time: this.#clock.now() };
+  emit(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void {
+    const event: DebugEvent = { ...build(), time: this.#clock.now(), id: ++this.#nextId };
     let backlog = this.#backlogs.get(appId);
     if (backlog) {
       // Re-inserted: the map's order is least recently active first.

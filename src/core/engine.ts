@@ -386,7 +386,7 @@ export class Engine implements RealtimeView {
   }
 
   /** Records a debug event in the app's backlog and passes it to the app's listeners. */
-  debug(appId: string, build: () => Omit<DebugEvent, 'time'>): void {
+  debug(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void {
     this.#debug.emit(appId, build);
   }
 

@@ -31,8 +31,11 @@ async function nextSseEvent(
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        if (!block.startsWith('data: ')) continue;
-        const event = JSON.parse(block.slice(6)) as Record<string, unknown>;
+        const line = block.split('\n').find((l) => l.startsWith('data: '));
+        if (line === undefined) continue;
+        const event = JSON.parse(line.slice(6)) as Record<string, unknown>;
+        const id = block.split('\n').find((l) => l.startsWith('id: '));
+        if (id !== undefined) event.sse_id = Number(id.slice(4));
         if (predicate(event)) return event;
       }
     }
@@ -154,10 +157,17 @@ describe('management API with the live engine', () => {
     const reader = debug.body!.getReader();
     try {
       const replayed: string[] = [];
+      const ids: number[] = [];
       await nextSseEvent(reader, (e) => {
         replayed.push(String(e.event));
+        ids.push(Number(e.sse_id));
         return e.event === 'e119';
       });
+      // Each carries an increasing SSE id, so a reconnecting console can skip what it has seen.
+      assert.ok(
+        ids.every((id, i) => Number.isSafeInteger(id) && (i === 0 || id > ids[i - 1]!)),
+        String(ids),
+      );
       assert.deepEqual(
         replayed,
         Array.from({ length: 100 }, (_, i) => `e${i + 20}`),

@@ -13,6 +13,8 @@ export interface DebugEvent {
     | 'member_removed'
     | 'error';
   readonly time: number;
+  /** Unique on this node and increasing (so a console that reconnects can skip what it has seen). */
+  readonly id: number;
   readonly socketId?: string;
   readonly channel?: string;
   readonly event?: string;

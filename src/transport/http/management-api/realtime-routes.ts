@@ -106,7 +106,7 @@ export const realtimeRoutes: readonly Route[] = [
           ...(event.userId !== undefined ? { user_id: event.userId } : {}),
           ...(event.message !== undefined ? { message: event.message } : {}),
         };
-        stream.send(`data: ${JSON.stringify(json)}\n\n`);
+        stream.send(`id: ${event.id}\ndata: ${JSON.stringify(json)}\n\n`);
       },
       { replay: true },
     );
