@@ -51,7 +51,11 @@ async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  await new Promise<void>((resolve) => {
+    probe.close(() => {
+      resolve();
+    });
+  });
   return port;
 }
 
@@ -220,7 +224,13 @@ describe('dashboard Getting started and first-hour fixes (Chromium)', { timeout:
       }
     } finally {
       await authProcess.stop();
-      await new Promise<void>((resolve) => (backend ? backend.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => {
+        if (backend)
+          backend.close(() => {
+            resolve();
+          });
+        else resolve();
+      });
       await rm(scratch, { recursive: true, force: true });
     }
     await page.close();
@@ -284,8 +294,8 @@ describe('dashboard Getting started and first-hour fixes (Chromium)', { timeout:
       .locator('.type-encrypted')
       .first();
     const color = await badge.evaluate((el) => getComputedStyle(el).color);
-    const [r, g, b] = (String(color).match(/\d+/g) ?? []).map(Number) as [number, number, number];
-    assert.ok(!(r > g * 1.5 && r > b * 1.5), `the encrypted badge is red: ${String(color)}`);
+    const [r, g, b] = (color.match(/\d+/g) ?? []).map(Number) as [number, number, number];
+    assert.ok(!(r > g * 1.5 && r > b * 1.5), `the encrypted badge is red: ${color}`);
 
     // A reconnect (pause, resume) replays the backlog; nothing is listed twice.
     const before = await page.locator('.debug-entry').count();
@@ -310,7 +320,7 @@ describe('dashboard Getting started and first-hour fixes (Chromium)', { timeout:
       const badge = th.querySelector('.badge');
       return badge ? badge.getBoundingClientRect().left - range.getBoundingClientRect().right : -1;
     });
-    assert.ok(Number(gap) >= 6, `gap ${String(gap)} px`);
+    assert.ok(gap >= 6, `gap ${String(gap)} px`);
     await page.close();
   });
 
@@ -325,7 +335,7 @@ describe('dashboard Getting started and first-hour fixes (Chromium)', { timeout:
     const title = page.locator('h1.app-title, main h1').first();
     const lineHeight = await title.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight) || 30);
     const box = await title.boundingBox();
-    assert.ok(box && box.height <= Number(lineHeight) * 1.3, `title height ${String(box?.height)}`);
+    assert.ok(box && box.height <= lineHeight * 1.3, `title height ${String(box?.height)}`);
     const tops = await page
       .getByRole('navigation', { name: 'App sections' })
       .getByRole('link')
