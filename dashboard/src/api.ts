@@ -179,7 +179,8 @@ const enc = encodeURIComponent;
 export const api = {
   signIn: (email: string, password: string) =>
     request<{ user: SessionInfo['user']; csrf_token: string }>('POST', '/session', { email, password }),
-  session: () => request<SessionInfo>('GET', '/session'),
+  /** The signed-in session, or `{ user: null }` (asked with `optional`: no 401 in the console). */
+  session: () => request<SessionInfo | { user: null }>('GET', '/session?optional=true'),
   signOut: () => request<undefined>('DELETE', '/session'),
 
   account: () => request<Account>('GET', '/account'),

@@ -139,6 +139,11 @@ function Root(): JSX.Element {
   const load = useCallback(() => {
     api.session().then(
       (s) => {
+        if (s.user === null) {
+          setCsrfToken('');
+          setSession(null);
+          return;
+        }
         setCsrfToken(s.csrf_token);
         setSession(s);
       },

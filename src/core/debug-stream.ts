@@ -1,21 +1,75 @@
 import type { Clock } from './ports/clock.js';
 import type { DebugEvent } from './ports/realtime-view.js';
 
+/** How many recent events the debug console replays per app. */
+export const DEBUG_BACKLOG_EVENTS = 100;
+/** How many apps keep a backlog at once (least recently active dropped first). */
+export const DEBUG_BACKLOG_APPS = 1_000;
+
+/** A bounded ring of an app's latest debug events (by count and by payload bytes). */
+class Backlog {
+  readonly #events: DebugEvent[] = [];
+  #bytes = 0;
+
+  constructor(
+    readonly maxEvents: number,
+    readonly maxBytes: number,
+  ) {}
+
+  push(event: DebugEvent): void {
+    this.#events.push(event);
+    this.#bytes += sizeOf(event);
+    while (this.#events.length > this.maxEvents || (this.#bytes > this.maxBytes && this.#events.length > 1)) {
+      const dropped = this.#events.shift();
+      if (dropped) this.#bytes -= sizeOf(dropped);
+    }
+  }
+
+  snapshot(): readonly DebugEvent[] {
+    return this.#events.slice();
+  }
+}
+
+/** Rough byte size of an event's variable parts (what dominates its memory and its SSE line). */
+function sizeOf(event: DebugEvent): number {
+  return (
+    64 +
+    (event.data?.length ?? 0) +
+    (event.channel?.length ?? 0) +
+    (event.event?.length ?? 0) +
+    (event.message?.length ?? 0)
+  );
+}
+
 /**
- * The debug console's live stream, per app. Emitting costs one map lookup while nobody watches: the
- * event is built (by the caller's builder) only when an app has listeners.
+ * The debug console's stream, per app, with a backlog: every app keeps its last
+ * DEBUG_BACKLOG_EVENTS events (bounded in bytes too, and in the number of apps), which a new listener
+ * may receive first, so a freshly opened console shows what just happened. Events are built for
+ * every app (the backlog needs them); building is a few field copies, payloads are shared strings.
  */
 export class DebugStream {
   readonly #clock: Clock;
   readonly #listeners = new Map<string, Set<(event: DebugEvent) => void>>();
+  readonly #backlogs = new Map<string, Backlog>();
+  readonly #maxBacklogBytes: number;
+  /** Event ids start at the boot time in microseconds: increasing, and not reused after a restart. */
+  #nextId: number;
 
-  constructor(clock: Clock) {
+  /** `maxBacklogBytes` bounds one app's backlog (kept well below the SSE stream's buffer bound). */
+  constructor(clock: Clock, maxBacklogBytes = 256 * 1024) {
     this.#clock = clock;
+    this.#maxBacklogBytes = maxBacklogBytes;
+    this.#nextId = clock.now() * 1000;
   }
 
-  listen(appId: string, listener: (event: DebugEvent) => void): () => void {
+  /**
+   * Adds a listener; with `replay`, it first receives the app's backlog, synchronously and before any
+   * new event (nothing is missed or doubled between the two).
+   */
+  listen(appId: string, listener: (event: DebugEvent) => void, options?: { replay?: boolean }): () => void {
     let set = this.#listeners.get(appId);
     if (!set) this.#listeners.set(appId, (set = new Set()));
+    if (options?.replay) for (const event of this.#backlogs.get(appId)?.snapshot() ?? []) listener(event);
     set.add(listener);
     return () => {
       set.delete(listener);
@@ -28,10 +82,22 @@ export class DebugStream {
     return this.#listeners.has(appId);
   }
 
-  emit(appId: string, build: () => Omit<DebugEvent, 'time'>): void {
+  emit(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void {
+    const event: DebugEvent = { ...build(), time: this.#clock.now(), id: ++this.#nextId };
+    let backlog = this.#backlogs.get(appId);
+    if (backlog) {
+      // Re-inserted: the map's order is least recently active first.
+      this.#backlogs.delete(appId);
+    } else {
+      backlog = new Backlog(DEBUG_BACKLOG_EVENTS, this.#maxBacklogBytes);
+      if (this.#backlogs.size >= DEBUG_BACKLOG_APPS) {
+        const oldest = this.#backlogs.keys().next().value;
+        if (oldest !== undefined) this.#backlogs.delete(oldest);
+      }
+    }
+    this.#backlogs.set(appId, backlog);
+    backlog.push(event);
     const listeners = this.#listeners.get(appId);
-    if (!listeners) return;
-    const event: DebugEvent = { ...build(), time: this.#clock.now() };
-    for (const listener of listeners) listener(event);
+    if (listeners) for (const listener of listeners) listener(event);
   }
 }

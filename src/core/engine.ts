@@ -78,7 +78,11 @@ export class Engine implements RealtimeView {
     this.logger = options.logger ?? silentLogger;
     this.cache = new CacheStore(this.limits.cacheTtlSeconds);
     this.users = new SignedInUsers(this.adapter);
-    this.#debug = new DebugStream(this.clock);
+    // A console's backlog replay stays well inside the SSE stream's bounded buffer.
+    this.#debug = new DebugStream(
+      this.clock,
+      Math.min(256 * 1024, Math.floor(this.limits.maxBufferedBytes / 4)),
+    );
     this.#countThrottle = new SubscriptionCountThrottle(this.clock);
     this.#onAppChanged = options.onAppChanged;
     this.#bound = {
@@ -368,8 +372,12 @@ export class Engine implements RealtimeView {
     return presenceMembers(this.adapter, appId, channel);
   }
 
-  onDebugEvent(appId: string, listener: (event: DebugEvent) => void): () => void {
-    return this.#debug.listen(appId, listener);
+  onDebugEvent(
+    appId: string,
+    listener: (event: DebugEvent) => void,
+    options?: { replay?: boolean },
+  ): () => void {
+    return this.#debug.listen(appId, listener, options);
   }
 
   /** Whether someone watches the app's debug events (lets a hot loop skip building closures). */
@@ -377,8 +385,8 @@ export class Engine implements RealtimeView {
     return this.#debug.watching(appId);
   }
 
-  /** Emits a debug event only when someone watches the app (the builder runs only then). */
-  debug(appId: string, build: () => Omit<DebugEvent, 'time'>): void {
+  /** Records a debug event in the app's backlog and passes it to the app's listeners. */
+  debug(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void {
     this.#debug.emit(appId, build);
   }
 

@@ -99,12 +99,11 @@ export function publishEvents(engine: Engine, app: App, inputs: readonly Publish
     published += input.channels.length;
   }
   engine.usage.addMessages(app, published);
-  if (engine.isDebugged(app.id))
-    for (const input of inputs)
-      engine.debug(app.id, () => ({
-        type: 'api_message',
-        channel: input.channels.join(','),
-        event: input.name,
-        data: input.data,
-      }));
+  for (const input of inputs)
+    engine.debug(app.id, () => ({
+      type: 'api_message',
+      channel: input.channels.join(','),
+      event: input.name,
+      data: input.data,
+    }));
 }

@@ -31,8 +31,11 @@ async function nextSseEvent(
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        if (!block.startsWith('data: ')) continue;
-        const event = JSON.parse(block.slice(6)) as Record<string, unknown>;
+        const line = block.split('\n').find((l) => l.startsWith('data: '));
+        if (line === undefined) continue;
+        const event = JSON.parse(line.slice(6)) as Record<string, unknown>;
+        const id = block.split('\n').find((l) => l.startsWith('id: '));
+        if (id !== undefined) event.sse_id = Number(id.slice(4));
         if (predicate(event)) return event;
       }
     }
@@ -133,6 +136,63 @@ describe('management API with the live engine', () => {
       await waitForState(client, 'disconnected');
       await reader.cancel();
     }
+  });
+
+  test("a new debug stream first replays the app's last 100 events, within tenancy and scopes", async () => {
+    const created = await api('POST', '/apps', { name: 'backlog app' });
+    const appId = created.json.id as string;
+    // Nobody watches while these happen.
+    for (let i = 0; i < 120; i++) {
+      const sent = await api('POST', `/apps/${appId}/events`, {
+        name: `e${i}`,
+        channel: 'backlog',
+        data: { i },
+      });
+      assert.equal(sent.status, 200);
+    }
+    const open = (bearer: string) =>
+      fetch(`${server.url}/api/v1/apps/${appId}/debug`, { headers: { authorization: `Bearer ${bearer}` } });
+    const debug = await open(token);
+    assert.equal(debug.status, 200);
+    const reader = debug.body!.getReader();
+    try {
+      const replayed: string[] = [];
+      const ids: number[] = [];
+      await nextSseEvent(reader, (e) => {
+        replayed.push(String(e.event));
+        ids.push(Number(e.sse_id));
+        return e.event === 'e119';
+      });
+      // Each carries an increasing SSE id, so a reconnecting console can skip what it has seen.
+      assert.ok(
+        ids.every((id, i) => Number.isSafeInteger(id) && (i === 0 || id > ids[i - 1]!)),
+        String(ids),
+      );
+      assert.deepEqual(
+        replayed,
+        Array.from({ length: 100 }, (_, i) => `e${i + 20}`),
+      );
+      // Then live events follow, once each.
+      await api('POST', `/apps/${appId}/events`, { name: 'live', channel: 'backlog', data: {} });
+      const next = await nextSseEvent(reader, () => true);
+      assert.equal(next.event, 'live');
+    } finally {
+      await reader.cancel();
+    }
+
+    // Another account's token cannot read it; a token without debug:read neither.
+    const other = await management.accounts.create({ name: 'other', plan: 'pro' }, 'test');
+    const otherToken = (await management.tokens.create(other.id, { name: 'o' }, 'test')).token;
+    const foreign = await open(otherToken);
+    assert.equal(foreign.status, 404);
+    await foreign.body?.cancel();
+    const account = server.directory.findById(appId)!.accountId;
+    const narrow = (await management.tokens.create(account, { name: 'n', scopes: ['apps:read'] }, 'test'))
+      .token;
+    const refused = await open(narrow);
+    assert.equal(refused.status, 403);
+    const refusedText = await refused.text();
+    assert.ok(!refusedText.includes('e119'), 'a refused request saw the backlog');
   });
 
   test('settings changed through the API apply to the running engine at once', async () => {

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, SCOPES } from '../api.js';
 import type { AuditEntry, Member, Plan, Role, Token, Usage } from '../api.js';
 import { ConfirmDialog, CopyButton, ErrorNote, Loading, Meter } from '../components/controls.js';
-import { formatNumber, formatTime } from '../format.js';
+import { formatActor, formatNumber, formatTime } from '../format.js';
 import { Link } from '../router.js';
 import { can, grantableRoles, useSession } from '../session.js';
 
@@ -85,7 +85,7 @@ function PlanTab({ usage }: { usage: Usage | undefined }): JSX.Element {
                 {plans.map((p) => (
                   <tr key={p.name} class={p.name === account?.plan ? 'current' : ''}>
                     <th scope="row">
-                      {p.name}
+                      <span class="plan-name">{p.name}</span>
                       {p.name === account?.plan && <span class="badge ok">current</span>}
                     </th>
                     <td>{formatNumber(p.max_connections)}</td>
@@ -472,7 +472,7 @@ function AuditTab(): JSX.Element {
               {entries.map((e) => (
                 <tr key={e.id}>
                   <td class="nowrap">{formatTime(e.time)}</td>
-                  <td>{e.actor}</td>
+                  <td>{formatActor(e.actor)}</td>
                   <td>
                     <code>{e.action}</code>
                   </td>

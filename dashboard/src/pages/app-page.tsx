@@ -65,9 +65,9 @@ export function AppPage({ appId, tab }: { appId: string; tab: string }): JSX.Ele
       <p class="crumbs">
         <Link href="/apps">Apps</Link> / <span>{app?.name ?? appId}</span>
       </p>
-      <h1>
+      <h1 class="app-title">
         {app?.name ?? 'App'}
-        {current ? <span class="muted"> · {current.label}</span> : null}
+        {current ? <span class="muted title-section"> · {current.label}</span> : null}
         {app && !app.settings.enabled && <span class="badge off">disabled</span>}
       </h1>
       <nav class="tabs" aria-label="App sections">

@@ -1,5 +1,5 @@
-// Debug console: the app's live event stream (server-sent events). Encrypted channels show their
-// ciphertext; a master key pasted here decrypts them in this page only (WebCrypto + tweetnacl).
+// Debug console: the app's event stream (server-sent events), starting with the last events the
+// server kept for the app (up to 100), then live. Encrypted channels show their ciphertext; a master key pasted here decrypts them in this page only (WebCrypto + tweetnacl).
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.js';
@@ -7,9 +7,12 @@ import type { App } from '../api.js';
 import { isEncryptedChannel } from '../channel-type.js';
 import { decryptEnvelope, KeyFormatError, parseMasterKey, readEnvelope } from '../crypto.js';
 import type { Decrypted } from '../crypto.js';
+import { formatEventType } from '../format.js';
 
 interface DebugEvent {
   readonly seq: number;
+  /** The server's event id (SSE `id:`), to skip the backlog replayed again after a reconnect. */
+  readonly id: string;
   readonly type: string;
   readonly time: string | number | undefined;
   readonly channel: string | undefined;
@@ -29,6 +32,15 @@ export const CATEGORIES = [
   'other',
 ] as const;
 type Category = (typeof CATEGORIES)[number];
+/** The filter's labels, for people. */
+export const CATEGORY_LABELS: Record<Category, string> = {
+  connections: 'Connections',
+  subscriptions: 'Subscriptions',
+  'api messages': 'API messages',
+  'client events': 'Client events',
+  errors: 'Errors',
+  other: 'Other',
+};
 /** Named SSE events the stream may use besides unnamed `message` events. */
 const NAMED_EVENTS = [
   'connection',
@@ -128,7 +140,9 @@ function Entry({ entry, masterKey }: { entry: DebugEvent; masterKey: Uint8Array 
     <li class={`debug-entry cat-${category.replace(' ', '-')}`} data-type={entry.type}>
       <div class="debug-head">
         <time class="mono small">{formatClock(entry.time)}</time>
-        <span class="badge">{entry.type}</span>
+        <span class="badge" title={entry.type}>
+          {formatEventType(entry.type)}
+        </span>
         {entry.channel !== undefined && <code class="channel">{entry.channel}</code>}
         {encrypted && <span class="badge type-encrypted">encrypted</span>}
         {entry.event !== undefined && (
@@ -179,6 +193,7 @@ export function DebugTab({ app }: { app: App }): JSX.Element {
       const { type, time, channel, event, data, socket_id: socketId, ...extra } = raw;
       const entry: DebugEvent = {
         seq: ++seq,
+        id: e.lastEventId,
         type: typeof type === 'string' ? type : e.type,
         time: typeof time === 'string' || typeof time === 'number' ? time : Date.now(),
         channel: typeof channel === 'string' ? channel : undefined,
@@ -187,7 +202,9 @@ export function DebugTab({ app }: { app: App }): JSX.Element {
         data,
         extra,
       };
-      setEvents((prev) => [entry, ...prev].slice(0, MAX_EVENTS));
+      setEvents((prev) =>
+        entry.id !== '' && prev.some((p) => p.id === entry.id) ? prev : [entry, ...prev].slice(0, MAX_EVENTS),
+      );
     };
     source.onopen = () => {
       setState('live');
@@ -274,7 +291,7 @@ export function DebugTab({ app }: { app: App }): JSX.Element {
             <option value="all">All</option>
             {CATEGORIES.map((c) => (
               <option key={c} value={c}>
-                {c.charAt(0).toUpperCase() + c.slice(1)}
+                {CATEGORY_LABELS[c]}
               </option>
             ))}
           </select>
@@ -288,7 +305,14 @@ export function DebugTab({ app }: { app: App }): JSX.Element {
             }}
           />
         </div>
-        <div class="row">
+        {/* A form (never submitted) around the key field, as browsers expect for password inputs. */}
+        <form
+          class="row"
+          autocomplete="off"
+          onSubmit={(e) => {
+            e.preventDefault();
+          }}
+        >
           <label for="debug-key">Decrypt with master key</label>
           <input
             id="debug-key"
@@ -315,7 +339,7 @@ export function DebugTab({ app }: { app: App }): JSX.Element {
               Forget key
             </button>
           )}
-        </div>
+        </form>
         <p class="muted small" id="debug-key-help">
           Encrypted events (<code>private-encrypted-*</code>) are decrypted in this browser; the key is never
           sent to Mawjly and is forgotten when you leave the page.
@@ -332,7 +356,8 @@ export function DebugTab({ app }: { app: App }): JSX.Element {
       </p>
       {shown.length === 0 && (
         <p class="muted">
-          Waiting for activity. Connect a client or publish from the Event creator; it appears here live.
+          Nothing yet: the server keeps this app's last 100 events and shows them here first. Connect a client
+          or publish from the Event creator; it appears here live.
         </p>
       )}
       <ol class="debug-list" aria-label="Debug events, newest first">

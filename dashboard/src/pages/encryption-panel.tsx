@@ -6,7 +6,7 @@ import { api, ApiError } from '../api.js';
 import type { App, EncryptionKeyStatus, NewEncryptionKey } from '../api.js';
 import { ConfirmDialog, CopyButton, ErrorNote, Loading } from '../components/controls.js';
 import { keyFingerprint, KeyFormatError, parseMasterKey } from '../crypto.js';
-import { formatTime } from '../format.js';
+import { formatActor, formatTime } from '../format.js';
 import { Link } from '../router.js';
 import { can, useSession } from '../session.js';
 
@@ -24,20 +24,15 @@ function NewKeyNotice({ created, onDone }: { created: NewEncryptionKey; onDone: 
         </code>
         <CopyButton value={created.key_base64} label="Copy key" />
       </div>
-      <dl class="inline">
-        <dt>Fingerprint</dt>
-        <dd>
-          <code>{created.fingerprint}</code>
-        </dd>
-        {created.previous_fingerprint && (
-          <>
-            <dt>Retired</dt>
-            <dd>
-              <code>{created.previous_fingerprint}</code>
-            </dd>
-          </>
-        )}
-      </dl>
+      {/* Its fingerprint is shown once, in the active key's details below. */}
+      {created.previous_fingerprint && (
+        <dl class="inline">
+          <dt>Retired</dt>
+          <dd>
+            <code>{created.previous_fingerprint}</code>
+          </dd>
+        </dl>
+      )}
       <p class="muted small">
         Configure it as <code>encryptionMasterKeyBase64</code> in the <code>pusher</code> server SDK of every
         publisher and channel-auth endpoint.
@@ -242,7 +237,7 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
             <dd>{status.version}</dd>
             <dt>Created</dt>
             <dd>
-              {formatTime(status.created_at)} by {status.created_by ?? 'unknown'}
+              {formatTime(status.created_at)} by {formatActor(status.created_by)}
             </dd>
           </dl>
           {allowed && mayManage && (
@@ -290,7 +285,7 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
                       <code>{h.fingerprint}</code>
                     </td>
                     <td>
-                      {formatTime(h.created_at)} by {h.created_by}
+                      {formatTime(h.created_at)} by {formatActor(h.created_by)}
                     </td>
                     <td>{formatTime(h.retired_at)}</td>
                   </tr>

@@ -13,6 +13,8 @@ export interface DebugEvent {
     | 'member_removed'
     | 'error';
   readonly time: number;
+  /** Unique on this node and increasing (so a console that reconnects can skip what it has seen). */
+  readonly id: number;
   readonly socketId?: string;
   readonly channel?: string;
   readonly event?: string;
@@ -53,6 +55,13 @@ export interface RealtimeView {
    * that does not keep up is cut once this many bytes wait unsent.
    */
   readonly maxBufferedBytes: number;
-  /** Streams this node's debug events of an app; returns the unsubscribe function. */
-  onDebugEvent(appId: string, listener: (event: DebugEvent) => void): () => void;
+  /**
+   * Streams this node's debug events of an app; returns the unsubscribe function. With `replay`, the
+   * listener first receives the app's last events on this node (up to 100), then the live ones.
+   */
+  onDebugEvent(
+    appId: string,
+    listener: (event: DebugEvent) => void,
+    options?: { replay?: boolean },
+  ): () => void;
 }

@@ -92,19 +92,24 @@ export const realtimeRoutes: readonly Route[] = [
       );
     });
     stream.send(': connected\n\n');
-    const unsubscribe = view.onDebugEvent(app.id, (event) => {
-      const json = {
-        type: event.type,
-        time: new Date(event.time).toISOString(),
-        ...(event.socketId !== undefined ? { socket_id: event.socketId } : {}),
-        ...(event.channel !== undefined ? { channel: event.channel } : {}),
-        ...(event.event !== undefined ? { event: event.event } : {}),
-        ...(event.data !== undefined ? { data: event.data } : {}),
-        ...(event.userId !== undefined ? { user_id: event.userId } : {}),
-        ...(event.message !== undefined ? { message: event.message } : {}),
-      };
-      stream.send(`data: ${JSON.stringify(json)}\n\n`);
-    });
+    // The app's backlog first (its last events, through the same bounded send), then live ones.
+    const unsubscribe = view.onDebugEvent(
+      app.id,
+      (event) => {
+        const json = {
+          type: event.type,
+          time: new Date(event.time).toISOString(),
+          ...(event.socketId !== undefined ? { socket_id: event.socketId } : {}),
+          ...(event.channel !== undefined ? { channel: event.channel } : {}),
+          ...(event.event !== undefined ? { event: event.event } : {}),
+          ...(event.data !== undefined ? { data: event.data } : {}),
+          ...(event.userId !== undefined ? { user_id: event.userId } : {}),
+          ...(event.message !== undefined ? { message: event.message } : {}),
+        };
+        stream.send(`id: ${event.id}\ndata: ${JSON.stringify(json)}\n\n`);
+      },
+      { replay: true },
+    );
     const heartbeat = setInterval(() => stream.send(': ping\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
     let stopped = false;

@@ -50,8 +50,11 @@ export const sessionRoutes: readonly Route[] = [
     };
   }),
 
-  route('GET', '/session', 'public', async ({ management, req }) => {
+  route('GET', '/session', 'public', async ({ management, req, query }) => {
     const active = await resolveSession(req, management);
+    // `?optional=true` (the dashboard's first probe): "not signed in" is an answer, not an error, so
+    // the sign-in page loads without a failed request in the browser console.
+    if (!active && query.get('optional') === 'true') return { status: 200, body: { user: null } };
     if (!active) throw new MawjlyError('unauthorized', 'Not signed in');
     return {
       status: 200,
