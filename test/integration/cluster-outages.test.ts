@@ -332,9 +332,11 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
         `${String(failed.length)} REST calls failed${failed.length > 0 ? ` (${failed[0] ?? ''})` : ''}; ` +
         `last loss ${String(lastMissed - restoredAt)} ms after the bus returned`,
     );
-    // The count is the truth, give or take what was in flight when the connection died.
+    // The count is the truth, give or take what was in flight when the connection died (uncounted)
+    // and a few events sent just after recovery to a peer that was subscribed before it was heard
+    // from again (counted, yet delivered): it errs high, never silently low.
     assert.ok(
-      Math.abs(missed.length - lostPublishes) <= 3,
+      missed.length - lostPublishes <= 3 && lostPublishes - missed.length <= Math.max(10, missed.length / 10),
       `${String(missed.length)} lost, ${String(lostPublishes)} counted`,
     );
     // Once both nodes are back and subscribed, nothing more is lost.
