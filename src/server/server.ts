@@ -70,6 +70,8 @@ export interface StartOptions {
   readonly createDatabase?: CreatePolicy;
   /** How often the usage history goes to the store (default 60 000 ms; tests shorten it). */
   readonly historyFlushIntervalMs?: number;
+  /** How often connection counts are sampled for the history (default 5000 ms). */
+  readonly historySampleIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -131,6 +133,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         ...(options.historyFlushIntervalMs === undefined
           ? {}
           : { historyFlushIntervalMs: options.historyFlushIntervalMs }),
+        ...(options.historySampleIntervalMs === undefined
+          ? {}
+          : { historySampleIntervalMs: options.historySampleIntervalMs }),
         seed,
         watchStore: true,
         ...(options.clock === undefined ? {} : { clock: options.clock }),

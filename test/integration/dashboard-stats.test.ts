@@ -72,7 +72,6 @@ describe('usage history on the Overview page (Chromium)', { timeout: 120_000 }, 
     try {
       await signIn(page, stack);
       const peakMax = Math.max(...Array.from({ length: 24 }, (_, h) => dayShape(h).connections));
-      const messagesMax = Math.max(...Array.from({ length: 24 }, (_, h) => dayShape(h).messages));
 
       // 24 h, by minute: the hour ticks of a UTC day and the day's peaks and message counts.
       const connections = page.locator('figure[data-chart="Connections"] svg');
@@ -80,7 +79,7 @@ describe('usage history on the Overview page (Chromium)', { timeout: 120_000 }, 
         ((await connections.getAttribute('aria-label')) ?? '').includes(`Peak max ${peakMax}`),
       );
       const activity = await page.locator('figure[data-chart="Activity"] svg').getAttribute('aria-label');
-      assert.match(activity ?? '', new RegExp(`Messages max ${messagesMax}\\b`));
+      assert.match(activity ?? '', /Messages max 1,/, 'one message in a minute at most');
       const axis24 = await chartText(page, 'Connections');
       assert.match(axis24, /\d\d:00/, 'hour labels on the time axis');
       assert.match(axis24, /Times in UTC/);
@@ -114,14 +113,11 @@ describe('usage history on the Overview page (Chromium)', { timeout: 120_000 }, 
       const dayTotal = Array.from({ length: 24 }, (_, h) => dayShape(h).messages).reduce((a, b) => a + b, 0);
       // The last 24 h of the browser's clock may start a few minutes into the simulated day's first hour.
       assert.ok(total >= dayTotal - dayShape(0).messages && total <= dayTotal, `${total} of ${dayTotal}`);
-      const row5 = lines.find((l) => l.startsWith(new Date(dayStart + 5 * HOUR + 30 * 60_000).toISOString()));
-      assert.ok(row5, 'the row of the minute counted in hour 5');
-      assert.deepEqual(
-        row5
-          .split(',')
-          .slice(1, 2)
-          .concat(row5.split(',')[3] ?? ''),
-        [String(dayShape(5).connections), String(dayShape(5).messages)],
+      // Hour 5 held its connections every minute and published one message at minute 10.
+      const row = lines.find((l) => l.startsWith(new Date(dayStart + 5 * HOUR + 10 * 60_000).toISOString()));
+      assert.equal(
+        row?.split(',').slice(1).join(','),
+        `${dayShape(5).connections},${dayShape(5).connections},1,0,0`,
       );
 
       // 7 d, by hour: day labels on the axis, one point per hour.

@@ -70,6 +70,9 @@ export async function startStatsStack(options: {
     logger: silentLogger,
     clock,
     historyFlushIntervalMs: 200,
+    // Samples are taken by `simulateDay` at each simulated minute, never by the real-time timer
+    // (which would sample whatever the clock shows in the middle of a step).
+    historySampleIntervalMs: 3_600_000,
     ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
   });
   const management = server.management;
@@ -111,29 +114,33 @@ export async function startStatsStack(options: {
 /** Connections held in hour `h` of the simulated day, and messages published in it. */
 export const dayShape = (h: number): { connections: number; messages: number } => ({
   connections: 1 + (h % 6),
-  messages: 2 + ((h * 7) % 11),
+  messages: 1 + ((h * 7) % 12),
 });
 
 /**
- * 24 hourly steps from `stack.clock.at`: in each, the clock moves to the middle of the hour, the
- * connection count is brought to the hour's figure (pusher-js clients subscribed to a channel nobody
- * publishes to), and the hour's messages are published through the management API to a channel
- * without subscribers (one message each).
+ * 24 hourly steps from `dayStart`: in each, the clock moves to the start of the hour, the connection
+ * count is brought to the hour's figure (pusher-js clients subscribed to a channel nobody publishes
+ * to), then the clock walks through the hour's 60 minutes: at each one the server samples its
+ * connection counts (what its 5 s sampling timer does in real time), and at minute 5·i the i-th
+ * message of the hour is published through the management API to a channel without subscribers.
  */
 export async function simulateDay(stack: StatsStack, dayStart: number): Promise<void> {
   const open: { close(): void }[] = [];
   try {
     for (let h = 0; h < 24; h += 1) {
-      stack.clock.at = dayStart + h * HOUR + 30 * 60_000;
+      stack.clock.at = dayStart + h * HOUR;
       const { connections, messages } = dayShape(h);
       while (open.length > connections) open.pop()?.close();
       while (open.length < connections) open.push(await stack.sdk.openClient(['lobby']));
       // The server has seen this hour's closes before anything is counted in it.
       await waitFor(() => stack.server.engine.connectionCount(stack.appId) === connections);
-      for (let i = 0; i < messages; i += 1) {
+      for (let m = 0; m < 60; m += 1) {
+        stack.clock.at = dayStart + h * HOUR + m * 60_000;
+        stack.management.history.sample();
+        if (m % 5 !== 0 || m / 5 >= messages) continue;
         const res = await stack.api(`/api/v1/apps/${stack.appId}/events`, {
           method: 'POST',
-          body: { channel: 'ticks', name: 'tick', data: { h, i } },
+          body: { channel: 'ticks', name: 'tick', data: { h, m } },
         });
         if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${JSON.stringify(res.json)}`);
       }
