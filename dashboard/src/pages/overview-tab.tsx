@@ -207,8 +207,8 @@ export function OverviewTab({ app }: { app: App }): JSX.Element {
               from={history.from}
               to={history.to}
               series={[
+                { name: 'Average', cls: 'series-2 under', points: series('connections_avg') },
                 { name: 'Peak', cls: 'series-1', points: series('connections_peak') },
-                { name: 'Average', cls: 'series-2', points: series('connections_avg') },
               ]}
               limit={
                 limits?.connections != null ? { label: 'Plan connections', value: limits.connections } : null
