@@ -120,4 +120,19 @@ describe('GET /api/v1/apps/{id}/stats', () => {
     const res = await stack.api(`/api/v1/apps/${stack.appId}/stats`, { token: noRead });
     assert.equal(res.status, 403);
   });
+
+  // Last: moves the clock two days on.
+  test('two days later the minute rows are pruned and the hour rows kept', async () => {
+    stack.clock.at = Date.now() + 2 * 24 * HOUR;
+    const minutes = `/api/v1/apps/${stack.appId}/stats?from=${iso(dayStart)}&to=${iso(dayStart + 24 * HOUR)}&resolution=minute`;
+    // 1440 minutes fit in one answer (at most 2160 points).
+    await waitFor(async () => (await stack.api(minutes)).json.points.every((p) => p.messages === 0));
+    const hours = await stack.api(
+      `/api/v1/apps/${stack.appId}/stats?from=${iso(dayStart)}&to=${iso(dayStart + 24 * HOUR)}&resolution=hour`,
+    );
+    assert.deepEqual(
+      hours.json.points.map((p) => p.messages),
+      Array.from({ length: 24 }, (_, h) => dayShape(h).messages),
+    );
+  });
 });
