@@ -13,6 +13,7 @@ import {
   type StatsPointJson,
   type StatsStack,
 } from './stats-stack.js';
+import { startReceiver } from '../support/webhook-receiver.js';
 
 const MINUTE = 60_000;
 /** The simulated day: the 24 whole hours before the current one. */
@@ -67,18 +68,30 @@ describe('GET /api/v1/apps/{id}/stats', () => {
     });
   });
 
-  test('REST API calls of the official pusher SDK are counted per minute', async () => {
+  test('REST API calls and delivered webhooks are counted per minute', async () => {
     stack.clock.at = Date.now();
-    const minute = stack.clock.at - (stack.clock.at % MINUTE);
-    await stack.sdk.publishPlain('rest-a', 'e', { n: 1 });
-    await stack.sdk.publishPlain('rest-b', 'e', { n: 2 });
-    const path = `/api/v1/apps/${stack.appId}/stats?from=${iso(minute)}&to=${iso(minute + MINUTE)}&resolution=minute`;
-    let point: StatsPointJson | undefined;
-    await waitFor(async () => {
-      point = (await stack.api(path)).json.points[0];
-      return point?.api_calls === 2;
-    });
-    assert.equal(point?.messages, 2);
+    const receiver = await startReceiver({ id: stack.appId, key: stack.appKey, secret: stack.appSecret });
+    try {
+      const created = await stack.api(`/api/v1/apps/${stack.appId}/webhooks`, {
+        method: 'POST',
+        body: { url: receiver.url, event_types: ['channel_occupied'] },
+      });
+      assert.equal(created.status, 201);
+      const minute = stack.clock.at - (stack.clock.at % MINUTE);
+      // Two REST publishes by the official SDK; a subscriber occupies a channel: one webhook.
+      await stack.sdk.publishPlain('rest-a', 'e', { n: 1 });
+      await stack.sdk.publishPlain('rest-b', 'e', { n: 2 });
+      const client = await stack.sdk.openClient(['hooked']);
+      await receiver.waitFor((r) => r.accepted().length >= 1, 30_000, 'the channel_occupied webhook');
+      client.close();
+      const path = `/api/v1/apps/${stack.appId}/stats?from=${iso(minute)}&to=${iso(stack.clock.at + MINUTE)}&resolution=minute`;
+      const sum = async (key: 'api_calls' | 'webhook_deliveries' | 'messages'): Promise<number> =>
+        (await stack.api(path)).json.points.reduce((n, p) => n + p[key], 0);
+      await waitFor(async () => (await sum('api_calls')) === 2 && (await sum('webhook_deliveries')) === 1);
+      assert.equal(await sum('messages'), 2);
+    } finally {
+      await receiver.close();
+    }
   });
 
   test('defaults: the last 24 hours by minute', async () => {

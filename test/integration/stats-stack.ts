@@ -15,9 +15,21 @@ import { sdkClient, type SdkClient } from './dashboard-sdk.js';
 export const HOUR = 3_600_000;
 export const STATS_PASSWORD = 'correct horse battery';
 
-/** A clock the test sets; the server reads it for buckets, sessions and the REST timestamp window. */
+/**
+ * A clock the test sets and that ticks on from there in real time (the webhook worker waits on it);
+ * the server reads it for history buckets, sessions, the REST timestamp window and webhook timing.
+ */
 export class SettableClock implements Clock {
-  constructor(public at: number) {}
+  #offset: number;
+  constructor(at: number) {
+    this.#offset = at - Date.now();
+  }
+  get at(): number {
+    return Date.now() + this.#offset;
+  }
+  set at(value: number) {
+    this.#offset = value - Date.now();
+  }
   now(): number {
     return this.at;
   }
@@ -49,6 +61,8 @@ export interface StatsStack {
   readonly url: string;
   readonly email: string;
   readonly appId: string;
+  readonly appKey: string;
+  readonly appSecret: string;
   readonly token: string;
   readonly sdk: SdkClient;
   api(
@@ -64,7 +78,11 @@ export async function startStatsStack(options: {
 }): Promise<StatsStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mawjly-stats-test-'));
   const clock = new SettableClock(options.startAt);
-  const config = loadConfig({}, { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir });
+  // Webhook receivers in the tests listen on 127.0.0.1.
+  const config = loadConfig(
+    { MAWJLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true' },
+    { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir },
+  );
   const server = await startServer({
     config,
     logger: silentLogger,
@@ -90,6 +108,8 @@ export async function startStatsStack(options: {
     url: server.url,
     email,
     appId: app.id,
+    appKey: app.key,
+    appSecret: app.secret,
     token,
     sdk,
     async api(path, init = {}) {
