@@ -6,6 +6,13 @@ import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/support/browser.js';
 import { startDashboardStack } from '../test/integration/dashboard-stack.js';
 import { seedDeliveries, startReceiver } from '../test/integration/dashboard-webhooks-fixtures.js';
+import {
+  HOUR,
+  STATS_PASSWORD,
+  simulateDay,
+  startStatsStack,
+  waitFor,
+} from '../test/integration/stats-stack.js';
 
 const outDir = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
@@ -73,11 +80,6 @@ try {
   await page.getByRole('list', { name: 'Members of presence-support' }).waitFor();
   await shot(page, 'channels');
 
-  await page.goto(appBase);
-  await page.getByTestId('live-connections').waitFor();
-  await page.waitForTimeout(5200); // two samples, so the chart has a line
-  await shot(page, 'overview');
-
   await page.goto(`${appBase}/getting-started`);
   await shot(page, 'getting-started');
 
@@ -123,4 +125,34 @@ try {
 } finally {
   await browser.close();
   await stack.close();
+}
+
+// The Overview page with a day of usage history: traffic simulated on the server's injected clock
+// (as in test/integration/dashboard-stats.test.ts), one step per hour of the last 24.
+{
+  const dayStart = Math.floor(Date.now() / HOUR) * HOUR - 24 * HOUR;
+  const stats = await startStatsStack({ startAt: dayStart });
+  const chromium = await launchChromium();
+  try {
+    await simulateDay(stats, dayStart);
+    stats.clock.at = Date.now();
+    await waitFor(async () => {
+      const res = await stats.api(
+        `/api/v1/apps/${stats.appId}/stats?from=${new Date(dayStart + 23 * HOUR).toISOString()}&resolution=hour`,
+      );
+      return (res.json.points[0]?.messages ?? 0) > 0;
+    });
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    await page.goto(`${stats.url}/dashboard/`);
+    await page.getByLabel('Email').fill(stats.email);
+    await page.getByLabel('Password').fill(STATS_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Storefront' }).click();
+    await page.locator('figure[data-chart="Activity"] polyline').first().waitFor();
+    await shot(page, 'overview');
+  } finally {
+    await chromium.close();
+    await stats.close();
+  }
 }

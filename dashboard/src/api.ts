@@ -57,6 +57,25 @@ export interface Usage {
   warnings: unknown[];
 }
 
+/** One bucket of `GET /apps/{id}/stats` (cluster-wide). */
+export interface StatsPoint {
+  t: string;
+  connections_peak: number;
+  connections_avg: number;
+  messages: number;
+  api_calls: number;
+  webhook_deliveries: number;
+}
+
+export interface Stats {
+  resolution: 'minute' | 'hour';
+  step_seconds: number;
+  from: string;
+  to: string;
+  limits: { connections: number | null; messages_per_day: number | null };
+  points: StatsPoint[];
+}
+
 export interface KeyHistoryEntry {
   fingerprint: string;
   version: number;
@@ -199,6 +218,11 @@ export const api = {
       'POST',
       `/apps/${enc(id)}/rotate-secret`,
       { grace_period_seconds: gracePeriodSeconds },
+    ),
+  stats: (id: string, from: number, to: number, resolution: 'minute' | 'hour') =>
+    request<Stats>(
+      'GET',
+      `/apps/${enc(id)}/stats?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&resolution=${resolution}`,
     ),
   appUsage: (id: string) =>
     request<{ connections: number; messages_today: number }>('GET', `/apps/${enc(id)}/usage`),

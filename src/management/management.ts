@@ -1,4 +1,5 @@
 // The management layer in one object: its services, the engine's AppDirectory and UsageMeter.
+import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../core/ports/clock.js';
 import { silentLogger, type Logger } from '../core/ports/logger.js';
 import type { RealtimeView } from '../core/ports/realtime-view.js';
@@ -17,6 +18,7 @@ import { StoreAppDirectory } from './store-app-directory.js';
 import { StoreUsageMeter } from './store-usage-meter.js';
 import { TeamService } from './team.js';
 import { TokenService } from './tokens.js';
+import { UsageHistory } from './usage-history.js';
 import { WebhookService } from './webhooks.js';
 
 export interface ManagementOptions {
@@ -44,6 +46,11 @@ export interface ManagementOptions {
   readonly connectionCheckIntervalMs?: number;
   /** The cluster's live usage meter, wrapped by the persisted one (see StoreUsageMeter). */
   readonly clusterUsage?: UsageMeter;
+  /** This node's id in the usage-history rows it writes (default: a random id). */
+  readonly nodeId?: string;
+  /** Usage-history flush period (default 60 000 ms) and connection sampling period (default 5000 ms). */
+  readonly historyFlushIntervalMs?: number;
+  readonly historySampleIntervalMs?: number;
 }
 
 export interface Management {
@@ -63,6 +70,8 @@ export interface Management {
   readonly directory: StoreAppDirectory;
   /** The engine's UsageMeter. */
   readonly usage: StoreUsageMeter;
+  /** Usage history per app (counted here, flushed to `store.stats` about once a minute). */
+  readonly history: UsageHistory;
   /** Writes the connection-quota `usage.warning` (runs on its own timer; `check()` for tests). */
   readonly connectionQuota: ConnectionQuotaWatch;
   realtime(): RealtimeView | undefined;
@@ -86,7 +95,20 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
   const encryptionKeys = new EncryptionKeyService(ctx);
   const sessions = new SessionService(ctx, team);
   const webhooks = new WebhookService(ctx);
+  const history = new UsageHistory({
+    store: store.stats,
+    nodeId: options.nodeId ?? randomUUID(),
+    clock,
+    logger,
+    ...(options.historyFlushIntervalMs !== undefined
+      ? { flushIntervalMs: options.historyFlushIntervalMs }
+      : {}),
+    ...(options.historySampleIntervalMs !== undefined
+      ? { sampleIntervalMs: options.historySampleIntervalMs }
+      : {}),
+  });
   const usage = new StoreUsageMeter({
+    history,
     store,
     plans,
     audit,
@@ -104,6 +126,7 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     logger.info({ apps: ids.length }, 'apps file applied');
   }
   await usage.start();
+  history.start();
   const onResyncError = (error: unknown): void => {
     logger.warn(
       { err: error instanceof Error ? error.message : String(error) },
@@ -121,6 +144,7 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     } catch (error) {
       directory.stopResync();
       await usage.close();
+      await history.close();
       throw error;
     }
   }
@@ -149,6 +173,7 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
     webhooks,
     directory,
     usage,
+    history,
     connectionQuota,
     realtime: () => realtime,
     setRealtime(view) {
@@ -159,6 +184,7 @@ export async function createManagement(options: ManagementOptions): Promise<Mana
       connectionQuota.stop();
       directory.stopResync();
       await usage.close();
+      await history.close();
     },
   };
 }

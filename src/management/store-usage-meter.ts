@@ -30,6 +30,8 @@ export interface StoreUsageMeterOptions {
    * as of the last flush, plus this node's counts since).
    */
   readonly inner?: UsageMeter;
+  /** Where messages are also counted per app and minute (the usage history). */
+  readonly history?: { addMessages(appId: string, count: number): void };
 }
 
 export class StoreUsageMeter implements UsageMeter {
@@ -40,6 +42,7 @@ export class StoreUsageMeter implements UsageMeter {
   readonly #logger: Logger;
   readonly #flushIntervalMs: number;
   readonly #inner: UsageMeter | undefined;
+  readonly #history: StoreUsageMeterOptions['history'];
   #day: string;
   #dayEnds: number;
   /** accountId → cluster-wide total known at the last flush plus this node's counts since. */
@@ -59,6 +62,7 @@ export class StoreUsageMeter implements UsageMeter {
     this.#logger = options.logger ?? silentLogger;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.#inner = options.inner;
+    this.#history = options.history;
     const now = this.#clock.now();
     this.#day = utcDay(now);
     this.#dayEnds = Math.floor(now / DAY_MS) * DAY_MS + DAY_MS;
@@ -81,6 +85,7 @@ export class StoreUsageMeter implements UsageMeter {
   addMessages(app: App, count: number): void {
     if (count <= 0) return;
     this.#inner?.addMessages(app, count);
+    this.#history?.addMessages(app.id, count);
     this.#rollover();
     this.#totals.set(app.accountId, (this.#totals.get(app.accountId) ?? 0) + count);
     this.#appCounts.set(app.id, (this.#appCounts.get(app.id) ?? 0) + count);

@@ -1,6 +1,7 @@
 // The Store port: persistence for the management layer. SQLite (embedded default) and PostgreSQL
 // implement it in src/storage/, and both pass the one contract suite in test/contracts/.
 // Ids are strings. Times are epoch milliseconds. No method ever receives an encryption key.
+import type { StatsStore } from './stats-store.js';
 import type { PlanName } from '../core/app.js';
 import type { WebhookStore } from '../core/ports/webhook-store.js';
 
@@ -99,6 +100,8 @@ export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 export interface Store {
   /** Webhook endpoints, queue, leases and delivery log (same database, its own port). */
   readonly webhooks: WebhookStore;
+  /** Usage history per app (minute and hour buckets, per node). */
+  readonly stats: StatsStore;
   /** Runs pending migrations (versioned, idempotent). Called once at start. */
   migrate(): Promise<void>;
   /** Also stops every `watchChanges` watch. */

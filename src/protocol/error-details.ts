@@ -74,6 +74,10 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'url: credentials in the URL are not allowed; use headers',
     'limit: an integer from 1 to 200',
     'state: one of {states}',
+    '{name}: an ISO 8601 time such as 2026-01-31T12:00:00Z',
+    'resolution: one of minute, hour',
+    'from: must be before to',
+    'from, to: at most {max_stats_points} points ({resolution} resolution); asked for {count}',
   ],
   conflict: [
     "An account named '{name}' already exists",

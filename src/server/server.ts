@@ -20,6 +20,7 @@ import type { UsageMeter } from '../core/ports/usage-meter.js';
 import { readAppsFile } from '../management/apps-file.js';
 import { createManagement, type Management } from '../management/management.js';
 import { loadPlans } from '../management/plans.js';
+import { withHistory } from '../management/usage-history.js';
 import { openStore, type CreatePolicy, type OpenedStore } from '../storage/open-store.js';
 import { createDashboardHandler, defaultDashboardDir } from '../transport/http/dashboard-static.js';
 import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
@@ -67,6 +68,10 @@ export interface StartOptions {
   readonly dashboardDir?: string;
   /** When a missing SQLite database may be created (default 'first-run'; `serve --init`: 'always'). */
   readonly createDatabase?: CreatePolicy;
+  /** How often the usage history goes to the store (default 60 000 ms; tests shorten it). */
+  readonly historyFlushIntervalMs?: number;
+  /** How often connection counts are sampled for the history (default 5000 ms). */
+  readonly historySampleIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -124,6 +129,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         plans,
         logger,
         clusterUsage,
+        nodeId: adapter.nodeId,
+        ...(options.historyFlushIntervalMs === undefined
+          ? {}
+          : { historyFlushIntervalMs: options.historyFlushIntervalMs }),
+        ...(options.historySampleIntervalMs === undefined
+          ? {}
+          : { historySampleIntervalMs: options.historySampleIntervalMs }),
         seed,
         watchStore: true,
         ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -137,9 +149,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     usage = management.usage;
   }
 
-  const metrics = new PromMetrics();
-  metrics.observeCluster(() => adapter.health());
+  const prom = new PromMetrics();
+  prom.observeCluster(() => adapter.health());
   const managed = management;
+  // The usage history counts connections, REST API calls and webhook deliveries from the metrics.
+  const metrics = managed ? withHistory(prom, managed.history) : prom;
   const webhooks =
     managed && store
       ? new Webhooks({
@@ -253,8 +267,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         res.writeHead(404).end();
         return;
       }
-      const text = await metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
+      const text = await prom.registry.metrics();
+      res.writeHead(200, { 'content-type': prom.registry.contentType }).end(text);
     }),
   );
   // A port that cannot be bound must not leave the engine, store or other listener open behind it.

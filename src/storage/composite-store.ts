@@ -16,6 +16,7 @@ import type {
   TokenRecord,
   UserRecord,
 } from '../management/store.js';
+import type { StatsStore } from '../management/stats-store.js';
 import type { AppPatch } from './store-input.js';
 
 /** The slices of the port, one per concern module. */
@@ -68,6 +69,7 @@ export abstract class CompositeStore implements Store {
   }
 
   abstract readonly webhooks: WebhookStore;
+  abstract readonly stats: StatsStore;
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
   abstract watchChanges(onChange: () => void): Promise<() => void>;

@@ -13,6 +13,7 @@ import { PostgresDatabase } from './postgres-database.js';
 import { PostgresEncryptionKeys } from './postgres-encryption-keys.js';
 import { PostgresTokens } from './postgres-tokens.js';
 import { PostgresUsage } from './postgres-usage.js';
+import { PostgresStats } from './postgres-stats.js';
 import { PostgresWebhooks } from './postgres-webhooks.js';
 import { integer, type Row } from './store-rows.js';
 import type { HealthReporting, StoreHealthReport } from './store-health.js';
@@ -39,6 +40,7 @@ export interface PostgresStoreOptions {
 export class PostgresStore extends CompositeStore implements HealthReporting {
   readonly schema: string | undefined;
   readonly webhooks: PostgresWebhooks;
+  readonly stats: PostgresStats;
   /**
    * This store's id in change notifications (its own are not reported to its watches), and in the
    * `application_name` of its LISTEN connection (`mawjly-changes:<origin>`).
@@ -74,6 +76,7 @@ export class PostgresStore extends CompositeStore implements HealthReporting {
     });
     this.origin = origin;
     this.webhooks = new PostgresWebhooks(db, clock);
+    this.stats = new PostgresStats(db);
     this.schema = options.schema;
     this.db = db;
     this.clock = clock;

@@ -12,6 +12,7 @@ import { SqliteAuditLog } from './sqlite-audit-log.js';
 import { SqliteChangePoller } from './sqlite-change-poller.js';
 import { SqliteDatabase } from './sqlite-database.js';
 import { SqliteEncryptionKeys } from './sqlite-encryption-keys.js';
+import { SqliteStats } from './sqlite-stats.js';
 import { SqliteTokens } from './sqlite-tokens.js';
 import { SqliteUsage } from './sqlite-usage.js';
 import { DEFAULT_DATABASE_TIMEOUT_MS, unavailableError } from './store-errors.js';
@@ -134,6 +135,7 @@ function databaseFile(options: SqliteStoreOptions): string {
 export class SqliteStore extends CompositeStore implements HealthReporting {
   readonly filename: string;
   readonly webhooks: SqliteWebhooks;
+  readonly stats: SqliteStats;
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
   private readonly migrations: readonly Migration[];
@@ -161,6 +163,7 @@ export class SqliteStore extends CompositeStore implements HealthReporting {
     });
     this.filename = filename;
     this.webhooks = new SqliteWebhooks(db, clock);
+    this.stats = new SqliteStats(db);
     this.db = db;
     this.health = health;
     this.clock = clock;

@@ -5,6 +5,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { AppRecord, StoredAppSettings, Store } from '../../src/management/store.js';
 import { MawjlyError, type ErrorCode } from '../../src/protocol/errors.js';
+import { runStatsStoreContract } from './stats-store-contract.js';
 import { runWebhookStoreContract } from './webhook-store-contract.js';
 
 export type OpenStore = () => Promise<{
@@ -656,5 +657,6 @@ export function runStoreContract(name: string, open: OpenStore): void {
     });
 
     runWebhookStoreContract(() => ({ store, openPeer }));
+    runStatsStoreContract(() => ({ store, openPeer }));
   });
 }

@@ -8,6 +8,8 @@ export interface Metrics {
   messageIn(appId: string, bytes: number): void;
   messagesOut(appId: string, count: number, bytes: number): void;
   httpCall(route: string, status: number): void;
+  /** A REST API request of an app passed authentication (the usage history counts them). */
+  apiCall?(appId: string): void;
   publishRejected(reason: string): void;
 }
 

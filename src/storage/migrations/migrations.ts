@@ -2,6 +2,7 @@
 // edited once released) and the SQL for both dialects; the stores record applied versions in
 // `schema_migrations` and run only the pending ones. Add new migrations at the end of the list.
 import { initialSchema } from './initial-schema.js';
+import { statsSchema } from './stats-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 
 export interface Migration {
@@ -11,7 +12,7 @@ export interface Migration {
   readonly postgres: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, webhooksSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, webhooksSchema, statsSchema];
 
 /** Throws when versions are not strictly increasing positive integers (a programming error). */
 export function checkMigrations(migrations: readonly Migration[]): void {

@@ -12,6 +12,7 @@ import { parseRequestTarget } from '../request-target.js';
 import { realtimeRoutes } from './realtime-routes.js';
 import type { ManagementApiDeps, Principal, Route } from './route.js';
 import { sessionRoutes } from './session-routes.js';
+import { statsRoutes } from './stats-routes.js';
 import { teamRoutes } from './team-routes.js';
 import { tokenRoutes } from './token-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
@@ -26,6 +27,7 @@ const ROUTES: readonly Route[] = [
   ...appRoutes,
   ...encryptionKeyRoutes,
   ...realtimeRoutes,
+  ...statsRoutes,
   ...tokenRoutes,
   ...teamRoutes,
   ...webhookRoutes,

@@ -83,6 +83,7 @@ export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandle
         { method, path: target.path, query: target.query, body },
         engine.clock.now(),
       );
+      engine.metrics.apiCall?.(app.id);
       const result = route.handle({ engine, app, params, query: target.query, body });
       if (result === EMPTY_RESULT) sendEmptyObject(res);
       else sendJson(res, 200, result);
