@@ -8,25 +8,45 @@ export const DEBUG_BACKLOG_APPS = 1_000;
 
 /** A bounded ring of an app's latest debug events (by count and by payload bytes). */
 class Backlog {
-  readonly #events: DebugEvent[] = [];
+  /** A fixed ring: no array shifting per event. */
+  readonly #ring: (DebugEvent | undefined)[];
+  #head = 0;
+  #size = 0;
   #bytes = 0;
+  /** The stream's emit counter when this app last had an event (least recently active evicted). */
+  lastUsed = 0;
 
   constructor(
-    readonly maxEvents: number,
+    maxEvents: number,
     readonly maxBytes: number,
-  ) {}
+  ) {
+    this.#ring = new Array<DebugEvent | undefined>(maxEvents);
+  }
 
   push(event: DebugEvent): void {
-    this.#events.push(event);
+    const capacity = this.#ring.length;
+    if (this.#size === capacity) this.#dropOldest();
+    this.#ring[(this.#head + this.#size) % capacity] = event;
+    this.#size += 1;
     this.#bytes += sizeOf(event);
-    while (this.#events.length > this.maxEvents || (this.#bytes > this.maxBytes && this.#events.length > 1)) {
-      const dropped = this.#events.shift();
-      if (dropped) this.#bytes -= sizeOf(dropped);
-    }
+    while (this.#bytes > this.maxBytes && this.#size > 1) this.#dropOldest();
+  }
+
+  #dropOldest(): void {
+    const oldest = this.#ring[this.#head];
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#ring.length;
+    this.#size -= 1;
+    if (oldest) this.#bytes -= sizeOf(oldest);
   }
 
   snapshot(): readonly DebugEvent[] {
-    return this.#events.slice();
+    const events: DebugEvent[] = [];
+    for (let i = 0; i < this.#size; i++) {
+      const event = this.#ring[(this.#head + i) % this.#ring.length];
+      if (event) events.push(event);
+    }
+    return events;
   }
 }
 
@@ -85,17 +105,23 @@ export class DebugStream {
   emit(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void {
     const event: DebugEvent = { ...build(), time: this.#clock.now(), id: ++this.#nextId };
     let backlog = this.#backlogs.get(appId);
-    if (backlog) {
-      // Re-inserted: the map's order is least recently active first.
-      this.#backlogs.delete(appId);
-    } else {
-      backlog = new Backlog(DEBUG_BACKLOG_EVENTS, this.#maxBacklogBytes);
+    if (!backlog) {
+      // Rare (a new app, with the map full): evict the least recently active by one scan, rather
+      // than re-inserting into the map on every event to keep it ordered.
       if (this.#backlogs.size >= DEBUG_BACKLOG_APPS) {
-        const oldest = this.#backlogs.keys().next().value;
+        let oldest: string | undefined;
+        let oldestUsed = Infinity;
+        for (const [id, b] of this.#backlogs)
+          if (b.lastUsed < oldestUsed) {
+            oldestUsed = b.lastUsed;
+            oldest = id;
+          }
         if (oldest !== undefined) this.#backlogs.delete(oldest);
       }
+      backlog = new Backlog(DEBUG_BACKLOG_EVENTS, this.#maxBacklogBytes);
+      this.#backlogs.set(appId, backlog);
     }
-    this.#backlogs.set(appId, backlog);
+    backlog.lastUsed = event.id;
     backlog.push(event);
     const listeners = this.#listeners.get(appId);
     if (listeners) for (const listener of listeners) listener(event);
