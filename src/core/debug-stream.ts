@@ -103,7 +103,10 @@ export class DebugStream {
   }
 
   emit(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void {
-    const event: DebugEvent = { ...build(), time: this.#clock.now(), id: ++this.#nextId };
+    // The builder's fresh object gets its time and id in place (no copy per event).
+    const event = build() as { -readonly [K in keyof DebugEvent]: DebugEvent[K] };
+    event.time = this.#clock.now();
+    event.id = ++this.#nextId;
     let backlog = this.#backlogs.get(appId);
     if (!backlog) {
       // Rare (a new app, with the map full): evict the least recently active by one scan, rather
