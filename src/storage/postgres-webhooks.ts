@@ -86,8 +86,8 @@ export class PostgresWebhooks implements WebhookStore {
   async listEndpoints(appId?: string): Promise<WebhookEndpointRecord[]> {
     const rows =
       appId === undefined
-        ? await this.db.rows('SELECT * FROM webhook_endpoints ORDER BY created_at, id')
-        : await this.db.rows('SELECT * FROM webhook_endpoints WHERE app_id = $1 ORDER BY created_at, id', [
+        ? await this.db.rows('SELECT * FROM webhook_endpoints ORDER BY seq')
+        : await this.db.rows('SELECT * FROM webhook_endpoints WHERE app_id = $1 ORDER BY seq', [
             appId,
           ]);
     return rows.map(toEndpoint);

@@ -43,8 +43,8 @@ export class SqliteWebhooks implements WebhookStore {
     let row: Row | undefined;
     try {
       row = this.db.one(
-        `INSERT INTO webhook_endpoints (id, app_id, url, event_types, channel_prefix, headers, enabled, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO webhook_endpoints (id, app_id, url, event_types, channel_prefix, headers, enabled, created_at, updated_at, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM webhook_endpoints)) RETURNING *`,
         input.id,
         input.appId,
         input.url,
@@ -70,8 +70,8 @@ export class SqliteWebhooks implements WebhookStore {
   async listEndpoints(appId?: string): Promise<WebhookEndpointRecord[]> {
     const rows =
       appId === undefined
-        ? this.db.all('SELECT * FROM webhook_endpoints ORDER BY created_at, id')
-        : this.db.all('SELECT * FROM webhook_endpoints WHERE app_id = ? ORDER BY created_at, id', appId);
+        ? this.db.all('SELECT * FROM webhook_endpoints ORDER BY seq')
+        : this.db.all('SELECT * FROM webhook_endpoints WHERE app_id = ? ORDER BY seq', appId);
     return Promise.resolve(rows.map(toEndpoint));
   }
 

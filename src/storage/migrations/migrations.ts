@@ -4,6 +4,7 @@
 import { initialSchema } from './initial-schema.js';
 import { statsSchema } from './stats-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
+import { endpointOrderSchema } from './endpoint-order-schema.js';
 
 export interface Migration {
   readonly version: number;
@@ -12,7 +13,7 @@ export interface Migration {
   readonly postgres: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, webhooksSchema, statsSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, webhooksSchema, statsSchema, endpointOrderSchema];
 
 /** Throws when versions are not strictly increasing positive integers (a programming error). */
 export function checkMigrations(migrations: readonly Migration[]): void {
