@@ -1,12 +1,5 @@
 // Wires every implementation together — the only place that does — and owns graceful shutdown.
-import { readFileSync } from 'node:fs';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClusterAdapter } from '../adapters/cluster-adapter.js';
 import { MemoryBus } from '../adapters/memory-bus.js';
@@ -37,7 +30,10 @@ import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-ta
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
 import { createGuard } from '../transport/guard.js';
 import { parseRequestTarget } from '../transport/http/request-target.js';
-import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
+import type { ExchangeHandler } from '../transport/http/exchange.js';
+import { UwsServer } from '../transport/uws/uws-server.js';
+import { checkTlsFiles, listen, listenNode, listenUws } from './listener.js';
+import { chooseTransport } from './transport-choice.js';
 import {
   bindsAllInterfaces,
   createDevApp,
@@ -95,6 +91,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     options.logger === undefined && options.stdout ? new StartupLogBuffer(process.stderr) : undefined;
   const logger = options.logger ?? createLogger(config.logLevel, startupLog);
   const firstRun: FirstRunLine[] = [];
+
+  // The transport first: uWebSockets.js's app exists before the engine, which takes its fan-out.
+  const transport = chooseTransport(config.transport);
+  const tls =
+    config.tlsCert !== undefined && config.tlsKey !== undefined
+      ? { certFile: config.tlsCert, keyFile: config.tlsKey }
+      : undefined;
+  if (transport.kind === 'uws') checkTlsFiles(tls);
+  const uwsServer = transport.kind === 'uws' ? new UwsServer(transport.uws, tls ? { tls } : {}) : undefined;
+  if (transport.kind === 'ws' && transport.fallbackReason !== undefined)
+    logger.info(
+      { reason: transport.fallbackReason },
+      'uWebSockets.js not available: serving with node:http + ws',
+    );
 
   const bus = options.bus ?? createBus(config.clusterUrl, config.clusterPrefix);
   const adapter = new ClusterAdapter({
@@ -174,6 +184,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics,
     logger,
     ...(webhooks ? { webhooks: webhooks.sink } : {}),
+    ...(uwsServer ? { fanOut: uwsServer.fanOut } : {}),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     // Another node (or this one) changed an app record: re-read it from the store.
     ...(managed
@@ -252,15 +263,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         if (!handled) throw new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`);
       });
   };
-  const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
-  const server: Server = tls
-    ? createHttpsServer(
-        { cert: readFileSync(config.tlsCert ?? ''), key: readFileSync(config.tlsKey ?? '') },
-        guard.request(handler),
-      )
-    : createHttpServer(guard.request(handler));
-  server.keepAliveTimeout = 65_000;
-  const gateway = attachWebSocketGateway(server, engine, logger, guard);
+  // TEMPORARY until the transport-neutral router (branch http) is merged: uWS serves WebSockets only.
+  const uwsHandler: ExchangeHandler = (_req, res) => {
+    res.send(501, { 'content-type': 'text/plain' }, 'not yet');
+  };
+  const listenerOptions = {
+    host: config.host,
+    port: config.port,
+    portVariable: ENV_VARS.port,
+    tls,
+    engine,
+    logger,
+    guard,
+  };
   const metricsServer = createHttpServer(
     guard.request(async (req, res) => {
       if (req.url !== '/metrics') {
@@ -272,10 +287,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }),
   );
   // A port that cannot be bound must not leave the engine, store or other listener open behind it.
+  const bound: { release?: () => void } = {};
   const abandon = async (error: unknown): Promise<never> => {
     startupLog?.release();
-    gateway.close();
-    server.close();
+    bound.release?.();
     metricsServer.close();
     await engine.shutdown();
     await webhooks?.close();
@@ -283,8 +298,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store?.close();
     throw error;
   };
-  await listen(server, config.port, config.host, ENV_VARS.port).catch(abandon);
-  const port = (server.address() as AddressInfo).port;
+  const listener = await (
+    uwsServer
+      ? listenUws(listenerOptions, uwsServer, uwsHandler)
+      : listenNode(listenerOptions, guard.request(handler))
+  ).catch(abandon);
+  bound.release = () => {
+    listener.abandon();
+  };
+  const port = listener.port;
+  const main = listener;
 
   await listen(metricsServer, config.metricsPort, config.host, ENV_VARS.metricsPort).catch(abandon);
   const metricsPort = (metricsServer.address() as AddressInfo).port;
@@ -296,11 +319,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   probe.ready = true;
   const connectHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `${tls ? 'https' : 'http'}://${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
+  const secure = tls !== undefined;
+  const url = `${secure ? 'https' : 'http'}://${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
   const out = options.stdout;
   if (out) {
-    out.write(`${listeningLine({ host: config.host, port, metricsPort, tls, url, connectHost })}\n`);
-    const listening: Listening = { host: connectHost, port, tls };
+    out.write(`${listeningLine({ host: config.host, port, metricsPort, tls: secure, url, connectHost })}\n`);
+    const listening: Listening = { host: connectHost, port, tls: secure };
     for (const line of firstRun) out.write(`${typeof line === 'string' ? line : line(listening)}\n`);
     const freshPassword = firstRun.some(
       (line) => typeof line === 'string' && line.startsWith(SIGN_IN_LINE_PREFIX),
@@ -312,31 +336,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (firstRun.length === 0) out.write(`${await returningRunHint(management)}\n`);
     }
   }
-  logger.info({ url, metricsPort }, 'ready');
+  logger.info({ url, metricsPort, transport: listener.transport }, 'ready');
   startupLog?.release();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       probe.ready = false;
-      gateway.stopAccepting();
+      main.stopAccepting();
       // Keep listening while load balancers notice /ready's 503 (new WebSockets are refused, REST
       // publishes still work); then close the listener and every socket (4200).
       if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
-      const httpClosed = new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-      server.closeIdleConnections();
-      await engine.shutdown();
-      const grace = setTimeout(() => {
-        server.closeAllConnections();
-      }, config.shutdownGraceSeconds * 1000);
-      grace.unref();
-      await httpClosed;
-      clearTimeout(grace);
-      gateway.close();
+      await main.close(() => engine.shutdown(), config.shutdownGraceSeconds * 1000);
       await new Promise<void>((resolve) =>
         metricsServer.close(() => {
           resolve();
@@ -347,7 +358,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await management?.close();
       await store?.close();
     })());
-  return { url, host: connectHost, port, metricsPort, tls, engine, directory, management, close };
+  return { url, host: connectHost, port, metricsPort, tls: secure, engine, directory, management, close };
 }
 
 export function webhookSettings(config: Config): ConstructorParameters<typeof Webhooks>[0]['settings'] {
@@ -375,22 +386,4 @@ function createBus(clusterUrl: string, prefix: string): ClusterBus {
   throw new Error(
     `MAWJLY_CLUSTER_URL=${clusterUrl.replace(/\/\/[^@/]*@/, '//***@')}: expected "memory", redis://… or nats://…`,
   );
-}
-
-/** Listens; a port already taken is reported with the variable that chose it. */
-function listen(server: Server, port: number, host: string, variable: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException): void => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`${variable}=${String(port)}: ${host}:${String(port)} is already in use (EADDRINUSE)`)
-          : error,
-      );
-    };
-    server.once('error', failed);
-    server.listen(port, host, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
 }
