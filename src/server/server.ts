@@ -1,11 +1,6 @@
 // Wires every implementation together — the only place that does — and owns graceful shutdown.
 import { readFileSync } from 'node:fs';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ClusterAdapter } from '../adapters/cluster-adapter.js';
@@ -22,7 +17,7 @@ import { createManagement, type Management } from '../management/management.js';
 import { loadPlans } from '../management/plans.js';
 import { withHistory } from '../management/usage-history.js';
 import { openStore, type CreatePolicy, type OpenedStore } from '../storage/open-store.js';
-import { createDashboardHandler, defaultDashboardDir } from '../transport/http/dashboard-static.js';
+import { defaultDashboardDir } from '../transport/http/dashboard-static.js';
 import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
 import { Engine } from '../core/engine.js';
 import { MemoryAppDirectory } from '../core/memory-app-directory.js';
@@ -30,13 +25,13 @@ import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
-import { MawjlyError } from '../protocol/errors.js';
-import { clientScripts, createClientBundleHandler } from '../transport/http/client-bundle.js';
-import { busReadiness, handleProbe, type ProbeState } from '../transport/http/probes.js';
-import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
+import { clientScripts } from '../transport/http/client-bundle.js';
+import { nodeRequestListener } from '../transport/http/node-exchange.js';
+import { busReadiness, type ProbeState } from '../transport/http/probes.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
+import { createRouter } from '../transport/http/router.js';
+import { httpRoutes } from '../transport/http/routes.js';
 import { createGuard } from '../transport/guard.js';
-import { parseRequestTarget } from '../transport/http/request-target.js';
 import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
 import {
   bindsAllInterfaces,
@@ -215,50 +210,37 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       busReadiness(() => adapter.health(), config.readyRequiresBus),
     ],
   };
-  const pusherApi = createPusherApi(engine, logger);
-  const managementApi = managed
-    ? createManagementApi({
-        management: managed,
-        clusterName: config.clusterName,
-        logger,
-        trustProxy: config.trustProxy,
-      })
-    : undefined;
-  // The dashboard talks only to the management API, so it is served only where that API is.
-  const dashboard = managed
-    ? createDashboardHandler(options.dashboardDir ?? defaultDashboardDir())
-    : undefined;
-  const clientBundle = createClientBundleHandler(
-    clientScripts(new URL('../../packages/client/dist/mawjly.js', import.meta.url)),
+  // One router for every HTTP endpoint (src/transport/http/routes.ts), transport-neutral.
+  const router = createRouter(
+    httpRoutes({
+      probe,
+      pusherApi: createPusherApi(engine, logger),
+      ...(managed
+        ? {
+            managementApi: createManagementApi({
+              management: managed,
+              clusterName: config.clusterName,
+              logger,
+              trustProxy: config.trustProxy,
+            }),
+            // The dashboard talks only to the management API, so it is served only where that API is.
+            dashboardDir: options.dashboardDir ?? defaultDashboardDir(),
+          }
+        : {}),
+      clientScripts: clientScripts(new URL('../../packages/client/dist/mawjly.js', import.meta.url)),
+    }),
   );
   // Every handler below runs inside this one guard (src/transport/guard.ts): whatever a request,
   // upgrade or socket listener throws is logged and answered, and never reaches the process.
   const guard = createGuard(logger);
-  const handler = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
-    // The REST API is the hot path and owns /apps/: a plain target goes there before anything else.
-    const apiTarget = plainApiTarget(req.url ?? '/');
-    if (apiTarget) {
-      pusherApi(req, res, apiTarget);
-      return undefined;
-    }
-    const url = parseRequestTarget(req.url);
-    if (!url) throw new MawjlyError('invalid_target');
-    if (handleProbe(req, res, url, probe)) return undefined;
-    if (clientBundle(req, res, url)) return undefined;
-    if (dashboard?.(req, res)) return undefined;
-    return (managementApi ? managementApi(req, res, url) : Promise.resolve(false))
-      .then((handled) => handled || pusherApi(req, res, apiTargetOf(url)))
-      .then((handled) => {
-        if (!handled) throw new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`);
-      });
-  };
+  const handler = guard.request(nodeRequestListener(guard.exchange(router)));
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server: Server = tls
     ? createHttpsServer(
         { cert: readFileSync(config.tlsCert ?? ''), key: readFileSync(config.tlsKey ?? '') },
-        guard.request(handler),
+        handler,
       )
-    : createHttpServer(guard.request(handler));
+    : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
   const gateway = attachWebSocketGateway(server, engine, logger, guard);
   const metricsServer = createHttpServer(
