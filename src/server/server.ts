@@ -1,5 +1,5 @@
 // Wires every implementation together — the only place that does — and owns graceful shutdown.
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClusterAdapter } from '../adapters/cluster-adapter.js';
 import { MemoryBus } from '../adapters/memory-bus.js';
@@ -15,7 +15,7 @@ import { createManagement, type Management } from '../management/management.js';
 import { loadPlans } from '../management/plans.js';
 import { withHistory } from '../management/usage-history.js';
 import { openStore, type CreatePolicy, type OpenedStore } from '../storage/open-store.js';
-import { createDashboardHandler, defaultDashboardDir } from '../transport/http/dashboard-static.js';
+import { defaultDashboardDir } from '../transport/http/dashboard-static.js';
 import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
 import { Engine } from '../core/engine.js';
 import { MemoryAppDirectory } from '../core/memory-app-directory.js';
@@ -23,14 +23,13 @@ import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
-import { MawjlyError } from '../protocol/errors.js';
-import { clientScripts, createClientBundleHandler } from '../transport/http/client-bundle.js';
-import { busReadiness, handleProbe, type ProbeState } from '../transport/http/probes.js';
-import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
+import { clientScripts } from '../transport/http/client-bundle.js';
+import { nodeRequestListener } from '../transport/http/node-exchange.js';
+import { busReadiness, type ProbeState } from '../transport/http/probes.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
+import { createRouter } from '../transport/http/router.js';
+import { httpRoutes } from '../transport/http/routes.js';
 import { createGuard } from '../transport/guard.js';
-import { parseRequestTarget } from '../transport/http/request-target.js';
-import type { ExchangeHandler } from '../transport/http/exchange.js';
 import { UwsServer } from '../transport/uws/uws-server.js';
 import { checkTlsFiles, listen, listenNode, listenUws } from './listener.js';
 import { chooseTransport } from './transport-choice.js';
@@ -226,47 +225,31 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       busReadiness(() => adapter.health(), config.readyRequiresBus),
     ],
   };
-  const pusherApi = createPusherApi(engine, logger);
-  const managementApi = managed
-    ? createManagementApi({
-        management: managed,
-        clusterName: config.clusterName,
-        logger,
-        trustProxy: config.trustProxy,
-      })
-    : undefined;
-  // The dashboard talks only to the management API, so it is served only where that API is.
-  const dashboard = managed
-    ? createDashboardHandler(options.dashboardDir ?? defaultDashboardDir())
-    : undefined;
-  const clientBundle = createClientBundleHandler(
-    clientScripts(new URL('../../packages/client/dist/mawjly.js', import.meta.url)),
+  // One router for every HTTP endpoint (src/transport/http/routes.ts), transport-neutral.
+  const router = createRouter(
+    httpRoutes({
+      probe,
+      pusherApi: createPusherApi(engine, logger),
+      ...(managed
+        ? {
+            managementApi: createManagementApi({
+              management: managed,
+              clusterName: config.clusterName,
+              logger,
+              trustProxy: config.trustProxy,
+            }),
+            // The dashboard talks only to the management API, so it is served only where that API is.
+            dashboardDir: options.dashboardDir ?? defaultDashboardDir(),
+          }
+        : {}),
+      clientScripts: clientScripts(new URL('../../packages/client/dist/mawjly.js', import.meta.url)),
+    }),
   );
   // Every handler below runs inside this one guard (src/transport/guard.ts): whatever a request,
   // upgrade or socket listener throws is logged and answered, and never reaches the process.
   const guard = createGuard(logger);
-  const handler = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
-    // The REST API is the hot path and owns /apps/: a plain target goes there before anything else.
-    const apiTarget = plainApiTarget(req.url ?? '/');
-    if (apiTarget) {
-      pusherApi(req, res, apiTarget);
-      return undefined;
-    }
-    const url = parseRequestTarget(req.url);
-    if (!url) throw new MawjlyError('invalid_target');
-    if (handleProbe(req, res, url, probe)) return undefined;
-    if (clientBundle(req, res, url)) return undefined;
-    if (dashboard?.(req, res)) return undefined;
-    return (managementApi ? managementApi(req, res, url) : Promise.resolve(false))
-      .then((handled) => handled || pusherApi(req, res, apiTargetOf(url)))
-      .then((handled) => {
-        if (!handled) throw new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`);
-      });
-  };
-  // TEMPORARY until the transport-neutral router (branch http) is merged: uWS serves WebSockets only.
-  const uwsHandler: ExchangeHandler = (_req, res) => {
-    res.send(501, { 'content-type': 'text/plain' }, 'not yet');
-  };
+  // The one guarded HTTP handler, adapted to each transport's request and response objects.
+  const exchange = guard.exchange(router);
   const listenerOptions = {
     host: config.host,
     port: config.port,
@@ -300,8 +283,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
   const listener = await (
     uwsServer
-      ? listenUws(listenerOptions, uwsServer, uwsHandler)
-      : listenNode(listenerOptions, guard.request(handler))
+      ? listenUws(listenerOptions, uwsServer, exchange)
+      : listenNode(listenerOptions, guard.request(nodeRequestListener(exchange)))
   ).catch(abandon);
   bound.release = () => {
     listener.abandon();

@@ -37,6 +37,7 @@ export function uwsExchange(
 ): [UwsHttpRequest, UwsHttpResponse] {
   const response = new UwsHttpResponse(res);
   const request = new UwsHttpRequest(res, req, response, secure);
+  response.head = request.method === 'HEAD';
   return [request, response];
 }
 
