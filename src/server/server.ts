@@ -76,6 +76,8 @@ export interface RunningServer {
   readonly port: number;
   readonly metricsPort: number;
   readonly tls: boolean;
+  /** The transport serving HTTP and WebSockets (MAWJLY_TRANSPORT). */
+  readonly transport: 'uws' | 'ws';
   readonly engine: Engine;
   readonly directory: AppDirectory;
   /** The management layer (absent when started with `apps`). */
@@ -341,7 +343,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await management?.close();
       await store?.close();
     })());
-  return { url, host: connectHost, port, metricsPort, tls: secure, engine, directory, management, close };
+  return {
+    url,
+    host: connectHost,
+    port,
+    metricsPort,
+    tls: secure,
+    transport: listener.transport,
+    engine,
+    directory,
+    management,
+    close,
+  };
 }
 
 export function webhookSettings(config: Config): ConstructorParameters<typeof Webhooks>[0]['settings'] {

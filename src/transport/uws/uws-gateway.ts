@@ -11,6 +11,13 @@ import { parseRequestTarget } from '../http/request-target.js';
 import { parseTarget, type SessionHost } from '../ws/ws-gateway.js';
 import { UwsConnection, type SocketData, type UwsFanOut } from './uws-connection.js';
 
+/**
+ * uWS closes a socket whose frame passes maxPayloadLength without a close frame (the client sees
+ * 1006). It is set this far past the protocol's limit so that a frame just over the limit is still
+ * read and answered with 1009, as on ws; memory per frame stays bounded by it.
+ */
+const OVERSIZE_CUTOFF = 4 * MAX_INCOMING_FRAME_BYTES;
+
 /** How often socket queues are checked against the bound after fan-out publishes. */
 const BACKPRESSURE_SWEEP_MS = 250;
 
@@ -142,8 +149,14 @@ export function attachUwsGateway(
   const onMessage = guard.listener(
     'a WebSocket message handler',
     function (this: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean): void {
-      const session = this.getUserData().session;
+      const data = this.getUserData();
+      const session = data.session;
       if (!session) return;
+      if (message.byteLength > MAX_INCOMING_FRAME_BYTES) {
+        // As ws does: 1009. (uWS itself takes up to OVERSIZE_CUTOFF, and cuts the socket past it.)
+        data.connection?.close(1009, 'Max payload size exceeded');
+        return;
+      }
       if (isBinary) engine.handleBinary(session);
       // Decoded at once: uWS reuses the message's memory after this callback.
       else engine.handleMessage(session, Buffer.from(message).toString('utf8'));
@@ -180,7 +193,7 @@ export function attachUwsGateway(
 
   app.ws<SocketData>('/*', {
     compression: 0,
-    maxPayloadLength: MAX_INCOMING_FRAME_BYTES,
+    maxPayloadLength: OVERSIZE_CUTOFF,
     // The engine runs its own activity timer (pusher:ping / pong) for every socket.
     idleTimeout: 0,
     sendPingsAutomatically: false,
