@@ -51,7 +51,7 @@ export class UwsServer {
         if (!socket) {
           reject(
             new Error(
-              `${variable}=${String(port)}: ${host}:${String(port)} could not be bound (already in use, or not an address of this host)`,
+              `${variable}=${String(port)}: ${host}:${String(port)} is already in use, or not an address of this host (uWebSockets.js could not bind it)`,
             ),
           );
           return;
