@@ -2,9 +2,11 @@
 // below; authentication and error mapping happen once here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../../../core/app.js';
-import type { Engine } from '../../../core/engine.js';
+import type { AppDirectory } from '../../../core/ports/app-directory.js';
+import type { Clock } from '../../../core/ports/clock.js';
 import type { Logger } from '../../../core/ports/logger.js';
-import { publishEvents } from '../../../core/publisher.js';
+import type { Metrics } from '../../../core/ports/metrics.js';
+import type { Realtime } from '../../../core/ports/realtime.js';
 import {
   SERVER_TO_USER_PREFIX,
   checkChannelName,
@@ -30,7 +32,7 @@ interface Route {
 }
 
 interface RequestContext {
-  readonly engine: Engine;
+  readonly engine: Realtime;
   readonly app: App;
   readonly params: readonly string[];
   readonly query: QueryPairs;
@@ -62,10 +64,18 @@ const routes: readonly Route[] = [
 /** Answers a request under `/apps/`; false (nothing sent) for any other path. */
 export type PusherApiHandler = (req: IncomingMessage, res: ServerResponse, target: ApiTarget) => boolean;
 
-export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandler {
+/** What the API needs besides the engine: the apps that sign requests, the clock, the metrics. */
+export interface PusherApiPorts {
+  readonly directory: AppDirectory;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+}
+
+export function createPusherApi(engine: Realtime, ports: PusherApiPorts, logger: Logger): PusherApiHandler {
+  const { directory, clock, metrics } = ports;
   const fail = (res: ServerResponse, routeName: string, error: unknown): void => {
     sendError(res, error, logger);
-    engine.metrics.httpCall(routeName, error instanceof MawjlyError ? error.httpStatus : 500);
+    metrics.httpCall(routeName, error instanceof MawjlyError ? error.httpStatus : 500);
   };
   const serve = (
     res: ServerResponse,
@@ -78,16 +88,16 @@ export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandle
     try {
       const params = match.slice(1).map((p) => safeDecode(p));
       const app = authenticateRequest(
-        engine.directory,
+        directory,
         params[0] ?? '',
         { method, path: target.path, query: target.query, body },
-        engine.clock.now(),
+        clock.now(),
       );
-      engine.metrics.apiCall?.(app.id);
+      metrics.apiCall?.(app.id);
       const result = route.handle({ engine, app, params, query: target.query, body });
       if (result === EMPTY_RESULT) sendEmptyObject(res);
       else sendJson(res, 200, result);
-      engine.metrics.httpCall(route.name, 200);
+      metrics.httpCall(route.name, 200);
     } catch (error) {
       fail(res, route.name, error);
     }
@@ -146,7 +156,7 @@ function safeDecode(segment: string): string {
 const PUBLISH_INFO = ['user_count', 'subscription_count'] as const;
 
 function infoResult(
-  engine: Engine,
+  engine: Realtime,
   app: App,
   channels: readonly string[],
   attributes: readonly InfoAttribute[],
@@ -161,7 +171,7 @@ function triggerEvent({ engine, app, body }: RequestContext): unknown {
   const json = parseJsonObject(body);
   const input = readPublishInput(json, false);
   const attributes = parseInfo(json.info, PUBLISH_INFO);
-  publishEvents(engine, app, [input]);
+  engine.publish(app, input);
   return attributes.length > 0
     ? { channels: infoResult(engine, app, input.channels, attributes) }
     : EMPTY_RESULT;
@@ -180,8 +190,7 @@ function triggerBatch({ engine, app, body }: RequestContext): unknown {
     const record = item as Record<string, unknown>;
     return { input: readPublishInput(record, true), attributes: parseInfo(record.info, PUBLISH_INFO) };
   });
-  publishEvents(
-    engine,
+  engine.publishBatch(
     app,
     items.map((i) => i.input),
   );
@@ -201,7 +210,7 @@ function listChannels({ engine, app, query }: RequestContext): unknown {
     throw new MawjlyError('info_not_applicable', 'info=user_count requires filter_by_prefix=presence-');
   }
   const channels: Record<string, unknown> = {};
-  for (const [name] of engine.adapter.channels(app.id)) {
+  for (const name of engine.channelNames(app.id)) {
     if (!name.startsWith(prefix) || name.startsWith(SERVER_TO_USER_PREFIX)) continue;
     channels[name] = channelAttributes(engine, app.id, name, info, false);
   }
@@ -219,13 +228,13 @@ function getChannel({ engine, app, params, query }: RequestContext): unknown {
   const channel = channelParam(params);
   const info = parseInfo(queryValue(query, 'info'), ['user_count', 'subscription_count', 'cache']);
   const attributes = channelAttributes(engine, app.id, channel, info, true);
-  return { occupied: engine.adapter.subscriptionCount(app.id, channel) > 0, ...attributes };
+  return { occupied: engine.channel(app.id, channel).subscriptionCount > 0, ...attributes };
 }
 
 function listUsers({ engine, app, params }: RequestContext): unknown {
   const channel = channelParam(params);
   if (!isPresenceChannel(channel)) throw new MawjlyError('not_presence_channel');
-  return { users: [...engine.adapter.members(app.id, channel).keys()].map((id) => ({ id })) };
+  return { users: engine.presenceUsers(app.id, channel).map(({ id }) => ({ id })) };
 }
 
 function terminateConnections({ engine, app, params, body }: RequestContext): unknown {
