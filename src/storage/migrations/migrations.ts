@@ -6,12 +6,9 @@ import { statsSchema } from './stats-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { endpointOrderSchema } from './endpoint-order-schema.js';
 
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sqlite: string;
-  readonly postgres: string;
-}
+import type { Migration } from './migration.js';
+
+export type { Migration } from './migration.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   initialSchema,
