@@ -193,7 +193,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   // Only once both ports are bound: a first run that cannot listen (port taken) would otherwise
   // store the development app and owner without ever printing their secret and password.
-  if (managed && store && (await store.listApps()).length === 0)
+  if (managed && store && (await store.apps.listApps()).length === 0)
     firstRun.push(...(await createStoredDevApp(managed, config.clusterName)));
 
   probe.ready = true;
