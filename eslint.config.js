@@ -31,12 +31,50 @@ const allowed = {
   cli: layers.filter((l) => l !== 'cli'),
 };
 
+// Outside src/core nobody reaches through the engine to a collaborator (`engine.adapter`, …): the
+// engine's methods answer (Realtime port). Types already forbid it; this names the rule.
+const engineReach = [
+  {
+    selector:
+      "MemberExpression[object.name='engine'][property.name=/^(adapter|directory|cluster|metrics|usage|webhooks|clock|logger|cache|users|local|limits)$/]",
+    message:
+      'Ask the engine (a Realtime method) instead of reaching into its collaborators (docs/architecture.md)',
+  },
+  {
+    selector:
+      "MemberExpression[object.property.name='engine'][property.name=/^(adapter|directory|cluster|metrics|usage|webhooks|clock|logger|cache|users|local|limits)$/]",
+    message:
+      'Ask the engine (a Realtime method) instead of reaching into its collaborators (docs/architecture.md)',
+  },
+];
+
 const layerRules = Object.entries(allowed).map(([layer, ok]) => {
   const banned = layers.filter((l) => l !== layer && !ok.includes(l));
   const patterns = banned.map((b) => ({
     group: [`**/${b}/**`, `../${b}`, `../../${b}`, `../../../${b}`],
     message: `src/${layer} must not import src/${b} (dependency rule, docs/architecture.md)`,
   }));
+  // The engine is built only by the composition root (src/server/compose.ts); the rest of the code
+  // sees it through its ports (core/ports/realtime.ts), never its class or its internals.
+  if (layer !== 'core' && layer !== 'server' && ok.includes('core')) {
+    patterns.push({
+      group: [
+        '**/core/engine.js',
+        '**/core/engine-context.js',
+        '**/core/publisher.js',
+        '**/core/handlers/**',
+      ],
+      message: `src/${layer} must use the engine through core/ports (Realtime), not core internals (docs/architecture.md)`,
+    });
+  }
+  // Transports and HTTP endpoints: core's ports and the App model only.
+  if (layer === 'transport') {
+    patterns.push({
+      regex: '(^|/)core/(?!ports/|app\\.js$)',
+      message:
+        'src/transport may import only core/ports/* and core/app.js of src/core (docs/architecture.md)',
+    });
+  }
   if (layer === 'protocol') {
     patterns.push({
       regex: '^(?!node:|\\.)',
@@ -46,7 +84,10 @@ const layerRules = Object.entries(allowed).map(([layer, ok]) => {
   return {
     files: [`src/${layer}/**/*.ts`],
     ignores: ['**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns }],
+      ...(layer === 'core' ? {} : { 'no-restricted-syntax': ['error', ...engineReach] }),
+    },
   };
 });
 

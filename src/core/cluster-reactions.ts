@@ -2,7 +2,7 @@
 // this node and on others: deliver remote events, tell local subscribers about members and counts,
 // notify watchers, close terminated users' sockets, reload changed apps.
 import type { App } from './app.js';
-import type { Engine } from './engine.js';
+import type { EngineContext } from './engine-context.js';
 import type { AdapterEvents } from './ports/adapter.js';
 import type { SubscriptionCountThrottle } from './subscription-count-throttle.js';
 import { classifyChannel, isPresenceChannel } from '../protocol/channel-name.js';
@@ -15,7 +15,7 @@ import {
 import { CLIENT_EVENT_PREFIX } from '../protocol/events.js';
 
 export function reactToCluster(
-  engine: Engine,
+  engine: EngineContext,
   countThrottle: SubscriptionCountThrottle,
   onAppChanged: ((appId: string) => void) | undefined,
 ): AdapterEvents {
@@ -41,7 +41,7 @@ export function reactToCluster(
           return;
         }
         const current = engine.directory.findById(appId);
-        if (current) sendCount(current, channel, engine.adapter.subscriptionCount(appId, channel));
+        if (current) sendCount(current, channel, engine.cluster.subscriptionCount(appId, channel));
       });
     },
     memberAdded: (appId, channel, userId, userInfoJson, local) => {
@@ -84,7 +84,7 @@ export function reactToCluster(
 }
 
 /** Remote REST publishes on cache channels are cached here too, so late joiners on this node get them. */
-function cacheRemote(engine: Engine, app: App, channel: string, text: string): void {
+function cacheRemote(engine: EngineContext, app: App, channel: string, text: string): void {
   const frame = parseClientFrame(text);
   if (!frame || typeof frame.data !== 'string' || frame.event.startsWith(CLIENT_EVENT_PREFIX)) return;
   engine.cache.set(app.id, channel, frame.event, frame.data, engine.clock.now());

@@ -1,13 +1,12 @@
-// The realtime engine: this node's sessions and subscriptions, message dispatch, fan-out of encoded
-// events, and the reactions to cluster facts reported by the Adapter. Transports hand it connections
-// and text frames; the HTTP API calls its publish and query methods.
+// The realtime engine: this node's sessions and subscriptions, fan-out of encoded events, and the
+// reactions to cluster facts reported by the Adapter. Transports and HTTP endpoints see it as the
+// `Realtime` port (ports/realtime.ts); the handlers, the publisher and the cluster reactions see it as
+// an `EngineContext` (engine-context.ts). Neither hands out the collaborators it was built with.
 import type { App } from './app.js';
 import { CacheStore } from './cache-store.js';
+import type { ClusterFacts, EngineContext } from './engine-context.js';
 import { DEFAULT_LIMITS, type EngineLimits, type EngineOptions } from './engine-options.js';
-import { handleClientEvent } from './handlers/client-event.js';
-import { handleSignin } from './handlers/signin.js';
-import { handleSubscribe } from './handlers/subscribe.js';
-import { handleUnsubscribe } from './handlers/unsubscribe.js';
+import { handleMessage } from './handlers/message.js';
 import { sweepIntervalMs, sweepSessions } from './activity-sweeper.js';
 import { admissionProblem, appConnectionsCounter, connectionsCounter } from './admission.js';
 import { channelSummaries, presenceMembers } from './channel-summaries.js';
@@ -20,7 +19,8 @@ import { systemClock, type Clock } from './ports/clock.js';
 import type { Connection, Outbound } from './ports/connection.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import { noopMetrics, type Metrics } from './ports/metrics.js';
-import type { ChannelSummary, DebugEvent, PublishInput, RealtimeView } from './ports/realtime-view.js';
+import type { ChannelState, Realtime } from './ports/realtime.js';
+import type { ChannelSummary, DebugEvent, PublishInput } from './ports/realtime-view.js';
 import { channelTopic, type TopicFanOut } from './ports/topic-fan-out.js';
 import type { UsageMeter } from './ports/usage-meter.js';
 import {
@@ -32,30 +32,27 @@ import {
 import { publishEvents } from './publisher.js';
 import { SignedInUsers } from './signed-in-users.js';
 import { SubscriptionCountThrottle } from './subscription-count-throttle.js';
-import { Session, type OutboundBound, type Subscription } from './session.js';
-import {
-  encodeCacheMiss,
-  encodeChannelEvent,
-  encodeConnectionEstablished,
-  encodeError,
-  parseClientFrame,
-} from '../protocol/codec.js';
-import { ERRORS, type ErrorCode } from '../protocol/errors.js';
-import { CLIENT_EVENT_PREFIX, PusherEvent } from '../protocol/events.js';
+import { closeWithError, Session, type OutboundBound, type Subscription } from './session.js';
+import { encodeCacheMiss, encodeChannelEvent, encodeConnectionEstablished } from '../protocol/codec.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import { isPresenceChannel } from '../protocol/channel-name.js';
 import { generateSocketId } from '../protocol/socket-id.js';
 
-export class Engine implements RealtimeView {
+export class Engine implements Realtime, EngineContext {
   readonly limits: EngineLimits;
-  readonly adapter: Adapter;
   readonly directory: AppDirectory;
+  /** Read-only cluster facts (the Adapter's writes stay private to the engine). */
+  readonly cluster: ClusterFacts;
   readonly usage: UsageMeter;
-  readonly webhooks: WebhookSink;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly local = new LocalChannels();
   readonly cache: CacheStore;
   readonly users: SignedInUsers;
+
+  readonly #adapter: Adapter;
+  readonly #webhooks: WebhookSink;
+  readonly #local = new LocalChannels();
 
   readonly #sessions = new Set<Session>();
   readonly #byApp = new Map<string, Set<Session>>();
@@ -73,15 +70,16 @@ export class Engine implements RealtimeView {
 
   constructor(options: EngineOptions & { onAppChanged?: (appId: string) => void }) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.adapter = options.adapter;
+    this.#adapter = options.adapter;
+    this.cluster = options.adapter;
     this.directory = options.directory;
     this.usage = options.usage;
-    this.webhooks = options.webhooks ?? noopWebhookSink;
+    this.#webhooks = options.webhooks ?? noopWebhookSink;
     this.metrics = options.metrics ?? noopMetrics;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.cache = new CacheStore(this.limits.cacheTtlSeconds);
-    this.users = new SignedInUsers(this.adapter);
+    this.users = new SignedInUsers(this.#adapter);
     // A console's backlog replay stays well inside the SSE stream's bounded buffer.
     this.#debug = new DebugStream(
       this.clock,
@@ -108,7 +106,7 @@ export class Engine implements RealtimeView {
   }
 
   async start(): Promise<void> {
-    await this.adapter.start(reactToCluster(this, this.#countThrottle, this.#onAppChanged));
+    await this.#adapter.start(reactToCluster(this, this.#countThrottle, this.#onAppChanged));
     this.#unsubscribeDirectory = this.directory.onChange((appId, app) => {
       this.#applyAppChange(appId, app);
     });
@@ -141,10 +139,10 @@ export class Engine implements RealtimeView {
    */
   openSession(appKey: string, connection: Connection, origin: string | undefined): Session | undefined {
     const app = this.directory.findByKey(appKey);
-    const problem = app === undefined ? 'app_not_found' : admissionProblem(app, origin, this.adapter);
+    const problem = app === undefined ? 'app_not_found' : admissionProblem(app, origin, this.#adapter);
     if (app === undefined || problem !== undefined) {
       const message = app === undefined ? `App key ${appKey.slice(0, 64)} does not exist` : undefined;
-      this.#refuse(connection, problem ?? 'app_not_found', message);
+      closeWithError(connection, problem ?? 'app_not_found', message);
       return;
     }
     const session = new Session(generateSocketId(), connection, app, this.clock.now(), this.#bound);
@@ -153,32 +151,20 @@ export class Engine implements RealtimeView {
     let appSessions = this.#byApp.get(app.id);
     if (!appSessions) this.#byApp.set(app.id, (appSessions = new Set()));
     appSessions.add(session);
-    this.adapter.addToCounter(connectionsCounter(app.accountId), 1);
-    this.adapter.addToCounter(appConnectionsCounter(app.id), 1);
+    this.#adapter.addToCounter(connectionsCounter(app.accountId), 1);
+    this.#adapter.addToCounter(appConnectionsCounter(app.id), 1);
     this.metrics.connectionOpened(app.id);
     connection.send(encodeConnectionEstablished(session.socketId, this.limits.activityTimeoutSeconds));
     this.debug(app.id, () => ({ type: 'connection', socketId: session.socketId }));
     return session;
   }
 
-  #refuse(connection: Connection, code: ErrorCode, message?: string): void {
-    const spec = ERRORS[code];
-    const pusherCode = 'pusherCode' in spec ? spec.pusherCode : 4000;
-    const text = message ?? spec.message;
-    connection.send(encodeError(pusherCode, text));
-    connection.close(pusherCode, text);
-  }
-
   /** Closes a session from the server side with a Pusher close code. */
   terminate(session: Session, code: ErrorCode, message?: string): void {
     if (session.closed) return;
-    const spec = ERRORS[code];
-    const pusherCode = 'pusherCode' in spec ? spec.pusherCode : 4000;
-    const text = message ?? spec.message;
     // Straight to the connection: the closing frame is not subject to the buffer bound (it is what
     // a socket over its bound is told), and it is one small frame.
-    session.connection.send(encodeError(pusherCode, text));
-    session.connection.close(pusherCode, text);
+    closeWithError(session.connection, code, message);
     this.closeSession(session);
   }
 
@@ -194,56 +180,15 @@ export class Engine implements RealtimeView {
     const appSessions = this.#byApp.get(app.id);
     appSessions?.delete(session);
     if (appSessions?.size === 0) this.#byApp.delete(app.id);
-    this.adapter.addToCounter(connectionsCounter(app.accountId), -1);
-    this.adapter.addToCounter(appConnectionsCounter(app.id), -1);
+    this.#adapter.addToCounter(connectionsCounter(app.accountId), -1);
+    this.#adapter.addToCounter(appConnectionsCounter(app.id), -1);
     this.metrics.connectionClosed(app.id);
     this.debug(app.id, () => ({ type: 'disconnection', socketId: session.socketId }));
   }
 
   /** One text frame from a client. Never throws: bad input gets an error frame. */
   handleMessage(session: Session, text: string): void {
-    if (session.closed) return;
-    const now = this.clock.now();
-    session.lastActivityMs = now;
-    session.pingSentAtMs = 0;
-    this.metrics.messageIn(session.app.id, Buffer.byteLength(text, 'utf8'));
-    const frame = parseClientFrame(text);
-    if (!frame) {
-      session.sendError('invalid_message');
-      this.debug(session.app.id, () => ({
-        type: 'error',
-        socketId: session.socketId,
-        message: 'invalid message',
-      }));
-      return;
-    }
-    try {
-      switch (frame.event) {
-        case PusherEvent.ping:
-          session.send(PONG);
-          return;
-        case PusherEvent.pong:
-          return;
-        case PusherEvent.subscribe:
-          handleSubscribe(this, session, frame);
-          return;
-        case PusherEvent.unsubscribe:
-          handleUnsubscribe(this, session, frame);
-          return;
-        case PusherEvent.signin:
-          handleSignin(this, session, frame);
-          return;
-        default:
-          if (frame.event.startsWith(CLIENT_EVENT_PREFIX)) {
-            handleClientEvent(this, session, frame);
-            return;
-          }
-          session.sendError('unknown_event', `Unknown event '${frame.event.slice(0, 100)}'`);
-      }
-    } catch (error) {
-      this.logger.error({ err: error, socketId: session.socketId }, 'error while handling a client frame');
-      session.sendError('internal');
-    }
+    handleMessage(this, session, text);
   }
 
   /** A binary frame: the protocol is text-only. */
@@ -266,12 +211,12 @@ export class Engine implements RealtimeView {
     userInfoJson: string | undefined,
   ): void {
     const appId = session.app.id;
-    const entry = this.local.getOrCreate(appId, channel);
+    const entry = this.#local.getOrCreate(appId, channel);
     if (userId !== undefined) {
       const members = (entry.members ??= new Map<string, number>());
       const n = (members.get(userId) ?? 0) + 1;
       members.set(userId, n);
-      this.adapter.setLocalMember(appId, channel, userId, n, userInfoJson);
+      this.#adapter.setLocalMember(appId, channel, userId, n, userInfoJson);
       session.presenceChannels++;
     }
     entry.sockets.add(session);
@@ -284,10 +229,10 @@ export class Engine implements RealtimeView {
     // The acknowledgement may have found the socket over its buffer bound and closed it.
     if (session.closed) return;
     const app = session.app;
-    const entry = this.local.get(app.id, channel);
+    const entry = this.#local.get(app.id, channel);
     if (!entry) return;
-    const before = this.adapter.subscriptionCount(app.id, channel);
-    this.adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
+    const before = this.#adapter.subscriptionCount(app.id, channel);
+    this.#adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
     if (before === 0) this.webhook(app, { name: 'channel_occupied', channel });
     if (cache) {
       const cached = this.cache.find(app.id, channel, this.clock.now());
@@ -302,7 +247,7 @@ export class Engine implements RealtimeView {
 
   leave(session: Session, channel: string, subscription: { readonly userId?: string }): void {
     const app = session.app;
-    const entry = this.local.get(app.id, channel);
+    const entry = this.#local.get(app.id, channel);
     session.channels.delete(channel);
     if (!entry) return;
     entry.sockets.delete(session);
@@ -312,13 +257,13 @@ export class Engine implements RealtimeView {
       const n = (members.get(subscription.userId) ?? 1) - 1;
       if (n > 0) members.set(subscription.userId, n);
       else members.delete(subscription.userId);
-      this.adapter.setLocalMember(app.id, channel, subscription.userId, n, undefined);
+      this.#adapter.setLocalMember(app.id, channel, subscription.userId, n, undefined);
       session.presenceChannels--;
     }
-    this.adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
-    if (this.adapter.subscriptionCount(app.id, channel) === 0)
+    this.#adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
+    if (this.#adapter.subscriptionCount(app.id, channel) === 0)
       this.webhook(app, { name: 'channel_vacated', channel });
-    this.local.prune(app.id, channel);
+    this.#local.prune(app.id, channel);
     this.debug(app.id, () => ({ type: 'unsubscribed', socketId: session.socketId, channel }));
   }
 
@@ -327,7 +272,7 @@ export class Engine implements RealtimeView {
    * turned into bytes (and, by the transport, into a frame) once for all of them.
    */
   deliverLocal(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
-    const entry = this.local.get(app.id, channel);
+    const entry = this.#local.get(app.id, channel);
     if (!entry) return 0;
     const message: Outbound = { text };
     let count = 0;
@@ -362,33 +307,54 @@ export class Engine implements RealtimeView {
     publishEvents(this, app, [input]);
   }
 
+  publishBatch(app: App, inputs: readonly PublishInput[]): void {
+    publishEvents(this, app, inputs);
+  }
+
   /** Sends one frame to the subscribers of a channel on every node. */
   broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
-    this.adapter.publish(app.id, channel, text, exceptSocketId);
+    this.#adapter.publish(app.id, channel, text, exceptSocketId);
     return this.deliverLocal(app, channel, text, exceptSocketId);
   }
 
   /** `POST users/{id}/terminate_connections`: every node closes the user's signed-in sockets. */
   terminateUserConnections(app: App, userId: string): void {
-    this.adapter.terminateUser(app.id, userId);
+    this.#adapter.terminateUser(app.id, userId);
   }
 
   // --- queries (HTTP API, management) --------------------------------------------------------------
 
   connectionCount(appId: string): number {
-    return this.adapter.counterTotal(appConnectionsCounter(appId));
+    return this.#adapter.counterTotal(appConnectionsCounter(appId));
   }
 
   accountConnectionCount(accountId: string): number {
-    return this.adapter.counterTotal(connectionsCounter(accountId));
+    return this.#adapter.counterTotal(connectionsCounter(accountId));
   }
 
   channels(appId: string): ChannelSummary[] {
-    return channelSummaries(this.adapter, appId);
+    return channelSummaries(this.#adapter, appId);
+  }
+
+  channelNames(appId: string): Iterable<string> {
+    return names(this.#adapter.channels(appId));
+  }
+
+  channel(appId: string, channel: string): ChannelState {
+    const now = this.clock.now();
+    const cached = this.cache.find(appId, channel, now);
+    return {
+      subscriptionCount: this.#adapter.subscriptionCount(appId, channel),
+      userCount: isPresenceChannel(channel) ? this.#adapter.memberCount(appId, channel) : 0,
+      cached: cached && {
+        data: cached.data,
+        ttlSeconds: Math.max(0, Math.ceil((cached.expiresAtMs - now) / 1000)),
+      },
+    };
   }
 
   presenceUsers(appId: string, channel: string): { id: string; userInfo: unknown }[] {
-    return presenceMembers(this.adapter, appId, channel);
+    return presenceMembers(this.#adapter, appId, channel);
   }
 
   onDebugEvent(
@@ -410,7 +376,7 @@ export class Engine implements RealtimeView {
   }
 
   webhook(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void {
-    this.webhooks.emit(app, event, options);
+    this.#webhooks.emit(app, event, options);
   }
 
   /** Closes every session with 4200 (reconnect now) and stops timers. */
@@ -419,7 +385,7 @@ export class Engine implements RealtimeView {
     this.#unsubscribeDirectory?.();
     this.#countThrottle.close();
     for (const session of [...this.#sessions]) this.terminate(session, 'server_shutting_down');
-    await this.adapter.close();
+    await this.#adapter.close();
   }
 
   // --- app changes ------------------------------------------------------------------------------
@@ -443,4 +409,6 @@ export class Engine implements RealtimeView {
 /** The subscription record of every non-presence channel: nothing to remember, so one shared object. */
 const NO_USER: Subscription = Object.freeze({});
 
-const PONG = JSON.stringify({ event: PusherEvent.pong, data: '{}' });
+function* names(channels: Iterable<[string, number]>): Generator<string> {
+  for (const [name] of channels) yield name;
+}

@@ -2,7 +2,7 @@
 // event first (all or nothing), then encode each (event, channel) once and hand the same text to the
 // cluster and to this node's subscribers.
 import type { App } from './app.js';
-import type { Engine } from './engine.js';
+import type { EngineContext } from './engine-context.js';
 import type { PublishInput } from './ports/realtime-view.js';
 import { checkChannelName, classifyChannel, isEncryptedChannel } from '../protocol/channel-name.js';
 import { encodeChannelEvent } from '../protocol/codec.js';
@@ -13,7 +13,7 @@ import { MAX_CHANNELS_PER_PUBLISH, MAX_EVENT_DATA_BYTES, MAX_EVENT_NAME_LENGTH }
 import { isSocketId } from '../protocol/socket-id.js';
 
 /** Throws MawjlyError when the event cannot be published as given. */
-export function validatePublish(engine: Engine, app: App, input: PublishInput): void {
+export function validatePublish(engine: EngineContext, app: App, input: PublishInput): void {
   const { name, channels, data, socketId } = input;
   if (typeof name !== 'string' || name.length === 0)
     throw new MawjlyError('event_name_invalid', 'Event "name" must be a non-empty string');
@@ -71,7 +71,7 @@ export function validatePublish(engine: Engine, app: App, input: PublishInput): 
 }
 
 /** Checks the app-wide conditions of a publish: enabled, message quota. */
-export function checkCanPublish(engine: Engine, app: App): void {
+export function checkCanPublish(engine: EngineContext, app: App): void {
   if (!app.settings.enabled) {
     engine.metrics.publishRejected('app_disabled');
     throw new MawjlyError('app_disabled');
@@ -84,7 +84,7 @@ export function checkCanPublish(engine: Engine, app: App): void {
 }
 
 /** Validates every event, then publishes them all. */
-export function publishEvents(engine: Engine, app: App, inputs: readonly PublishInput[]): void {
+export function publishEvents(engine: EngineContext, app: App, inputs: readonly PublishInput[]): void {
   checkCanPublish(engine, app);
   for (const input of inputs) validatePublish(engine, app, input);
   // Pusher counts a publish once per channel it names, then once per delivery.

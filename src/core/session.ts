@@ -81,3 +81,12 @@ export class Session {
     this.send(encodeError('pusherCode' in spec ? spec.pusherCode : null, message ?? spec.message));
   }
 }
+
+/** Sends the error frame of `code` and closes the connection with its Pusher close code. */
+export function closeWithError(connection: Connection, code: ErrorCode, message?: string): void {
+  const spec = ERRORS[code];
+  const pusherCode = 'pusherCode' in spec ? spec.pusherCode : 4000;
+  const text = message ?? spec.message;
+  connection.send(encodeError(pusherCode, text));
+  connection.close(pusherCode, text);
+}

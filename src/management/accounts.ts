@@ -34,10 +34,10 @@ export class AccountService {
         'Account name: 1 to 100 characters, letters, digits, space, ".", "_", "@" or "-", starting with a letter or digit',
       );
     }
-    if (await this.#ctx.store.findAccountByName(name)) {
+    if (await this.#ctx.store.accounts.findAccountByName(name)) {
       throw new MawjlyError('conflict', `An account named '${name}' already exists`);
     }
-    const account = await this.#ctx.store.createAccount({ name, plan: input.plan ?? 'free' });
+    const account = await this.#ctx.store.accounts.createAccount({ name, plan: input.plan ?? 'free' });
     await this.#ctx.audit.record(account.id, actor, 'account.created', `account:${account.id}`, {
       name: account.name,
       plan: account.plan,
@@ -47,17 +47,17 @@ export class AccountService {
   }
 
   list(): Promise<AccountRecord[]> {
-    return this.#ctx.store.listAccounts();
+    return this.#ctx.store.accounts.listAccounts();
   }
 
   async get(id: string): Promise<AccountRecord> {
-    const account = await this.#ctx.store.findAccount(id);
+    const account = await this.#ctx.store.accounts.findAccount(id);
     if (!account) throw new MawjlyError('not_found', 'Unknown account');
     return account;
   }
 
   async getByName(name: string): Promise<AccountRecord> {
-    const account = await this.#ctx.store.findAccountByName(name);
+    const account = await this.#ctx.store.accounts.findAccountByName(name);
     if (!account) throw new MawjlyError('not_found', `Unknown account '${name}'`);
     return account;
   }
@@ -69,7 +69,7 @@ export class AccountService {
   async setPlan(id: string, plan: PlanName, actor: Actor): Promise<AccountRecord> {
     const before = await this.get(id);
     if (before.plan === plan) return before;
-    const account = await this.#ctx.store.setAccountPlan(id, plan);
+    const account = await this.#ctx.store.accounts.setAccountPlan(id, plan);
     await this.#ctx.directory.accountChanged(id);
     await this.#ctx.audit.record(id, actor, 'account.plan_changed', `account:${id}`, {
       from: before.plan,

@@ -54,7 +54,7 @@ export class AppService {
   async create(account: AccountRecord, input: CreateAppInput, actor: Actor): Promise<AppRecord> {
     const { store, plans } = this.#ctx;
     const plan = plans[account.plan];
-    const existing = await store.listApps(account.id);
+    const existing = await store.apps.listApps(account.id);
     if (input.operator !== true && plan.maxApps !== null && existing.length >= plan.maxApps) {
       throw new MawjlyError(
         'plan_limit_reached',
@@ -65,13 +65,13 @@ export class AppService {
     const settings = input.operator === true ? requested : this.#checkSettings(requested, account);
     const id = input.id ?? (await this.#uniqueId());
     const key = input.key ?? (await this.#uniqueKey());
-    if (input.id !== undefined && (await store.findApp(id))) {
+    if (input.id !== undefined && (await store.apps.findApp(id))) {
       throw new MawjlyError('conflict', `An app with id ${id} already exists`);
     }
-    if (input.key !== undefined && (await store.findAppByKey(key))) {
+    if (input.key !== undefined && (await store.apps.findAppByKey(key))) {
       throw new MawjlyError('conflict', 'An app with this key already exists');
     }
-    const app = await store.createApp({
+    const app = await store.apps.createApp({
       id,
       accountId: account.id,
       name: input.name === undefined ? `app-${id}` : checkName(input.name),
@@ -91,12 +91,12 @@ export class AppService {
   }
 
   list(accountId?: string): Promise<AppRecord[]> {
-    return this.#ctx.store.listApps(accountId);
+    return this.#ctx.store.apps.listApps(accountId);
   }
 
   /** An app of `accountId` (404 for an unknown app or one of another account). */
   async get(accountId: string | undefined, id: string): Promise<AppRecord> {
-    const app = /^\d{1,20}$/.test(id) ? await this.#ctx.store.findApp(id) : undefined;
+    const app = /^\d{1,20}$/.test(id) ? await this.#ctx.store.apps.findApp(id) : undefined;
     if (!app || (accountId !== undefined && app.accountId !== accountId)) {
       throw new MawjlyError('not_found', `Unknown app ${id.slice(0, 40)}`);
     }
@@ -120,7 +120,7 @@ export class AppService {
       );
     }
     if (changes.name === undefined && changes.settings === undefined) return app;
-    const updated = await this.#ctx.store.updateApp(app.id, changes);
+    const updated = await this.#ctx.store.apps.updateApp(app.id, changes);
     await this.#ctx.directory.changed(app.id);
     await this.#ctx.audit.record(account.id, actor, 'app.updated', `app:${app.id}`, {
       ...(changes.name !== undefined ? { name: changes.name } : {}),
@@ -131,7 +131,7 @@ export class AppService {
 
   async delete(accountId: string, id: string, actor: Actor): Promise<void> {
     const app = await this.get(accountId, id);
-    await this.#ctx.store.deleteApp(app.id);
+    await this.#ctx.store.apps.deleteApp(app.id);
     await this.#ctx.directory.changed(app.id);
     await this.#ctx.audit.record(accountId, actor, 'app.deleted', `app:${app.id}`, { name: app.name });
     this.#ctx.logger.info({ appId: app.id, accountId }, 'app deleted');
@@ -160,7 +160,7 @@ export class AppService {
     const app = await this.get(accountId, id);
     const secret = generateAppSecret();
     const previousValidUntil = graceSeconds > 0 ? this.#ctx.clock.now() + graceSeconds * 1000 : null;
-    const updated = await this.#ctx.store.updateApp(app.id, {
+    const updated = await this.#ctx.store.apps.updateApp(app.id, {
       secret,
       previousSecret: previousValidUntil === null ? null : app.secret,
       previousSecretValidUntil: previousValidUntil,
@@ -180,12 +180,12 @@ export class AppService {
     actor: Actor,
   ): Promise<AppRecord> {
     if (values.key !== app.key) {
-      const other = await this.#ctx.store.findAppByKey(values.key);
+      const other = await this.#ctx.store.apps.findAppByKey(values.key);
       if (other && other.id !== app.id)
         throw new MawjlyError('conflict', `App key already used by app ${other.id}`);
     }
     const secretChanged = values.secret !== app.secret;
-    const updated = await this.#ctx.store.updateApp(app.id, {
+    const updated = await this.#ctx.store.apps.updateApp(app.id, {
       ...values,
       ...(secretChanged ? { previousSecret: null, previousSecretValidUntil: null } : {}),
     });
@@ -215,7 +215,7 @@ export class AppService {
   async #uniqueId(): Promise<string> {
     for (let i = 0; i < 20; i++) {
       const id = generateAppId();
-      if (!(await this.#ctx.store.findApp(id))) return id;
+      if (!(await this.#ctx.store.apps.findApp(id))) return id;
     }
     throw new MawjlyError('internal', 'Could not allocate a unique app id');
   }
@@ -223,7 +223,7 @@ export class AppService {
   async #uniqueKey(): Promise<string> {
     for (let i = 0; i < 20; i++) {
       const key = generateAppKey();
-      if (!(await this.#ctx.store.findAppByKey(key))) return key;
+      if (!(await this.#ctx.store.apps.findAppByKey(key))) return key;
     }
     throw new MawjlyError('internal', 'Could not allocate a unique app key');
   }

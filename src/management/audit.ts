@@ -7,10 +7,10 @@ import type { AuditEntry, Store } from './store.js';
 export type Actor = string;
 
 export class AuditLog {
-  readonly #store: Store;
+  readonly #store: Pick<Store, 'auditLog'>;
   readonly #clock: Clock;
 
-  constructor(store: Store, clock: Clock) {
+  constructor(store: Pick<Store, 'auditLog'>, clock: Clock) {
     this.#store = store;
     this.#clock = clock;
   }
@@ -22,10 +22,17 @@ export class AuditLog {
     target: string | null,
     details: Readonly<Record<string, unknown>> = {},
   ): Promise<AuditEntry> {
-    return this.#store.appendAudit({ accountId, time: this.#clock.now(), actor, action, target, details });
+    return this.#store.auditLog.appendAudit({
+      accountId,
+      time: this.#clock.now(),
+      actor,
+      action,
+      target,
+      details,
+    });
   }
 
   list(accountId: string, options: { limit?: number; before?: string } = {}): Promise<AuditEntry[]> {
-    return this.#store.listAudit(accountId, options);
+    return this.#store.auditLog.listAudit(accountId, options);
   }
 }

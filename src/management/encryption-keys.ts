@@ -27,7 +27,8 @@ export class EncryptionKeyService {
 
   async generate(account: AccountRecord, app: AppRecord, actor: Actor): Promise<IssuedEncryptionKey> {
     await this.#requirePlan(account, app, actor);
-    if (await this.#ctx.store.findActiveEncryptionKey(app.id)) throw new MawjlyError('key_exists');
+    if (await this.#ctx.store.encryptionKeys.findActiveEncryptionKey(app.id))
+      throw new MawjlyError('key_exists');
     const issued = await this.#issue(app, actor);
     await this.#ctx.audit.record(account.id, actor, 'encryption_key.generated', `app:${app.id}`, {
       fingerprint: issued.record.fingerprint,
@@ -44,7 +45,7 @@ export class EncryptionKeyService {
   ): Promise<IssuedEncryptionKey & { previousFingerprint: string }> {
     if (!confirm) throw new MawjlyError('confirmation_required');
     await this.#requirePlan(account, app, actor);
-    const previous = await this.#ctx.store.findActiveEncryptionKey(app.id);
+    const previous = await this.#ctx.store.encryptionKeys.findActiveEncryptionKey(app.id);
     if (!previous)
       throw new MawjlyError('no_key', 'This app has no active encryption master key; generate one first');
     const issued = await this.#issue(app, actor);
@@ -58,14 +59,14 @@ export class EncryptionKeyService {
   }
 
   async status(app: AppRecord): Promise<EncryptionKeyStatus> {
-    const history = await this.#ctx.store.listEncryptionKeys(app.id);
+    const history = await this.#ctx.store.encryptionKeys.listEncryptionKeys(app.id);
     return { active: history.find((k) => k.retiredAt === null), history };
   }
 
   async retire(account: AccountRecord, app: AppRecord, actor: Actor): Promise<void> {
-    const active = await this.#ctx.store.findActiveEncryptionKey(app.id);
+    const active = await this.#ctx.store.encryptionKeys.findActiveEncryptionKey(app.id);
     if (!active) throw new MawjlyError('no_key');
-    await this.#ctx.store.retireEncryptionKey(app.id, this.#ctx.clock.now());
+    await this.#ctx.store.encryptionKeys.retireEncryptionKey(app.id, this.#ctx.clock.now());
     await this.#ctx.audit.record(account.id, actor, 'encryption_key.retired', `app:${app.id}`, {
       fingerprint: active.fingerprint,
       version: active.version,
@@ -84,10 +85,10 @@ export class EncryptionKeyService {
   }
 
   async #issue(app: AppRecord, actor: Actor): Promise<IssuedEncryptionKey> {
-    const history = await this.#ctx.store.listEncryptionKeys(app.id);
+    const history = await this.#ctx.store.encryptionKeys.listEncryptionKeys(app.id);
     const version = history.reduce((max, k) => Math.max(max, k.version), 0) + 1;
     const { keyBase64, fingerprint } = generateEncryptionKey();
-    const record = await this.#ctx.store.insertEncryptionKey({
+    const record = await this.#ctx.store.encryptionKeys.insertEncryptionKey({
       appId: app.id,
       version,
       fingerprint,

@@ -39,7 +39,7 @@ export class SessionService {
       throw new MawjlyError('rate_limited', 'Too many failed sign-in attempts; try again in 15 minutes');
     }
     const user = await this.#team.authenticate(email, password);
-    const account = user ? await this.#ctx.store.findAccount(user.accountId) : undefined;
+    const account = user ? await this.#ctx.store.accounts.findAccount(user.accountId) : undefined;
     if (!user || !account) throw new MawjlyError('invalid_credentials');
     this.#limiter.reset(limitKey);
     const cookieValue = randomBytes(32).toString('base64url');
@@ -51,7 +51,7 @@ export class SessionService {
       expiresAt: now + SESSION_TTL_MS,
       createdAt: now,
     };
-    await this.#ctx.store.createSession(session);
+    await this.#ctx.store.accounts.createSession(session);
     await this.#ctx.audit.record(account.id, `user:${user.email}`, 'user.signed_in', `user:${user.id}`);
     return { cookieValue, session, user, account };
   }
@@ -59,19 +59,19 @@ export class SessionService {
   async resolve(cookieValue: string): Promise<ActiveSession | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(cookieValue)) return undefined;
     const idHash = hashSessionId(cookieValue);
-    const session = await this.#ctx.store.findSession(idHash);
+    const session = await this.#ctx.store.accounts.findSession(idHash);
     if (!session) return undefined;
     if (this.#ctx.clock.now() >= session.expiresAt) {
-      await this.#ctx.store.deleteSession(idHash);
+      await this.#ctx.store.accounts.deleteSession(idHash);
       return undefined;
     }
-    const user = await this.#ctx.store.findUser(session.userId);
-    const account = user ? await this.#ctx.store.findAccount(user.accountId) : undefined;
+    const user = await this.#ctx.store.accounts.findUser(session.userId);
+    const account = user ? await this.#ctx.store.accounts.findAccount(user.accountId) : undefined;
     if (!user || !account) return undefined;
     return { session, user, account };
   }
 
   async logout(cookieValue: string): Promise<void> {
-    await this.#ctx.store.deleteSession(hashSessionId(cookieValue));
+    await this.#ctx.store.accounts.deleteSession(hashSessionId(cookieValue));
   }
 }

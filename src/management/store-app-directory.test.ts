@@ -144,8 +144,10 @@ test('the apps file is upserted at start: accounts created or re-planned, creden
     assert.equal(second.directory.findByKey('key-a'), undefined);
     assert.deepEqual(second.directory.findByKey('key-a2')?.secrets, ['secret-a-2']);
     assert.equal(second.directory.findById('111')?.plan.name, 'pro');
-    assert.equal((await store.listApps()).length, 3);
-    const audit = await store.listAudit((await second.accounts.getByName('app-111')).id, { limit: 50 });
+    assert.equal((await store.apps.listApps()).length, 3);
+    const audit = await store.auditLog.listAudit((await second.accounts.getByName('app-111')).id, {
+      limit: 50,
+    });
     assert.ok(
       audit.every((e) => !JSON.stringify(e).includes('secret-a')),
       'no secret in audit entries',
@@ -174,7 +176,7 @@ test('resync picks up changes nobody announced (the CLI) and upserts only what c
       });
     });
     // Another process writes straight to the store.
-    const other = await store.createApp({
+    const other = await store.apps.createApp({
       id: '7654321',
       accountId: account.id,
       name: 'from the cli',
@@ -224,10 +226,10 @@ test('with watchStore, a change committed by another process is applied at once;
       });
 
     const upgraded = changed(() => planOf() === 'pro');
-    await cli.setAccountPlan(account.id, 'pro');
+    await cli.accounts.setAccountPlan(account.id, 'pro');
     await upgraded;
     const disabled = changed(() => m.directory.findById(record.id)?.settings.enabled === false);
-    await cli.updateApp(record.id, { settings: { ...record.settings, enabled: false } });
+    await cli.apps.updateApp(record.id, { settings: { ...record.settings, enabled: false } });
     await disabled;
 
     await m.close();
@@ -245,7 +247,7 @@ test('with watchStore, a change committed by another process is applied at once;
     const stop = await store.watchChanges(() => {
       seen();
     });
-    await cli.setAccountPlan(account.id, 'business');
+    await cli.accounts.setAccountPlan(account.id, 'business');
     await noticed;
     stop();
     assert.equal(planOf(), 'pro', 'a closed management no longer follows the store');

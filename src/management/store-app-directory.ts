@@ -97,7 +97,10 @@ export class StoreAppDirectory implements AppDirectory {
 
   /** Loads every app of the store (at start, and on each resync); only changed apps are upserted. */
   async load(): Promise<void> {
-    const [apps, accounts] = await Promise.all([this.#store.listApps(), this.#store.listAccounts()]);
+    const [apps, accounts] = await Promise.all([
+      this.#store.apps.listApps(),
+      this.#store.accounts.listAccounts(),
+    ]);
     const byId = new Map(accounts.map((a) => [a.id, a]));
     const seen = new Set<string>();
     for (const record of apps) {
@@ -111,8 +114,8 @@ export class StoreAppDirectory implements AppDirectory {
 
   /** Re-reads one app from the store (a change announced by another node). */
   async reload(appId: string): Promise<void> {
-    const record = await this.#store.findApp(appId);
-    const account = record ? await this.#store.findAccount(record.accountId) : undefined;
+    const record = await this.#store.apps.findApp(appId);
+    const account = record ? await this.#store.accounts.findAccount(record.accountId) : undefined;
     if (record && account) this.#put(record, account);
     else this.#remove(appId);
   }
@@ -120,8 +123,8 @@ export class StoreAppDirectory implements AppDirectory {
   /** Re-reads every app of an account (a plan change). */
   async reloadAccount(accountId: string): Promise<string[]> {
     const [apps, account] = await Promise.all([
-      this.#store.listApps(accountId),
-      this.#store.findAccount(accountId),
+      this.#store.apps.listApps(accountId),
+      this.#store.accounts.findAccount(accountId),
     ]);
     const ids = new Set(apps.map((a) => a.id));
     for (const app of this.#memory.appsOfAccount(accountId)) {

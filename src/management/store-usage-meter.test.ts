@@ -30,17 +30,18 @@ test('usage is counted in memory, flushed to the store, seeded at start, and war
 
     m.usage.addMessages(app, 159_999);
     assert.equal(m.usage.messagesToday(account.id), 159_999, 'in memory at once');
-    assert.equal(await store.getUsage(account.id, '2026-11-28'), 0, 'not yet flushed');
+    assert.equal(await store.usage.getUsage(account.id, '2026-11-28'), 0, 'not yet flushed');
     await m.usage.flush();
-    assert.equal(await store.getUsage(account.id, '2026-11-28'), 159_999);
+    assert.equal(await store.usage.getUsage(account.id, '2026-11-28'), 159_999);
     const warnings = async (): Promise<number> =>
-      (await store.listAudit(account.id, { limit: 100 })).filter((e) => e.action === 'usage.warning').length;
+      (await store.auditLog.listAudit(account.id, { limit: 100 })).filter((e) => e.action === 'usage.warning')
+        .length;
     assert.equal(await warnings(), 0);
 
     m.usage.addMessages(app, 1);
     await m.usage.flush();
     assert.equal(await warnings(), 1, 'crossing 80 % of 200,000 writes one warning');
-    const entry = (await store.listAudit(account.id)).find((e) => e.action === 'usage.warning')!;
+    const entry = (await store.auditLog.listAudit(account.id)).find((e) => e.action === 'usage.warning')!;
     assert.equal(entry.details.limit, 200_000);
     assert.equal(entry.details.day, '2026-11-28');
 
@@ -49,7 +50,7 @@ test('usage is counted in memory, flushed to the store, seeded at start, and war
     m.usage.addMessages(app, 5);
     await m.close();
     assert.equal(await warnings(), 1, 'only one warning a day');
-    assert.equal(await store.getUsage(account.id, '2026-11-28'), 161_005, 'close flushes');
+    assert.equal(await store.usage.getUsage(account.id, '2026-11-28'), 161_005, 'close flushes');
     assert.equal(m.usage.appMessagesToday(app.id), 161_005);
 
     const again = await createManagement({ store, plans, clock, usageFlushIntervalMs: 60_000 });
@@ -60,11 +61,11 @@ test('usage is counted in memory, flushed to the store, seeded at start, and war
     again.usage.addMessages(app, 3);
     await again.close();
     assert.equal(
-      await store.getUsage(account.id, '2026-11-28'),
+      await store.usage.getUsage(account.id, '2026-11-28'),
       161_015,
       'yesterday’s pending count keeps its day',
     );
-    assert.equal(await store.getUsage(account.id, '2026-11-29'), 3);
+    assert.equal(await store.usage.getUsage(account.id, '2026-11-29'), 3);
     assert.equal(utcDay(clock.t), '2026-11-29');
     await store.close();
   } finally {

@@ -18,7 +18,7 @@ export function utcDay(ms: number): string {
 }
 
 export interface StoreUsageMeterOptions {
-  readonly store: Store;
+  readonly store: Pick<Store, 'accounts' | 'usage'>;
   readonly plans: PlanTable;
   readonly audit: AuditLog;
   readonly clock?: Clock;
@@ -35,7 +35,7 @@ export interface StoreUsageMeterOptions {
 }
 
 export class StoreUsageMeter implements UsageMeter {
-  readonly #store: Store;
+  readonly #store: Pick<Store, 'accounts' | 'usage'>;
   readonly #plans: PlanTable;
   readonly #audit: AuditLog;
   readonly #clock: Clock;
@@ -71,9 +71,9 @@ export class StoreUsageMeter implements UsageMeter {
   /** Seeds today's totals from the store and starts the periodic flush. */
   async start(): Promise<void> {
     this.#rollover();
-    const accounts = await this.#store.listAccounts();
+    const accounts = await this.#store.accounts.listAccounts();
     const day = this.#day;
-    const totals = await Promise.all(accounts.map((a) => this.#store.getUsage(a.id, day)));
+    const totals = await Promise.all(accounts.map((a) => this.#store.usage.getUsage(a.id, day)));
     accounts.forEach((a, i) => {
       const stored = totals[i] ?? 0;
       this.#totals.set(a.id, stored + (this.#pending.get(`${day}|${a.id}`) ?? 0));
@@ -126,7 +126,7 @@ export class StoreUsageMeter implements UsageMeter {
       const [day = '', accountId = ''] = key.split('|');
       let total: number;
       try {
-        total = await this.#store.addUsage(accountId, day, count);
+        total = await this.#store.usage.addUsage(accountId, day, count);
       } catch (error) {
         // Keep the counts for the next flush rather than lose them.
         this.#pending.set(key, (this.#pending.get(key) ?? 0) + count);
@@ -139,7 +139,7 @@ export class StoreUsageMeter implements UsageMeter {
   }
 
   async #maybeWarn(accountId: string, day: string, before: number, after: number): Promise<void> {
-    const account = await this.#store.findAccount(accountId);
+    const account = await this.#store.accounts.findAccount(accountId);
     if (!account) return;
     const quota = this.#plans[account.plan].maxMessagesPerDay;
     if (quota === null) return;

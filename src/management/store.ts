@@ -97,7 +97,79 @@ export interface SessionRecord {
 
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 
+/** Accounts, their users (team members) and dashboard sessions. */
+export interface AccountStore {
+  createAccount(input: { name: string; plan: PlanName }): Promise<AccountRecord>;
+  findAccount(id: string): Promise<AccountRecord | undefined>;
+  findAccountByName(name: string): Promise<AccountRecord | undefined>;
+  listAccounts(): Promise<AccountRecord[]>;
+  setAccountPlan(id: string, plan: PlanName): Promise<AccountRecord>;
+
+  createUser(input: Omit<UserRecord, 'id' | 'createdAt'>): Promise<UserRecord>;
+  findUser(id: string): Promise<UserRecord | undefined>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  listUsers(accountId: string): Promise<UserRecord[]>;
+  updateUserRole(id: string, role: Role): Promise<UserRecord>;
+  deleteUser(id: string): Promise<void>;
+
+  createSession(session: SessionRecord): Promise<void>;
+  findSession(idHash: string): Promise<SessionRecord | undefined>;
+  deleteSession(idHash: string): Promise<void>;
+}
+
+export interface AppStore {
+  /** `id`, `key` and `secret` are chosen by the caller (CSPRNG values, or an apps file). Unique: id, key. */
+  createApp(input: Omit<AppRecord, 'createdAt'>): Promise<AppRecord>;
+  findApp(id: string): Promise<AppRecord | undefined>;
+  findAppByKey(key: string): Promise<AppRecord | undefined>;
+  listApps(accountId?: string): Promise<AppRecord[]>;
+  updateApp(id: string, patch: Partial<Omit<AppRecord, 'id' | 'createdAt'>>): Promise<AppRecord>;
+  deleteApp(id: string): Promise<void>;
+}
+
+export interface TokenStore {
+  createToken(input: Omit<TokenRecord, 'id' | 'createdAt' | 'lastUsedAt'>): Promise<TokenRecord>;
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(accountId: string): Promise<TokenRecord[]>;
+  touchToken(id: string, at: number): Promise<void>;
+  deleteToken(id: string): Promise<void>;
+}
+
+export interface EncryptionKeyStore {
+  /** The active (not retired) key of an app, if any. */
+  findActiveEncryptionKey(appId: string): Promise<EncryptionKeyRecord | undefined>;
+  /** Every key record of an app, newest first. */
+  listEncryptionKeys(appId: string): Promise<EncryptionKeyRecord[]>;
+  /** Retires the active key (if any) and inserts the new one in one transaction. */
+  insertEncryptionKey(input: Omit<EncryptionKeyRecord, 'id' | 'retiredAt'>): Promise<EncryptionKeyRecord>;
+  retireEncryptionKey(appId: string, at: number): Promise<void>;
+}
+
+export interface AuditLogStore {
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first; `before` is an entry id for paging. */
+  listAudit(accountId: string, options?: { limit?: number; before?: string }): Promise<AuditEntry[]>;
+}
+
+export interface UsageStore {
+  /** Adds to an account's message count of a UTC day (`YYYY-MM-DD`) and returns the new total. */
+  addUsage(accountId: string, day: string, messages: number): Promise<number>;
+  getUsage(accountId: string, day: string): Promise<number>;
+  /** Daily totals in a range of days, inclusive. */
+  listUsage(accountId: string, fromDay: string, toDay: string): Promise<{ day: string; messages: number }[]>;
+}
+
+/**
+ * The whole store: one part per concern (each consumer depends on the part it uses), and the
+ * lifecycle of the database they share.
+ */
 export interface Store {
+  readonly accounts: AccountStore;
+  readonly apps: AppStore;
+  readonly tokens: TokenStore;
+  readonly encryptionKeys: EncryptionKeyStore;
+  readonly auditLog: AuditLogStore;
+  readonly usage: UsageStore;
   /** Webhook endpoints, queue, leases and delivery log (same database, its own port). */
   readonly webhooks: WebhookStore;
   /** Usage history per app (minute and hour buckets, per node). */
@@ -115,53 +187,4 @@ export interface Store {
    * the returned function stops it.
    */
   watchChanges(onChange: () => void): Promise<() => void>;
-
-  createAccount(input: { name: string; plan: PlanName }): Promise<AccountRecord>;
-  findAccount(id: string): Promise<AccountRecord | undefined>;
-  findAccountByName(name: string): Promise<AccountRecord | undefined>;
-  listAccounts(): Promise<AccountRecord[]>;
-  setAccountPlan(id: string, plan: PlanName): Promise<AccountRecord>;
-
-  createUser(input: Omit<UserRecord, 'id' | 'createdAt'>): Promise<UserRecord>;
-  findUser(id: string): Promise<UserRecord | undefined>;
-  findUserByEmail(email: string): Promise<UserRecord | undefined>;
-  listUsers(accountId: string): Promise<UserRecord[]>;
-  updateUserRole(id: string, role: Role): Promise<UserRecord>;
-  deleteUser(id: string): Promise<void>;
-
-  /** `id`, `key` and `secret` are chosen by the caller (CSPRNG values, or an apps file). Unique: id, key. */
-  createApp(input: Omit<AppRecord, 'createdAt'>): Promise<AppRecord>;
-  findApp(id: string): Promise<AppRecord | undefined>;
-  findAppByKey(key: string): Promise<AppRecord | undefined>;
-  listApps(accountId?: string): Promise<AppRecord[]>;
-  updateApp(id: string, patch: Partial<Omit<AppRecord, 'id' | 'createdAt'>>): Promise<AppRecord>;
-  deleteApp(id: string): Promise<void>;
-
-  createToken(input: Omit<TokenRecord, 'id' | 'createdAt' | 'lastUsedAt'>): Promise<TokenRecord>;
-  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
-  listTokens(accountId: string): Promise<TokenRecord[]>;
-  touchToken(id: string, at: number): Promise<void>;
-  deleteToken(id: string): Promise<void>;
-
-  /** The active (not retired) key of an app, if any. */
-  findActiveEncryptionKey(appId: string): Promise<EncryptionKeyRecord | undefined>;
-  /** Every key record of an app, newest first. */
-  listEncryptionKeys(appId: string): Promise<EncryptionKeyRecord[]>;
-  /** Retires the active key (if any) and inserts the new one in one transaction. */
-  insertEncryptionKey(input: Omit<EncryptionKeyRecord, 'id' | 'retiredAt'>): Promise<EncryptionKeyRecord>;
-  retireEncryptionKey(appId: string, at: number): Promise<void>;
-
-  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
-  /** Newest first; `before` is an entry id for paging. */
-  listAudit(accountId: string, options?: { limit?: number; before?: string }): Promise<AuditEntry[]>;
-
-  /** Adds to an account's message count of a UTC day (`YYYY-MM-DD`) and returns the new total. */
-  addUsage(accountId: string, day: string, messages: number): Promise<number>;
-  getUsage(accountId: string, day: string): Promise<number>;
-  /** Daily totals in a range of days, inclusive. */
-  listUsage(accountId: string, fromDay: string, toDay: string): Promise<{ day: string; messages: number }[]>;
-
-  createSession(session: SessionRecord): Promise<void>;
-  findSession(idHash: string): Promise<SessionRecord | undefined>;
-  deleteSession(idHash: string): Promise<void>;
 }

@@ -63,7 +63,7 @@ export class TeamService {
     }
     const role = parseRole(input.role);
     assertMayGrantRole(authority, role);
-    if (await this.#ctx.store.findUserByEmail(email)) {
+    if (await this.#ctx.store.accounts.findUserByEmail(email)) {
       // The same answer wherever the address is taken (this account or another), never saying which,
       // and at most MAX_REFUSED_EMAILS_PER_HOUR of them per account and hour (docs/security.md).
       if (!this.#refusals.tryAttempt(accountId)) {
@@ -73,17 +73,17 @@ export class TeamService {
       throw new MawjlyError('conflict', 'This email address cannot be used for a new member');
     }
     const passwordHash = await hashPassword(input.password);
-    const user = await this.#ctx.store.createUser({ accountId, email, passwordHash, role });
+    const user = await this.#ctx.store.accounts.createUser({ accountId, email, passwordHash, role });
     await this.#ctx.audit.record(accountId, actor, 'user.created', `user:${user.id}`, { email, role });
     return user;
   }
 
   list(accountId: string): Promise<UserRecord[]> {
-    return this.#ctx.store.listUsers(accountId);
+    return this.#ctx.store.accounts.listUsers(accountId);
   }
 
   async get(accountId: string, id: string): Promise<UserRecord> {
-    const user = await this.#ctx.store.findUser(id);
+    const user = await this.#ctx.store.accounts.findUser(id);
     if (!user || user.accountId !== accountId) throw new MawjlyError('not_found', 'Unknown team member');
     return user;
   }
@@ -105,7 +105,7 @@ export class TeamService {
     assertMayManage(authority, user.role);
     assertMayGrantRole(authority, role);
     if (user.role === 'owner') await this.#keepAnOwner(accountId);
-    const updated = await this.#ctx.store.updateUserRole(id, role);
+    const updated = await this.#ctx.store.accounts.updateUserRole(id, role);
     await this.#ctx.audit.record(accountId, actor, 'user.role_changed', `user:${id}`, {
       email: user.email,
       from: user.role,
@@ -120,21 +120,21 @@ export class TeamService {
     const user = await this.get(accountId, id);
     assertMayManage(authority, user.role);
     if (user.role === 'owner') await this.#keepAnOwner(accountId);
-    await this.#ctx.store.deleteUser(id);
+    await this.#ctx.store.accounts.deleteUser(id);
     await this.#ctx.audit.record(accountId, actor, 'user.deleted', `user:${id}`, { email: user.email });
     await this.#tokens.revokeBeyondMember(user, undefined, actor);
   }
 
   /** The user whose email and password match, or undefined (in about the same time either way). */
   async authenticate(email: string, password: string): Promise<UserRecord | undefined> {
-    const user = await this.#ctx.store.findUserByEmail(normalizeEmail(email));
+    const user = await this.#ctx.store.accounts.findUserByEmail(normalizeEmail(email));
     if (password.length > MAX_PASSWORD_LENGTH) return undefined;
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
     return ok && user ? user : undefined;
   }
 
   async #keepAnOwner(accountId: string): Promise<void> {
-    const owners = (await this.#ctx.store.listUsers(accountId)).filter((u) => u.role === 'owner');
+    const owners = (await this.#ctx.store.accounts.listUsers(accountId)).filter((u) => u.role === 'owner');
     if (owners.length <= 1) throw new MawjlyError('conflict', 'An account must keep at least one owner');
   }
 }

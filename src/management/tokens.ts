@@ -96,7 +96,7 @@ export class TokenService {
       expiresAt = this.#ctx.clock.now() + days * DAY_MS;
     }
     const generated = generateApiToken();
-    const record = await this.#ctx.store.createToken({
+    const record = await this.#ctx.store.tokens.createToken({
       accountId,
       name: nameResult.data,
       prefix: generated.prefix,
@@ -115,12 +115,12 @@ export class TokenService {
   }
 
   list(accountId: string): Promise<TokenRecord[]> {
-    return this.#ctx.store.listTokens(accountId);
+    return this.#ctx.store.tokens.listTokens(accountId);
   }
 
   /** Revokes a token; the caller must hold every scope the token has. */
   async revoke(accountId: string, id: string, actor: Actor, authority: Authority = OPERATOR): Promise<void> {
-    const record = (await this.#ctx.store.listTokens(accountId)).find((t) => t.id === id);
+    const record = (await this.#ctx.store.tokens.listTokens(accountId)).find((t) => t.id === id);
     if (!record) throw new MawjlyError('not_found', 'Unknown token');
     const beyond = scopesBeyond(authority, record.scopes);
     if (beyond.length > 0) {
@@ -137,7 +137,7 @@ export class TokenService {
     actor: Actor,
     details: Readonly<Record<string, unknown>>,
   ): Promise<void> {
-    await this.#ctx.store.deleteToken(record.id);
+    await this.#ctx.store.tokens.deleteToken(record.id);
     this.#touched.delete(record.id);
     await this.#ctx.audit.record(record.accountId, actor, 'token.revoked', `token:${record.id}`, {
       name: record.name,
@@ -151,7 +151,7 @@ export class TokenService {
    * holds a scope the member no longer holds. Returns how many were revoked.
    */
   async revokeBeyondMember(user: UserRecord, role: Role | undefined, actor: Actor): Promise<number> {
-    const tokens = await this.#ctx.store.listTokens(user.accountId);
+    const tokens = await this.#ctx.store.tokens.listTokens(user.accountId);
     const allowed = new Set<string>(role === undefined ? [] : ROLE_SCOPES[role]);
     let revoked = 0;
     for (const record of tokens) {
@@ -172,7 +172,7 @@ export class TokenService {
    */
   async authenticate(token: string): Promise<AuthenticatedToken | undefined> {
     if (!looksLikeApiToken(token)) return undefined;
-    const record = await this.#ctx.store.findTokenByHash(hashApiToken(token));
+    const record = await this.#ctx.store.tokens.findTokenByHash(hashApiToken(token));
     if (!record) return undefined;
     const now = this.#ctx.clock.now();
     if (record.expiresAt !== null && now >= record.expiresAt) return undefined;
@@ -184,7 +184,7 @@ export class TokenService {
     if (now - last >= TOUCH_INTERVAL_MS) {
       this.#touched.set(record.id, now);
       try {
-        await this.#ctx.store.touchToken(record.id, now);
+        await this.#ctx.store.tokens.touchToken(record.id, now);
       } catch (error) {
         this.#ctx.logger.warn({ tokenId: record.id, err: String(error) }, 'could not record token use');
       }
@@ -195,12 +195,12 @@ export class TokenService {
   async #holder(record: TokenRecord): Promise<TokenHolder | undefined> {
     let id = record.createdBy ?? 'cli';
     if (id.startsWith('token:')) {
-      const resolved = holderId(record, await this.#ctx.store.listTokens(record.accountId));
+      const resolved = holderId(record, await this.#ctx.store.tokens.listTokens(record.accountId));
       if (resolved === undefined) return undefined;
       id = resolved;
     }
     if (!id.startsWith('user:')) return { id, role: 'operator' };
-    const user = await this.#ctx.store.findUserByEmail(id.slice('user:'.length));
+    const user = await this.#ctx.store.accounts.findUserByEmail(id.slice('user:'.length));
     if (!user || user.accountId !== record.accountId) return undefined;
     return { id, role: user.role, user };
   }

@@ -47,7 +47,7 @@ function examplesExport(app: { id: string; key: string; secret: string }, where:
 
 /** First run with an empty store: a persisted development account (Startup plan), app and owner. */
 export async function createStoredDevApp(management: Management, cluster: string): Promise<FirstRunLine[]> {
-  const existing = await management.store.findAccountByName('development');
+  const existing = await management.store.accounts.findAccountByName('development');
   const account =
     existing ?? (await management.accounts.create({ name: 'development', plan: 'startup' }, 'system'));
   const app = await management.apps.create(account, { name: 'Development app' }, 'system');
@@ -59,7 +59,7 @@ export async function createStoredDevApp(management: Management, cluster: string
     (where) => examplesExport(app, where),
   ];
   const email = 'admin@mawjly.local';
-  if (!(await management.store.findUserByEmail(email))) {
+  if (!(await management.store.accounts.findUserByEmail(email))) {
     const password = randomBytes(12).toString('base64url');
     await management.team.create(account.id, { email, password, role: 'owner' }, 'system');
     lines.push(`${SIGN_IN_LINE_PREFIX} ${email} / ${password} (shown once; keep it).`);
@@ -73,10 +73,10 @@ export async function createStoredDevApp(management: Management, cluster: string
  * apps file has no `development` account and no dashboard user.
  */
 export async function returningRunHint(management: Management): Promise<string> {
-  const accounts = await management.store.listAccounts();
+  const accounts = await management.store.accounts.listAccounts();
   let hasUser = false;
   for (const account of accounts) {
-    if ((await management.store.listUsers(account.id)).length > 0) {
+    if ((await management.store.accounts.listUsers(account.id)).length > 0) {
       hasUser = true;
       break;
     }

@@ -1,28 +1,19 @@
-// Wires every implementation together — the only place that does — and owns graceful shutdown.
+// Serves a composition (compose.ts builds it): the HTTP and WebSocket listeners, the metrics
+// listener, the ready line and first-run instructions, and graceful shutdown.
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClusterAdapter } from '../adapters/cluster-adapter.js';
-import { MemoryBus } from '../adapters/memory-bus.js';
-import { NatsBus } from '../adapters/nats-bus.js';
-import { RedisBus } from '../adapters/redis-bus.js';
 import { ENV_VARS, type Config } from '../config/config.js';
 import type { App } from '../core/app.js';
-import { ClusterUsageMeter } from '../core/cluster-usage-meter.js';
 import type { AppDirectory } from '../core/ports/app-directory.js';
+import type { ClusterBus } from '../core/ports/cluster-bus.js';
+import { systemClock, type Clock } from '../core/ports/clock.js';
+import type { Logger } from '../core/ports/logger.js';
+import type { Realtime } from '../core/ports/realtime.js';
 import type { UsageMeter } from '../core/ports/usage-meter.js';
-import { readAppsFile } from '../management/apps-file.js';
-import { createManagement, type Management } from '../management/management.js';
-import { loadPlans } from '../management/plans.js';
-import { withHistory } from '../management/usage-history.js';
-import { openStore, type CreatePolicy, type OpenedStore } from '../storage/open-store.js';
+import type { Management } from '../management/management.js';
+import type { CreatePolicy } from '../storage/open-store.js';
 import { defaultDashboardDir } from '../transport/http/dashboard-static.js';
 import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
-import { Engine } from '../core/engine.js';
-import { MemoryAppDirectory } from '../core/memory-app-directory.js';
-import type { ClusterBus } from '../core/ports/cluster-bus.js';
-import type { Clock } from '../core/ports/clock.js';
-import type { Logger } from '../core/ports/logger.js';
-import { PromMetrics } from '../metrics/prom-metrics.js';
 import { clientScripts } from '../transport/http/client-bundle.js';
 import { nodeRequestListener } from '../transport/http/node-exchange.js';
 import { busReadiness, type ProbeState } from '../transport/http/probes.js';
@@ -31,13 +22,12 @@ import { createRouter } from '../transport/http/router.js';
 import { httpRoutes } from '../transport/http/routes.js';
 import { createGuard } from '../transport/guard.js';
 import { UwsServer } from '../transport/uws/uws-server.js';
+import { compose, type ClusterView } from './compose.js';
 import { checkTlsFiles, listen, listenNode, listenUws } from './listener.js';
 import { chooseTransport } from './transport-choice.js';
 import {
   bindsAllInterfaces,
-  createDevApp,
   createStoredDevApp,
-  describeDevApp,
   exposureWarning,
   listeningLine,
   returningRunHint,
@@ -46,7 +36,6 @@ import {
   type Listening,
 } from './first-run.js';
 import { createLogger, StartupLogBuffer } from './logger.js';
-import { Webhooks } from '../webhooks/webhooks.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -78,8 +67,11 @@ export interface RunningServer {
   readonly tls: boolean;
   /** The transport serving HTTP and WebSockets (MAWJLY_TRANSPORT). */
   readonly transport: 'uws' | 'ws';
-  readonly engine: Engine;
+  readonly engine: Realtime;
   readonly directory: AppDirectory;
+  readonly usage: UsageMeter;
+  /** Read-only cluster facts of this node (tests wait on them). */
+  readonly cluster: ClusterView;
   /** The management layer (absent when started with `apps`). */
   readonly management: Management | undefined;
   close(): Promise<void>;
@@ -91,7 +83,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const startupLog =
     options.logger === undefined && options.stdout ? new StartupLogBuffer(process.stderr) : undefined;
   const logger = options.logger ?? createLogger(config.logLevel, startupLog);
-  const firstRun: FirstRunLine[] = [];
 
   // The transport first: uWebSockets.js's app exists before the engine, which takes its fan-out.
   const transport = chooseTransport(config.transport);
@@ -107,116 +98,26 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       'uWebSockets.js not available: serving with node:http + ws',
     );
 
-  const bus = options.bus ?? createBus(config.clusterUrl, config.clusterPrefix);
-  const adapter = new ClusterAdapter({
-    bus,
+  const composition = await compose({
+    config,
     logger,
-    ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
-  });
-  const clusterUsage = new ClusterUsageMeter(adapter, options.clock);
-
-  let store: OpenedStore | undefined;
-  let management: Management | undefined;
-  let directory: AppDirectory;
-  let usage: UsageMeter = clusterUsage;
-  let seededIds: readonly string[] = [];
-  if (options.apps) {
-    const memory = new MemoryAppDirectory(options.apps);
-    if (memory.all().length === 0) firstRun.push(...describeDevApp(createDevApp(memory)));
-    directory = memory;
-  } else {
-    const plans = loadPlans(config.plansFile);
-    const seed = config.appsFile === undefined ? [] : readAppsFile(config.appsFile);
-    store = await openStore({
-      dataDir: config.dataDir,
-      databaseUrl: config.databaseUrl,
-      timeoutMs: config.databaseTimeoutMs,
-      create: options.createDatabase ?? 'first-run',
-      logger,
-    });
-    try {
-      management = await createManagement({
-        store,
-        plans,
-        logger,
-        clusterUsage,
-        nodeId: adapter.nodeId,
-        ...(options.historyFlushIntervalMs === undefined
-          ? {}
-          : { historyFlushIntervalMs: options.historyFlushIntervalMs }),
-        ...(options.historySampleIntervalMs === undefined
-          ? {}
-          : { historySampleIntervalMs: options.historySampleIntervalMs }),
-        seed,
-        watchStore: true,
-        ...(options.clock === undefined ? {} : { clock: options.clock }),
-      });
-    } catch (error) {
-      await store.close().catch(() => undefined);
-      throw error;
-    }
-    seededIds = seed.map((e) => e.id);
-    directory = management.directory;
-    usage = management.usage;
-  }
-
-  const prom = new PromMetrics();
-  prom.observeCluster(() => adapter.health());
-  const managed = management;
-  // The usage history counts connections, REST API calls and webhook deliveries from the metrics.
-  const metrics = managed ? withHistory(prom, managed.history) : prom;
-  const webhooks =
-    managed && store
-      ? new Webhooks({
-          store: store.webhooks,
-          directory: managed.directory,
-          owner: adapter.nodeId,
-          settings: webhookSettings(config),
-          clock: options.clock ?? { now: () => Date.now() },
-          logger,
-          metrics,
-        })
-      : undefined;
-  if (webhooks) managed?.webhooks.setOperations(webhooks);
-  const engine = new Engine({
-    directory,
-    adapter,
-    usage,
-    metrics,
-    logger,
-    ...(webhooks ? { webhooks: webhooks.sink } : {}),
     ...(uwsServer ? { fanOut: uwsServer.fanOut } : {}),
+    ...(options.apps === undefined ? {} : { apps: options.apps }),
+    ...(options.bus === undefined ? {} : { bus: options.bus }),
+    ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
-    // Another node (or this one) changed an app record: re-read it from the store.
-    ...(managed
-      ? {
-          onAppChanged: (appId: string) => {
-            managed.directory.reload(appId).catch((error: unknown) => {
-              logger.error({ appId, err: error }, 'could not reload a changed app');
-            });
-          },
-        }
-      : {}),
-    limits: {
-      activityTimeoutSeconds: config.activityTimeoutSeconds,
-      pongTimeoutMs: config.pongTimeoutMs,
-      authorizationTimeoutMs: config.authorizationTimeoutMs,
-      maxBufferedBytes: config.maxBufferedBytes,
-      maxChannelsPerSocket: config.maxChannelsPerSocket,
-      maxPresencePerSocket: config.maxPresencePerSocket,
-      cacheTtlSeconds: config.cacheTtlSeconds,
-      checkEncryptedEnvelope: config.checkEncryptedEnvelope,
-    },
+    ...(options.createDatabase === undefined ? {} : { createDatabase: options.createDatabase }),
+    ...(options.historyFlushIntervalMs === undefined
+      ? {}
+      : { historyFlushIntervalMs: options.historyFlushIntervalMs }),
+    ...(options.historySampleIntervalMs === undefined
+      ? {}
+      : { historySampleIntervalMs: options.historySampleIntervalMs }),
   });
-  await engine.start();
-  await webhooks?.start();
-  if (managed) {
-    managed.setRealtime(engine);
-    managed.directory.onLocalChange((appId) => {
-      adapter.notifyAppChanged(appId);
-    });
-    for (const appId of seededIds) adapter.notifyAppChanged(appId);
-  }
+  const { engine, directory, cluster, prom, metrics, store, management } = composition;
+  const managed = management;
+  const firstRun: FirstRunLine[] = [...composition.firstRun];
+  await composition.start();
 
   // /ready's dependencies, each a named check: the store (when there is one) and the cluster bus.
   const opened = store;
@@ -224,14 +125,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ready: false,
     checks: [
       ...(opened ? [{ name: 'store', check: async () => ({ ...(await opened.checkHealth()) }) }] : []),
-      busReadiness(() => adapter.health(), config.readyRequiresBus),
+      busReadiness(() => cluster.health(), config.readyRequiresBus),
     ],
   };
   // One router for every HTTP endpoint (src/transport/http/routes.ts), transport-neutral.
   const router = createRouter(
     httpRoutes({
       probe,
-      pusherApi: createPusherApi(engine, logger),
+      pusherApi: createPusherApi(engine, { directory, clock: options.clock ?? systemClock, metrics }, logger),
       ...(managed
         ? {
             managementApi: createManagementApi({
@@ -278,9 +179,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     bound.release?.();
     metricsServer.close();
     await engine.shutdown();
-    await webhooks?.close();
-    await managed?.close();
-    await store?.close();
+    await composition.closeServices();
     throw error;
   };
   const listener = await (
@@ -292,14 +191,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     listener.abandon();
   };
   const port = listener.port;
-  const main = listener;
 
   await listen(metricsServer, config.metricsPort, config.host, ENV_VARS.metricsPort).catch(abandon);
   const metricsPort = (metricsServer.address() as AddressInfo).port;
 
   // Only once both ports are bound: a first run that cannot listen (port taken) would otherwise
   // store the development app and owner without ever printing their secret and password.
-  if (managed && store && (await store.listApps()).length === 0)
+  if (managed && store && (await store.apps.listApps()).length === 0)
     firstRun.push(...(await createStoredDevApp(managed, config.clusterName)));
 
   probe.ready = true;
@@ -328,20 +226,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       probe.ready = false;
-      main.stopAccepting();
+      listener.stopAccepting();
       // Keep listening while load balancers notice /ready's 503 (new WebSockets are refused, REST
       // publishes still work); then close the listener and every socket (4200).
       if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
-      await main.close(() => engine.shutdown(), config.shutdownGraceSeconds * 1000);
+      await listener.close(() => engine.shutdown(), config.shutdownGraceSeconds * 1000);
       await new Promise<void>((resolve) =>
         metricsServer.close(() => {
           resolve();
         }),
       );
       // After the engine: the sessions it closed decided their last webhooks.
-      await webhooks?.close();
-      await management?.close();
-      await store?.close();
+      await composition.closeServices();
     })());
   return {
     url,
@@ -352,34 +248,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     transport: listener.transport,
     engine,
     directory,
+    usage: composition.usage,
+    cluster,
     management,
     close,
   };
-}
-
-export function webhookSettings(config: Config): ConstructorParameters<typeof Webhooks>[0]['settings'] {
-  return {
-    timeoutMs: config.webhooksTimeoutMs,
-    holdMs: config.webhooksHoldMs,
-    allowPrivateTargets: config.webhooksAllowPrivateTargets,
-    batchMs: config.webhooksBatchMs,
-    retryForMs: config.webhooksRetryForMs,
-    retryBaseMs: config.webhooksRetryBaseMs,
-    retryMaxMs: config.webhooksRetryMaxMs,
-    leaseMs: config.webhooksLeaseMs,
-    pollMs: config.webhooksPollMs,
-    concurrency: config.webhooksConcurrency,
-    endpointConcurrency: config.webhooksEndpointConcurrency,
-    retentionMs: config.webhooksLogRetentionHours * 3_600_000,
-  };
-}
-
-/** The cluster's bus; `prefix` keeps several Mawjly clusters apart on one Redis or NATS. */
-function createBus(clusterUrl: string, prefix: string): ClusterBus {
-  if (clusterUrl === 'memory') return new MemoryBus();
-  if (/^rediss?:\/\//.test(clusterUrl)) return new RedisBus(clusterUrl, `${prefix}:`);
-  if (clusterUrl.startsWith('nats://')) return new NatsBus(clusterUrl, `${prefix}.`);
-  throw new Error(
-    `MAWJLY_CLUSTER_URL=${clusterUrl.replace(/\/\/[^@/]*@/, '//***@')}: expected "memory", redis://… or nats://…`,
-  );
 }

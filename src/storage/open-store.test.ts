@@ -33,8 +33,8 @@ describe('openStore', () => {
       try {
         assert.ok(store instanceof SqliteStore);
         assert.ok(existsSync(join(dataDir, 'mawjly.db')));
-        const account = await store.createAccount({ name: 'a', plan: 'free' });
-        assert.deepEqual(await store.findAccount(account.id), account);
+        const account = await store.accounts.createAccount({ name: 'a', plan: 'free' });
+        assert.deepEqual(await store.accounts.findAccount(account.id), account);
       } finally {
         await store.close();
       }
@@ -49,11 +49,11 @@ describe('openStore', () => {
         try {
           assert.ok(store instanceof PostgresStore);
           assert.equal(store.schema, schema);
-          const account = await store.createAccount({
+          const account = await store.accounts.createAccount({
             name: `a-${randomBytes(4).toString('hex')}`,
             plan: 'pro',
           });
-          assert.deepEqual(await store.findAccountByName(account.name), account);
+          assert.deepEqual(await store.accounts.findAccountByName(account.name), account);
         } finally {
           await store.close();
         }

@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { PlanName } from '../core/app.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { AccountRecord, Role, SessionRecord, UserRecord } from '../management/store.js';
-import type { AccountsPart } from './composite-store.js';
+import type { AccountStore } from '../management/store.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { notFoundError } from './store-errors.js';
 import { normalizeEmail } from './store-input.js';
 import { returned, toAccount, toSession, toUser } from './store-rows.js';
 
-export class PostgresAccounts implements AccountsPart {
+export class PostgresAccounts implements AccountStore {
   private readonly db: PostgresDatabase;
   private readonly clock: Clock;
 

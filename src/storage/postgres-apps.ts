@@ -1,13 +1,13 @@
 // Apps in the PostgreSQL store. Every committed change is announced, since other nodes cache apps.
 import type { Clock } from '../core/ports/clock.js';
 import type { AppRecord } from '../management/store.js';
-import type { AppsPart } from './composite-store.js';
+import type { AppStore } from '../management/store.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { notFoundError } from './store-errors.js';
 import { appPatchColumns, type AppPatch } from './store-input.js';
 import { returned, toApp } from './store-rows.js';
 
-export class PostgresApps implements AppsPart {
+export class PostgresApps implements AppStore {
   private readonly db: PostgresDatabase;
   private readonly clock: Clock;
 

@@ -1,11 +1,11 @@
 // The append-only audit log in the PostgreSQL store; entry ids grow, so they double as paging cursors.
 import type { AuditEntry, NewAuditEntry } from '../management/store.js';
-import type { AuditLogPart } from './composite-store.js';
+import type { AuditLogStore } from '../management/store.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { auditPage } from './store-input.js';
 import { returned, toAuditEntry } from './store-rows.js';
 
-export class PostgresAuditLog implements AuditLogPart {
+export class PostgresAuditLog implements AuditLogStore {
   private readonly db: PostgresDatabase;
 
   constructor(db: PostgresDatabase) {

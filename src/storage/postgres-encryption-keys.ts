@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { EncryptionKeyRecord } from '../management/store.js';
-import type { EncryptionKeysPart } from './composite-store.js';
+import type { EncryptionKeyStore } from '../management/store.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { notFoundError } from './store-errors.js';
 import { returned, toEncryptionKey, type Row } from './store-rows.js';
@@ -13,7 +13,7 @@ async function lockApp(client: pg.PoolClient, appId: string): Promise<void> {
   if (result.rowCount === 0) throw notFoundError('App');
 }
 
-export class PostgresEncryptionKeys implements EncryptionKeysPart {
+export class PostgresEncryptionKeys implements EncryptionKeyStore {
   private readonly db: PostgresDatabase;
 
   constructor(db: PostgresDatabase) {

@@ -1,9 +1,9 @@
 // The PostgreSQL Store, for multi-node deployments, through a `pg` pool. With a `schema` option the
 // store lives in that schema (created by migrate()), which is how tests and tenants stay apart.
 // The SQL lives in one module per concern; statements are single round trips where possible.
+import type { Store } from '../management/store.js';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../core/ports/clock.js';
-import { CompositeStore } from './composite-store.js';
 import { MIGRATIONS, pendingMigrations, type Migration } from './migrations/migrations.js';
 import { PostgresAccounts } from './postgres-accounts.js';
 import { PostgresApps } from './postgres-apps.js';
@@ -37,7 +37,13 @@ export interface PostgresStoreOptions {
   readonly logger?: Logger;
 }
 
-export class PostgresStore extends CompositeStore implements HealthReporting {
+export class PostgresStore implements Store, HealthReporting {
+  readonly accounts: PostgresAccounts;
+  readonly apps: PostgresApps;
+  readonly tokens: PostgresTokens;
+  readonly encryptionKeys: PostgresEncryptionKeys;
+  readonly auditLog: PostgresAuditLog;
+  readonly usage: PostgresUsage;
   readonly schema: string | undefined;
   readonly webhooks: PostgresWebhooks;
   readonly stats: PostgresStats;
@@ -66,14 +72,12 @@ export class PostgresStore extends CompositeStore implements HealthReporting {
       timeoutMs: options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS,
       logger: options.logger,
     });
-    super({
-      accounts: new PostgresAccounts(db, clock),
-      apps: new PostgresApps(db, clock),
-      tokens: new PostgresTokens(db, clock),
-      encryptionKeys: new PostgresEncryptionKeys(db),
-      auditLog: new PostgresAuditLog(db),
-      usage: new PostgresUsage(db),
-    });
+    this.accounts = new PostgresAccounts(db, clock);
+    this.apps = new PostgresApps(db, clock);
+    this.tokens = new PostgresTokens(db, clock);
+    this.encryptionKeys = new PostgresEncryptionKeys(db);
+    this.auditLog = new PostgresAuditLog(db);
+    this.usage = new PostgresUsage(db);
     this.origin = origin;
     this.webhooks = new PostgresWebhooks(db, clock);
     this.stats = new PostgresStats(db);
@@ -90,7 +94,7 @@ export class PostgresStore extends CompositeStore implements HealthReporting {
     });
   }
 
-  override async migrate(): Promise<void> {
+  async migrate(): Promise<void> {
     await this.db.unboundedTransaction(async (client) => {
       // Two processes starting at once: the second waits here, then sees the first one's work.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
@@ -134,14 +138,14 @@ export class PostgresStore extends CompositeStore implements HealthReporting {
     return this.healthCheck;
   }
 
-  override async close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.changes.close();
     await this.db.end();
   }
 
-  override watchChanges(onChange: () => void): Promise<() => void> {
+  watchChanges(onChange: () => void): Promise<() => void> {
     return this.changes.add(onChange);
   }
 }

@@ -2,12 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/ports/clock.js';
 import type { TokenRecord } from '../management/store.js';
-import type { TokensPart } from './composite-store.js';
+import type { TokenStore } from '../management/store.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { notFoundError } from './store-errors.js';
 import { returned, toToken } from './store-rows.js';
 
-export class PostgresTokens implements TokensPart {
+export class PostgresTokens implements TokenStore {
   private readonly db: PostgresDatabase;
   private readonly clock: Clock;
 

@@ -1,10 +1,10 @@
 // Daily message counts per account in the PostgreSQL store.
-import type { UsagePart } from './composite-store.js';
+import type { UsageStore } from '../management/store.js';
 import type { PostgresDatabase } from './postgres-database.js';
 import { checkDay, checkMessageCount } from './store-input.js';
 import { integer, returned } from './store-rows.js';
 
-export class PostgresUsage implements UsagePart {
+export class PostgresUsage implements UsageStore {
   private readonly db: PostgresDatabase;
 
   constructor(db: PostgresDatabase) {

@@ -4,13 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { PlanName } from '../core/app.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { AccountRecord, Role, SessionRecord, UserRecord } from '../management/store.js';
-import type { AccountsPart } from './composite-store.js';
+import type { AccountStore } from '../management/store.js';
 import { translateSqliteError, type SqliteDatabase } from './sqlite-database.js';
 import { notFoundError } from './store-errors.js';
 import { normalizeEmail } from './store-input.js';
 import { toAccount, toSession, toUser } from './store-rows.js';
 
-export class SqliteAccounts implements AccountsPart {
+export class SqliteAccounts implements AccountStore {
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
 

@@ -1,13 +1,13 @@
 // Apps in the SQLite store. Settings are one JSON column, so a patch replaces them whole.
 import type { Clock } from '../core/ports/clock.js';
 import type { AppRecord } from '../management/store.js';
-import type { AppsPart } from './composite-store.js';
+import type { AppStore } from '../management/store.js';
 import { translateSqliteError, type SqliteDatabase } from './sqlite-database.js';
 import { notFoundError } from './store-errors.js';
 import { appPatchColumns, type AppPatch } from './store-input.js';
 import { toApp, type Row } from './store-rows.js';
 
-export class SqliteApps implements AppsPart {
+export class SqliteApps implements AppStore {
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
 

@@ -1,11 +1,11 @@
 // The append-only audit log in the SQLite store; entry ids grow, so they double as paging cursors.
 import type { AuditEntry, NewAuditEntry } from '../management/store.js';
-import type { AuditLogPart } from './composite-store.js';
+import type { AuditLogStore } from '../management/store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { auditPage } from './store-input.js';
 import { returned, toAuditEntry } from './store-rows.js';
 
-export class SqliteAuditLog implements AuditLogPart {
+export class SqliteAuditLog implements AuditLogStore {
   private readonly db: SqliteDatabase;
 
   constructor(db: SqliteDatabase) {

@@ -1,12 +1,12 @@
 // Encryption master key records (metadata only) in the SQLite store.
 import { randomUUID } from 'node:crypto';
 import type { EncryptionKeyRecord } from '../management/store.js';
-import type { EncryptionKeysPart } from './composite-store.js';
+import type { EncryptionKeyStore } from '../management/store.js';
 import { translateSqliteError, type SqliteDatabase } from './sqlite-database.js';
 import { notFoundError } from './store-errors.js';
 import { toEncryptionKey } from './store-rows.js';
 
-export class SqliteEncryptionKeys implements EncryptionKeysPart {
+export class SqliteEncryptionKeys implements EncryptionKeyStore {
   private readonly db: SqliteDatabase;
 
   constructor(db: SqliteDatabase) {

@@ -1,10 +1,10 @@
 // The embedded Store: one SQLite file (`<dataDir>/mawjly.db`) through better-sqlite3. The SQL lives
 // in one module per concern; calls are synchronous inside and wrapped in promises to match the port.
+import type { Store } from '../management/store.js';
 import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
-import { CompositeStore } from './composite-store.js';
 import { MIGRATIONS, pendingMigrations, type Migration } from './migrations/migrations.js';
 import { SqliteAccounts } from './sqlite-accounts.js';
 import { SqliteApps } from './sqlite-apps.js';
@@ -132,7 +132,13 @@ function databaseFile(options: SqliteStoreOptions): string {
   return file;
 }
 
-export class SqliteStore extends CompositeStore implements HealthReporting {
+export class SqliteStore implements Store, HealthReporting {
+  readonly accounts: SqliteAccounts;
+  readonly apps: SqliteApps;
+  readonly tokens: SqliteTokens;
+  readonly encryptionKeys: SqliteEncryptionKeys;
+  readonly auditLog: SqliteAuditLog;
+  readonly usage: SqliteUsage;
   readonly filename: string;
   readonly webhooks: SqliteWebhooks;
   readonly stats: SqliteStats;
@@ -153,14 +159,12 @@ export class SqliteStore extends CompositeStore implements HealthReporting {
       busyTimeoutMs: Math.round((options.timeoutMs ?? DEFAULT_DATABASE_TIMEOUT_MS) / 2),
       health,
     });
-    super({
-      accounts: new SqliteAccounts(db, clock),
-      apps: new SqliteApps(db, clock),
-      tokens: new SqliteTokens(db, clock),
-      encryptionKeys: new SqliteEncryptionKeys(db),
-      auditLog: new SqliteAuditLog(db),
-      usage: new SqliteUsage(db),
-    });
+    this.accounts = new SqliteAccounts(db, clock);
+    this.apps = new SqliteApps(db, clock);
+    this.tokens = new SqliteTokens(db, clock);
+    this.encryptionKeys = new SqliteEncryptionKeys(db);
+    this.auditLog = new SqliteAuditLog(db);
+    this.usage = new SqliteUsage(db);
     this.filename = filename;
     this.webhooks = new SqliteWebhooks(db, clock);
     this.stats = new SqliteStats(db);
@@ -171,7 +175,7 @@ export class SqliteStore extends CompositeStore implements HealthReporting {
     this.changes = new SqliteChangePoller(db, options.changePollMs ?? 500);
   }
 
-  override async migrate(): Promise<void> {
+  async migrate(): Promise<void> {
     // IMMEDIATE takes the write lock first, so two processes opening one file migrate in turn.
     this.db.immediate(() => {
       this.db.exec(
@@ -206,13 +210,13 @@ export class SqliteStore extends CompositeStore implements HealthReporting {
     return Promise.resolve(this.health.report());
   }
 
-  override async close(): Promise<void> {
+  async close(): Promise<void> {
     this.changes.close();
     this.db.close();
     return Promise.resolve();
   }
 
-  override watchChanges(onChange: () => void): Promise<() => void> {
+  watchChanges(onChange: () => void): Promise<() => void> {
     return this.changes.add(onChange);
   }
 }

@@ -2,12 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/ports/clock.js';
 import type { TokenRecord } from '../management/store.js';
-import type { TokensPart } from './composite-store.js';
+import type { TokenStore } from '../management/store.js';
 import { translateSqliteError, type SqliteDatabase } from './sqlite-database.js';
 import { notFoundError } from './store-errors.js';
 import { toToken } from './store-rows.js';
 
-export class SqliteTokens implements TokensPart {
+export class SqliteTokens implements TokenStore {
   private readonly db: SqliteDatabase;
   private readonly clock: Clock;
 

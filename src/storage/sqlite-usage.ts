@@ -1,10 +1,10 @@
 // Daily message counts per account in the SQLite store.
-import type { UsagePart } from './composite-store.js';
+import type { UsageStore } from '../management/store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { checkDay, checkMessageCount } from './store-input.js';
 import { integer, returned } from './store-rows.js';
 
-export class SqliteUsage implements UsagePart {
+export class SqliteUsage implements UsageStore {
   private readonly db: SqliteDatabase;
 
   constructor(db: SqliteDatabase) {

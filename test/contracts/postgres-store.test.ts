@@ -74,8 +74,8 @@ describe('PostgresStore specifics', () => {
         await appliedVersions(schema),
         MIGRATIONS.map((m) => m.version),
       );
-      const account = await a.createAccount({ name: 'shared', plan: 'free' });
-      assert.deepEqual(await b.findAccount(account.id), account);
+      const account = await a.accounts.createAccount({ name: 'shared', plan: 'free' });
+      assert.deepEqual(await b.accounts.findAccount(account.id), account);
     } finally {
       await a.close();
       await b.close();
@@ -135,7 +135,7 @@ describe('PostgresStore specifics', () => {
     const store = new PostgresStore({ connectionString: DATABASE_URL, schema });
     try {
       await store.migrate();
-      await store.appendAudit({
+      await store.auditLog.appendAudit({
         accountId: 'a',
         time: 1,
         actor: 'system',
@@ -199,9 +199,9 @@ describe('PostgresStore specifics', () => {
         });
         // NOTIFYs reach the listener in commit order: had either of the first two been reported,
         // it would be seen before the peer's.
-        await stranger.createAccount({ name: 'other-schema', plan: 'free' });
-        await store.createAccount({ name: 'own-write', plan: 'free' });
-        await peer.createAccount({ name: 'peer-write', plan: 'free' });
+        await stranger.accounts.createAccount({ name: 'other-schema', plan: 'free' });
+        await store.accounts.createAccount({ name: 'own-write', plan: 'free' });
+        await peer.accounts.createAccount({ name: 'peer-write', plan: 'free' });
         await fired;
         assert.equal(seen.length, 1);
       } finally {
@@ -247,7 +247,7 @@ describe('PostgresStore specifics', () => {
         // Back after ~1 s, it reports once (notifications sent meanwhile are lost), then follows again.
         await next('after reconnecting');
         const fired = next('a change after reconnecting');
-        await peer.createAccount({ name: 'after-drop', plan: 'free' });
+        await peer.accounts.createAccount({ name: 'after-drop', plan: 'free' });
         await fired;
       } finally {
         stop();

@@ -144,7 +144,7 @@ describe('SqliteStore specifics', () => {
     try {
       const store = new SqliteStore({ dataDir: dir });
       await store.migrate();
-      await store.appendAudit({
+      await store.auditLog.appendAudit({
         accountId: 'a',
         time: 1,
         actor: 'system',

@@ -55,7 +55,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
     });
 
     async function newAccount(): Promise<string> {
-      return (await store.createAccount({ name: unique('acct'), plan: 'free' })).id;
+      return (await store.accounts.createAccount({ name: unique('acct'), plan: 'free' })).id;
     }
 
     async function newApp(accountId: string, overrides: Partial<AppRecord> = {}): Promise<AppRecord> {
@@ -67,7 +67,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
       accountId: string,
       overrides: Partial<AppRecord> = {},
     ): Promise<AppRecord> {
-      return target.createApp({
+      return target.apps.createApp({
         id: appId(),
         accountId,
         name: 'My app',
@@ -81,7 +81,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
     }
 
     async function newUser(accountId: string): Promise<string> {
-      const user = await store.createUser({
+      const user = await store.accounts.createUser({
         accountId,
         email: `${unique('u')}@example.com`,
         passwordHash: 'scrypt$16384$8$1$salt$hash',
@@ -93,30 +93,30 @@ export function runStoreContract(name: string, open: OpenStore): void {
     test('accounts round trip, rename-free plan change and unique names', async () => {
       const t0 = Date.now();
       const name = unique('Acme');
-      const account = await store.createAccount({ name, plan: 'startup' });
+      const account = await store.accounts.createAccount({ name, plan: 'startup' });
       assert.match(account.id, /^[0-9a-f-]{36}$/);
       assert.equal(account.name, name);
       assert.equal(account.plan, 'startup');
       assert.ok(account.createdAt >= t0 && account.createdAt <= Date.now());
-      assert.deepEqual(await store.findAccount(account.id), account);
-      assert.deepEqual(await store.findAccountByName(name), account);
-      assert.equal(await store.findAccount(randomUUID()), undefined);
-      assert.equal(await store.findAccountByName(unique('nobody')), undefined);
-      assert.ok((await store.listAccounts()).some((a) => a.id === account.id && a.name === name));
+      assert.deepEqual(await store.accounts.findAccount(account.id), account);
+      assert.deepEqual(await store.accounts.findAccountByName(name), account);
+      assert.equal(await store.accounts.findAccount(randomUUID()), undefined);
+      assert.equal(await store.accounts.findAccountByName(unique('nobody')), undefined);
+      assert.ok((await store.accounts.listAccounts()).some((a) => a.id === account.id && a.name === name));
 
-      const upgraded = await store.setAccountPlan(account.id, 'pro');
+      const upgraded = await store.accounts.setAccountPlan(account.id, 'pro');
       assert.deepEqual(upgraded, { ...account, plan: 'pro' });
-      assert.equal((await store.findAccount(account.id))?.plan, 'pro');
+      assert.equal((await store.accounts.findAccount(account.id))?.plan, 'pro');
 
-      await rejectsWith(store.createAccount({ name, plan: 'free' }), 'conflict', /account.*name/i);
-      await rejectsWith(store.setAccountPlan(randomUUID(), 'pro'), 'not_found');
+      await rejectsWith(store.accounts.createAccount({ name, plan: 'free' }), 'conflict', /account.*name/i);
+      await rejectsWith(store.accounts.setAccountPlan(randomUUID(), 'pro'), 'not_found');
     });
 
     test('users round trip, lowercase unique emails, roles and deletion', async () => {
       const accountId = await newAccount();
       const otherAccount = await newAccount();
       const local = unique('Ada');
-      const user = await store.createUser({
+      const user = await store.accounts.createUser({
         accountId,
         email: `${local}@Example.COM`,
         passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA',
@@ -126,30 +126,30 @@ export function runStoreContract(name: string, open: OpenStore): void {
       assert.equal(user.email, email);
       assert.equal(user.role, 'owner');
       assert.equal(user.passwordHash, 'scrypt$16384$8$1$c2FsdA$aGFzaA');
-      assert.deepEqual(await store.findUser(user.id), user);
-      assert.deepEqual(await store.findUserByEmail(email.toUpperCase()), user);
-      assert.equal(await store.findUser(randomUUID()), undefined);
-      assert.equal(await store.findUserByEmail('nobody@example.com'), undefined);
+      assert.deepEqual(await store.accounts.findUser(user.id), user);
+      assert.deepEqual(await store.accounts.findUserByEmail(email.toUpperCase()), user);
+      assert.equal(await store.accounts.findUser(randomUUID()), undefined);
+      assert.equal(await store.accounts.findUserByEmail('nobody@example.com'), undefined);
 
-      const second = await store.createUser({
+      const second = await store.accounts.createUser({
         accountId,
         email: `${unique('b')}@x.io`,
         passwordHash: 'h',
         role: 'viewer',
       });
-      await store.createUser({
+      await store.accounts.createUser({
         accountId: otherAccount,
         email: `${unique('c')}@x.io`,
         passwordHash: 'h',
         role: 'admin',
       });
       assert.deepEqual(
-        (await store.listUsers(accountId)).map((u) => u.id).sort(),
+        (await store.accounts.listUsers(accountId)).map((u) => u.id).sort(),
         [user.id, second.id].sort(),
       );
 
       await rejectsWith(
-        store.createUser({
+        store.accounts.createUser({
           accountId: otherAccount,
           email: email.toUpperCase(),
           passwordHash: 'h',
@@ -159,7 +159,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
         /email/i,
       );
       await rejectsWith(
-        store.createUser({
+        store.accounts.createUser({
           accountId: randomUUID(),
           email: `${unique('d')}@x.io`,
           passwordHash: 'h',
@@ -169,17 +169,17 @@ export function runStoreContract(name: string, open: OpenStore): void {
         /account/i,
       );
 
-      const admin = await store.updateUserRole(second.id, 'admin');
+      const admin = await store.accounts.updateUserRole(second.id, 'admin');
       assert.deepEqual(admin, { ...second, role: 'admin' });
-      await rejectsWith(store.updateUserRole(randomUUID(), 'admin'), 'not_found');
+      await rejectsWith(store.accounts.updateUserRole(randomUUID(), 'admin'), 'not_found');
 
-      await store.deleteUser(second.id);
-      assert.equal(await store.findUser(second.id), undefined);
+      await store.accounts.deleteUser(second.id);
+      assert.equal(await store.accounts.findUser(second.id), undefined);
       assert.deepEqual(
-        (await store.listUsers(accountId)).map((u) => u.id),
+        (await store.accounts.listUsers(accountId)).map((u) => u.id),
         [user.id],
       );
-      await rejectsWith(store.deleteUser(second.id), 'not_found');
+      await rejectsWith(store.accounts.deleteUser(second.id), 'not_found');
     });
 
     test('apps round trip with JSON settings, nulls, lookups and listing by account', async () => {
@@ -191,13 +191,13 @@ export function runStoreContract(name: string, open: OpenStore): void {
       assert.equal(app.previousSecret, null);
       assert.equal(app.previousSecretValidUntil, null);
       assert.ok(app.createdAt >= t0 && app.createdAt <= Date.now());
-      const found = await store.findApp(app.id);
+      const found = await store.apps.findApp(app.id);
       assert.deepEqual(found, app);
       assert.ok(Array.isArray(found.settings.allowed_origins));
       assert.equal(typeof found.settings.enabled, 'boolean');
-      assert.deepEqual(await store.findAppByKey(app.key), app);
-      assert.equal(await store.findApp(appId()), undefined);
-      assert.equal(await store.findAppByKey(unique('nokey')), undefined);
+      assert.deepEqual(await store.apps.findAppByKey(app.key), app);
+      assert.equal(await store.apps.findApp(appId()), undefined);
+      assert.equal(await store.apps.findAppByKey(unique('nokey')), undefined);
 
       const rotating = await newApp(accountId, {
         previousSecret: 'old-secret',
@@ -206,17 +206,17 @@ export function runStoreContract(name: string, open: OpenStore): void {
       });
       assert.equal(rotating.previousSecret, 'old-secret');
       assert.equal(rotating.previousSecretValidUntil, 1_900_000_000_000);
-      assert.deepEqual((await store.findApp(rotating.id))?.settings.allowed_origins, []);
+      assert.deepEqual((await store.apps.findApp(rotating.id))?.settings.allowed_origins, []);
       const foreign = await newApp(otherAccount);
 
       assert.deepEqual(
-        (await store.listApps(accountId)).map((a) => a.id).sort(),
+        (await store.apps.listApps(accountId)).map((a) => a.id).sort(),
         [app.id, rotating.id].sort(),
       );
-      assert.deepEqual(await store.listApps(otherAccount), [foreign]);
-      const all = (await store.listApps()).map((a) => a.id);
+      assert.deepEqual(await store.apps.listApps(otherAccount), [foreign]);
+      const all = (await store.apps.listApps()).map((a) => a.id);
       for (const id of [app.id, rotating.id, foreign.id]) assert.ok(all.includes(id));
-      const createdAts = (await store.listApps()).map((a) => a.createdAt);
+      const createdAts = (await store.apps.listApps()).map((a) => a.createdAt);
       assert.deepEqual(
         createdAts,
         [...createdAts].sort((x, y) => x - y),
@@ -233,7 +233,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
       const app = await newApp(accountId);
       const other = await newApp(accountId);
 
-      const renamed = await store.updateApp(app.id, { name: 'Renamed' });
+      const renamed = await store.apps.updateApp(app.id, { name: 'Renamed' });
       assert.deepEqual(renamed, { ...app, name: 'Renamed' });
 
       const settings: StoredAppSettings = {
@@ -242,12 +242,12 @@ export function runStoreContract(name: string, open: OpenStore): void {
         client_events: true,
         allowed_origins: ['https://only.example'],
       };
-      const reconfigured = await store.updateApp(app.id, { settings });
+      const reconfigured = await store.apps.updateApp(app.id, { settings });
       assert.deepEqual(reconfigured.settings, settings);
-      assert.deepEqual((await store.findApp(app.id))?.settings, settings);
+      assert.deepEqual((await store.apps.findApp(app.id))?.settings, settings);
 
       const validUntil = Date.now() + 86_400_000;
-      const rotated = await store.updateApp(app.id, {
+      const rotated = await store.apps.updateApp(app.id, {
         secret: 'new-secret',
         previousSecret: app.secret,
         previousSecretValidUntil: validUntil,
@@ -260,39 +260,42 @@ export function runStoreContract(name: string, open: OpenStore): void {
         previousSecret: app.secret,
         previousSecretValidUntil: validUntil,
       });
-      const expired = await store.updateApp(app.id, { previousSecret: null, previousSecretValidUntil: null });
+      const expired = await store.apps.updateApp(app.id, {
+        previousSecret: null,
+        previousSecretValidUntil: null,
+      });
       assert.equal(expired.previousSecret, null);
       assert.equal(expired.previousSecretValidUntil, null);
       assert.equal(expired.secret, 'new-secret');
-      assert.deepEqual(await store.findApp(app.id), expired);
+      assert.deepEqual(await store.apps.findApp(app.id), expired);
 
-      assert.deepEqual(await store.updateApp(app.id, {}), expired);
+      assert.deepEqual(await store.apps.updateApp(app.id, {}), expired);
       const newKey = unique('key');
-      assert.equal((await store.updateApp(app.id, { key: newKey })).key, newKey);
-      assert.equal((await store.findAppByKey(newKey))?.id, app.id);
-      assert.equal(await store.findAppByKey(app.key), undefined);
+      assert.equal((await store.apps.updateApp(app.id, { key: newKey })).key, newKey);
+      assert.equal((await store.apps.findAppByKey(newKey))?.id, app.id);
+      assert.equal(await store.apps.findAppByKey(app.key), undefined);
 
-      await rejectsWith(store.updateApp(app.id, { key: other.key }), 'conflict', /key/i);
-      assert.equal((await store.findApp(app.id))?.key, newKey);
-      await rejectsWith(store.updateApp(appId(), { name: 'x' }), 'not_found');
-      await rejectsWith(store.updateApp(appId(), {}), 'not_found');
+      await rejectsWith(store.apps.updateApp(app.id, { key: other.key }), 'conflict', /key/i);
+      assert.equal((await store.apps.findApp(app.id))?.key, newKey);
+      await rejectsWith(store.apps.updateApp(appId(), { name: 'x' }), 'not_found');
+      await rejectsWith(store.apps.updateApp(appId(), {}), 'not_found');
     });
 
     test('deleteApp removes the app and its encryption key records', async () => {
       const accountId = await newAccount();
       const app = await newApp(accountId);
-      await store.insertEncryptionKey({
+      await store.encryptionKeys.insertEncryptionKey({
         appId: app.id,
         version: 1,
         fingerprint: 'fp1',
         createdAt: Date.now(),
         createdBy: 'cli',
       });
-      await store.deleteApp(app.id);
-      assert.equal(await store.findApp(app.id), undefined);
-      assert.equal(await store.findAppByKey(app.key), undefined);
-      assert.deepEqual(await store.listEncryptionKeys(app.id), []);
-      await rejectsWith(store.deleteApp(app.id), 'not_found');
+      await store.apps.deleteApp(app.id);
+      assert.equal(await store.apps.findApp(app.id), undefined);
+      assert.equal(await store.apps.findAppByKey(app.key), undefined);
+      assert.deepEqual(await store.encryptionKeys.listEncryptionKeys(app.id), []);
+      await rejectsWith(store.apps.deleteApp(app.id), 'not_found');
       // The id and key are free again.
       assert.equal((await newApp(accountId, { id: app.id, key: app.key })).id, app.id);
     });
@@ -301,7 +304,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
       const accountId = await newAccount();
       const hash = randomUUID().replaceAll('-', '').repeat(2);
       const t0 = Date.now();
-      const token = await store.createToken({
+      const token = await store.tokens.createToken({
         accountId,
         name: 'CI deploys',
         prefix: 'mjly_ab12cd',
@@ -314,10 +317,10 @@ export function runStoreContract(name: string, open: OpenStore): void {
       assert.equal(token.lastUsedAt, null);
       assert.ok(token.createdAt >= t0 && token.createdAt <= Date.now());
       assert.deepEqual(token.scopes, ['apps:read', 'apps:write']);
-      assert.deepEqual(await store.findTokenByHash(hash), token);
-      assert.equal(await store.findTokenByHash('0'.repeat(64)), undefined);
+      assert.deepEqual(await store.tokens.findTokenByHash(hash), token);
+      assert.equal(await store.tokens.findTokenByHash('0'.repeat(64)), undefined);
 
-      const expiring = await store.createToken({
+      const expiring = await store.tokens.createToken({
         accountId,
         name: 'read only',
         prefix: 'mjly_ef34gh',
@@ -326,21 +329,21 @@ export function runStoreContract(name: string, open: OpenStore): void {
         createdBy: null,
         expiresAt: 1_900_000_000_000,
       });
-      assert.deepEqual((await store.findTokenByHash(`${hash}-2`))?.scopes, []);
+      assert.deepEqual((await store.tokens.findTokenByHash(`${hash}-2`))?.scopes, []);
       assert.equal(expiring.createdBy, null);
       assert.equal(expiring.expiresAt, 1_900_000_000_000);
       assert.deepEqual(
-        (await store.listTokens(accountId)).map((t) => t.id).sort(),
+        (await store.tokens.listTokens(accountId)).map((t) => t.id).sort(),
         [token.id, expiring.id].sort(),
       );
-      assert.deepEqual(await store.listTokens(randomUUID()), []);
+      assert.deepEqual(await store.tokens.listTokens(randomUUID()), []);
 
-      await store.touchToken(token.id, 1_800_000_000_123);
-      assert.deepEqual(await store.findTokenByHash(hash), { ...token, lastUsedAt: 1_800_000_000_123 });
-      await rejectsWith(store.touchToken(randomUUID(), 1), 'not_found');
+      await store.tokens.touchToken(token.id, 1_800_000_000_123);
+      assert.deepEqual(await store.tokens.findTokenByHash(hash), { ...token, lastUsedAt: 1_800_000_000_123 });
+      await rejectsWith(store.tokens.touchToken(randomUUID(), 1), 'not_found');
 
       await rejectsWith(
-        store.createToken({
+        store.tokens.createToken({
           accountId,
           name: 'dup',
           prefix: 'mjly_zz',
@@ -352,18 +355,18 @@ export function runStoreContract(name: string, open: OpenStore): void {
         'conflict',
         /token/i,
       );
-      await store.deleteToken(token.id);
-      assert.equal(await store.findTokenByHash(hash), undefined);
-      await rejectsWith(store.deleteToken(token.id), 'not_found');
+      await store.tokens.deleteToken(token.id);
+      assert.equal(await store.tokens.findTokenByHash(hash), undefined);
+      await rejectsWith(store.tokens.deleteToken(token.id), 'not_found');
     });
 
     test('encryption keys: insert retires the previous one, newest first, retire', async () => {
       const accountId = await newAccount();
       const app = await newApp(accountId);
-      assert.equal(await store.findActiveEncryptionKey(app.id), undefined);
-      assert.deepEqual(await store.listEncryptionKeys(app.id), []);
+      assert.equal(await store.encryptionKeys.findActiveEncryptionKey(app.id), undefined);
+      assert.deepEqual(await store.encryptionKeys.listEncryptionKeys(app.id), []);
 
-      const k1 = await store.insertEncryptionKey({
+      const k1 = await store.encryptionKeys.insertEncryptionKey({
         appId: app.id,
         version: 1,
         fingerprint: 'sha256:one',
@@ -372,21 +375,24 @@ export function runStoreContract(name: string, open: OpenStore): void {
       });
       assert.match(k1.id, /^[0-9a-f-]{36}$/);
       assert.equal(k1.retiredAt, null);
-      assert.deepEqual(await store.findActiveEncryptionKey(app.id), k1);
+      assert.deepEqual(await store.encryptionKeys.findActiveEncryptionKey(app.id), k1);
 
-      const k2 = await store.insertEncryptionKey({
+      const k2 = await store.encryptionKeys.insertEncryptionKey({
         appId: app.id,
         version: 2,
         fingerprint: 'sha256:two',
         createdAt: 1_700_000_100_000,
         createdBy: 'cli',
       });
-      assert.deepEqual(await store.findActiveEncryptionKey(app.id), k2);
-      assert.deepEqual(await store.listEncryptionKeys(app.id), [k2, { ...k1, retiredAt: k2.createdAt }]);
+      assert.deepEqual(await store.encryptionKeys.findActiveEncryptionKey(app.id), k2);
+      assert.deepEqual(await store.encryptionKeys.listEncryptionKeys(app.id), [
+        k2,
+        { ...k1, retiredAt: k2.createdAt },
+      ]);
 
       // A failed insert leaves everything as it was (the retirement is rolled back with it).
       await rejectsWith(
-        store.insertEncryptionKey({
+        store.encryptionKeys.insertEncryptionKey({
           appId: app.id,
           version: 2,
           fingerprint: 'x',
@@ -396,10 +402,10 @@ export function runStoreContract(name: string, open: OpenStore): void {
         'conflict',
         /version/i,
       );
-      assert.deepEqual(await store.findActiveEncryptionKey(app.id), k2);
-      assert.equal((await store.listEncryptionKeys(app.id)).length, 2);
+      assert.deepEqual(await store.encryptionKeys.findActiveEncryptionKey(app.id), k2);
+      assert.equal((await store.encryptionKeys.listEncryptionKeys(app.id)).length, 2);
       await rejectsWith(
-        store.insertEncryptionKey({
+        store.encryptionKeys.insertEncryptionKey({
           appId: appId(),
           version: 1,
           fingerprint: 'x',
@@ -413,7 +419,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
       // Concurrent rotations still leave exactly one active key.
       await Promise.all(
         [3, 4, 5].map((version) =>
-          store.insertEncryptionKey({
+          store.encryptionKeys.insertEncryptionKey({
             appId: app.id,
             version,
             fingerprint: `sha256:${version}`,
@@ -422,36 +428,36 @@ export function runStoreContract(name: string, open: OpenStore): void {
           }),
         ),
       );
-      const keys = await store.listEncryptionKeys(app.id);
+      const keys = await store.encryptionKeys.listEncryptionKeys(app.id);
       assert.deepEqual(
         keys.map((k) => k.version),
         [5, 4, 3, 2, 1],
       );
       assert.equal(keys.filter((k) => k.retiredAt === null).length, 1);
-      const active = await store.findActiveEncryptionKey(app.id);
+      const active = await store.encryptionKeys.findActiveEncryptionKey(app.id);
       assert.ok(active);
 
-      await store.retireEncryptionKey(app.id, 1_800_000_000_000);
-      assert.equal(await store.findActiveEncryptionKey(app.id), undefined);
-      const retired = await store.listEncryptionKeys(app.id);
+      await store.encryptionKeys.retireEncryptionKey(app.id, 1_800_000_000_000);
+      assert.equal(await store.encryptionKeys.findActiveEncryptionKey(app.id), undefined);
+      const retired = await store.encryptionKeys.listEncryptionKeys(app.id);
       assert.ok(retired.every((k) => k.retiredAt !== null));
       assert.equal(retired.find((k) => k.id === active.id)?.retiredAt, 1_800_000_000_000);
       // Retiring with no active key is a no-op; an unknown app is not.
-      await store.retireEncryptionKey(app.id, 1_900_000_000_000);
+      await store.encryptionKeys.retireEncryptionKey(app.id, 1_900_000_000_000);
       assert.equal(
-        (await store.listEncryptionKeys(app.id)).find((k) => k.id === active.id)?.retiredAt,
+        (await store.encryptionKeys.listEncryptionKeys(app.id)).find((k) => k.id === active.id)?.retiredAt,
         1_800_000_000_000,
       );
-      await rejectsWith(store.retireEncryptionKey(appId(), 1), 'not_found');
+      await rejectsWith(store.encryptionKeys.retireEncryptionKey(appId(), 1), 'not_found');
 
-      const k6 = await store.insertEncryptionKey({
+      const k6 = await store.encryptionKeys.insertEncryptionKey({
         appId: app.id,
         version: 6,
         fingerprint: 'sha256:six',
         createdAt: 1_900_000_000_001,
         createdBy: 'cli',
       });
-      assert.deepEqual(await store.findActiveEncryptionKey(app.id), k6);
+      assert.deepEqual(await store.encryptionKeys.findActiveEncryptionKey(app.id), k6);
     });
 
     test('audit log: append, newest first, limit and paging with before', async () => {
@@ -460,7 +466,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
       const appended = [];
       for (let i = 0; i < 7; i++) {
         appended.push(
-          await store.appendAudit({
+          await store.auditLog.appendAudit({
             accountId,
             time: 1_700_000_000_000 + i,
             actor: i % 2 === 0 ? 'user:ada@example.com' : 'token:mjly_ab12cd',
@@ -469,7 +475,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
             details: { index: i, nested: { list: [1, 'two', null], flag: true } },
           }),
         );
-        await store.appendAudit({
+        await store.auditLog.appendAudit({
           accountId: otherAccount,
           time: i,
           actor: 'system',
@@ -488,13 +494,13 @@ export function runStoreContract(name: string, open: OpenStore): void {
       );
 
       const newestFirst = [...appended].reverse();
-      assert.deepEqual(await store.listAudit(accountId), newestFirst);
-      assert.deepEqual(await store.listAudit(accountId, { limit: 2 }), newestFirst.slice(0, 2));
+      assert.deepEqual(await store.auditLog.listAudit(accountId), newestFirst);
+      assert.deepEqual(await store.auditLog.listAudit(accountId, { limit: 2 }), newestFirst.slice(0, 2));
 
       const paged = [];
       let before: string | undefined;
       for (;;) {
-        const page = await store.listAudit(
+        const page = await store.auditLog.listAudit(
           accountId,
           before === undefined ? { limit: 3 } : { limit: 3, before },
         );
@@ -504,51 +510,51 @@ export function runStoreContract(name: string, open: OpenStore): void {
         before = page.at(-1)?.id;
       }
       assert.deepEqual(paged, newestFirst);
-      assert.deepEqual(await store.listAudit(accountId, { before: appended[0]?.id ?? '' }), []);
-      assert.deepEqual(await store.listAudit(randomUUID()), []);
-      assert.equal((await store.listAudit(otherAccount)).length, 7);
+      assert.deepEqual(await store.auditLog.listAudit(accountId, { before: appended[0]?.id ?? '' }), []);
+      assert.deepEqual(await store.auditLog.listAudit(randomUUID()), []);
+      assert.equal((await store.auditLog.listAudit(otherAccount)).length, 7);
 
-      await rejectsWith(store.listAudit(accountId, { limit: 0 }), 'invalid_request');
-      await rejectsWith(store.listAudit(accountId, { before: 'not-an-id' }), 'invalid_request');
+      await rejectsWith(store.auditLog.listAudit(accountId, { limit: 0 }), 'invalid_request');
+      await rejectsWith(store.auditLog.listAudit(accountId, { before: 'not-an-id' }), 'invalid_request');
     });
 
     test('usage: atomic upsert totals, getUsage and listUsage ranges', async () => {
       const accountId = await newAccount();
       const day = '2026-03-14';
-      assert.equal(await store.getUsage(accountId, day), 0);
-      assert.equal(await store.addUsage(accountId, day, 10), 10);
-      assert.equal(await store.addUsage(accountId, day, 5), 15);
-      assert.equal(await store.addUsage(accountId, day, 0), 15);
+      assert.equal(await store.usage.getUsage(accountId, day), 0);
+      assert.equal(await store.usage.addUsage(accountId, day, 10), 10);
+      assert.equal(await store.usage.addUsage(accountId, day, 5), 15);
+      assert.equal(await store.usage.addUsage(accountId, day, 0), 15);
 
       // 50 concurrent increments of 1..50 on a fresh day: no lost update.
       const concurrentDay = '2026-03-15';
       const totals = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.addUsage(accountId, concurrentDay, i + 1)),
+        Array.from({ length: 50 }, (_, i) => store.usage.addUsage(accountId, concurrentDay, i + 1)),
       );
-      assert.equal(await store.getUsage(accountId, concurrentDay), 1275);
+      assert.equal(await store.usage.getUsage(accountId, concurrentDay), 1275);
       assert.equal(Math.max(...totals), 1275);
       assert.equal(new Set(totals).size, 50, 'each call sees its own new total');
 
-      await store.addUsage(accountId, '2026-02-28', 7);
-      await store.addUsage(accountId, '2026-04-01', 9);
-      await store.addUsage(randomUUID(), '2026-03-14', 1000);
-      assert.deepEqual(await store.listUsage(accountId, '2026-03-01', '2026-03-31'), [
+      await store.usage.addUsage(accountId, '2026-02-28', 7);
+      await store.usage.addUsage(accountId, '2026-04-01', 9);
+      await store.usage.addUsage(randomUUID(), '2026-03-14', 1000);
+      assert.deepEqual(await store.usage.listUsage(accountId, '2026-03-01', '2026-03-31'), [
         { day: '2026-03-14', messages: 15 },
         { day: '2026-03-15', messages: 1275 },
       ]);
-      assert.deepEqual(await store.listUsage(accountId, '2026-02-28', '2026-04-01'), [
+      assert.deepEqual(await store.usage.listUsage(accountId, '2026-02-28', '2026-04-01'), [
         { day: '2026-02-28', messages: 7 },
         { day: '2026-03-14', messages: 15 },
         { day: '2026-03-15', messages: 1275 },
         { day: '2026-04-01', messages: 9 },
       ]);
-      assert.deepEqual(await store.listUsage(accountId, '2026-05-01', '2026-05-31'), []);
-      assert.equal(await store.addUsage(accountId, '2026-04-01', 3_000_000_000), 3_000_000_009);
+      assert.deepEqual(await store.usage.listUsage(accountId, '2026-05-01', '2026-05-31'), []);
+      assert.equal(await store.usage.addUsage(accountId, '2026-04-01', 3_000_000_000), 3_000_000_009);
 
-      await rejectsWith(store.addUsage(accountId, '2026-3-14', 1), 'invalid_request');
-      await rejectsWith(store.addUsage(accountId, day, -1), 'invalid_request');
-      await rejectsWith(store.addUsage(accountId, day, 1.5), 'invalid_request');
-      assert.equal(await store.getUsage(accountId, day), 15);
+      await rejectsWith(store.usage.addUsage(accountId, '2026-3-14', 1), 'invalid_request');
+      await rejectsWith(store.usage.addUsage(accountId, day, -1), 'invalid_request');
+      await rejectsWith(store.usage.addUsage(accountId, day, 1.5), 'invalid_request');
+      assert.equal(await store.usage.getUsage(accountId, day), 15);
     });
 
     test('sessions: create, find, delete, and removal with their user', async () => {
@@ -561,31 +567,31 @@ export function runStoreContract(name: string, open: OpenStore): void {
         expiresAt: 1_900_000_000_000,
         createdAt: 1_800_000_000_000,
       };
-      await store.createSession(session);
-      assert.deepEqual(await store.findSession(session.idHash), session);
-      assert.equal(await store.findSession('missing'), undefined);
-      await rejectsWith(store.createSession(session), 'conflict', /session/i);
+      await store.accounts.createSession(session);
+      assert.deepEqual(await store.accounts.findSession(session.idHash), session);
+      assert.equal(await store.accounts.findSession('missing'), undefined);
+      await rejectsWith(store.accounts.createSession(session), 'conflict', /session/i);
       await rejectsWith(
-        store.createSession({ ...session, idHash: 'other', userId: randomUUID() }),
+        store.accounts.createSession({ ...session, idHash: 'other', userId: randomUUID() }),
         'not_found',
         /user/i,
       );
 
-      await store.deleteSession(session.idHash);
-      assert.equal(await store.findSession(session.idHash), undefined);
-      await rejectsWith(store.deleteSession(session.idHash), 'not_found');
+      await store.accounts.deleteSession(session.idHash);
+      assert.equal(await store.accounts.findSession(session.idHash), undefined);
+      await rejectsWith(store.accounts.deleteSession(session.idHash), 'not_found');
 
       const again = { ...session, idHash: randomUUID() };
-      await store.createSession(again);
-      await store.deleteUser(userId);
-      assert.equal(await store.findSession(again.idHash), undefined);
+      await store.accounts.createSession(again);
+      await store.accounts.deleteUser(userId);
+      assert.equal(await store.accounts.findSession(again.idHash), undefined);
     });
 
     test('migrate() again is harmless and keeps the data', async () => {
-      const account = await store.createAccount({ name: unique('kept'), plan: 'business' });
+      const account = await store.accounts.createAccount({ name: unique('kept'), plan: 'business' });
       await store.migrate();
       await store.migrate();
-      assert.deepEqual(await store.findAccount(account.id), account);
+      assert.deepEqual(await store.accounts.findAccount(account.id), account);
     });
 
     test('watchChanges reports changes committed by another connection, until stopped or closed', async () => {
@@ -630,15 +636,15 @@ export function runStoreContract(name: string, open: OpenStore): void {
 
         let accountId = '';
         await main.after(async () => {
-          accountId = (await peer.createAccount({ name: unique('watched'), plan: 'free' })).id;
+          accountId = (await peer.accounts.createAccount({ name: unique('watched'), plan: 'free' })).id;
         });
-        await main.after(() => peer.setAccountPlan(accountId, 'pro'));
+        await main.after(() => peer.accounts.setAccountPlan(accountId, 'pro'));
         let app: AppRecord | undefined;
         await main.after(async () => {
           app = await newAppIn(peer, accountId);
         });
         const appId = app?.id ?? '';
-        await main.after(() => peer.updateApp(appId, { settings: { ...SETTINGS, enabled: false } }));
+        await main.after(() => peer.apps.updateApp(appId, { settings: { ...SETTINGS, enabled: false } }));
 
         // A stopped watch and a watch of a closed store hear nothing more; `main` shows the change
         // was reported.
@@ -646,7 +652,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
         await other.close();
         const stoppedCalls = stopped.calls();
         const closedCalls = closed.calls();
-        await main.after(() => peer.deleteApp(appId));
+        await main.after(() => peer.apps.deleteApp(appId));
         assert.equal(stopped.calls(), stoppedCalls);
         assert.equal(closed.calls(), closedCalls);
       } finally {

@@ -14,8 +14,8 @@ import { MawjlyError } from '../../src/protocol/errors.js';
 type Get = () => { store: Store; openPeer: () => Promise<Store> };
 
 async function newApp(store: Store): Promise<string> {
-  const account = await store.createAccount({ name: `wh-${randomUUID()}`, plan: 'pro' });
-  const app = await store.createApp({
+  const account = await store.accounts.createAccount({ name: `wh-${randomUUID()}`, plan: 'pro' });
+  const app = await store.apps.createApp({
     id: String(randomInt(1_000_000_000, 281_474_976_710_655)),
     accountId: account.id,
     name: 'hooks',
@@ -114,7 +114,7 @@ export function runWebhookStoreContract(get: Get): void {
         (e: unknown) => e instanceof MawjlyError && e.code === 'not_found',
       );
       // Deleting the app deletes its endpoints.
-      await store.deleteApp(appId);
+      await store.apps.deleteApp(appId);
       assert.equal(await w.findEndpoint(b.id), undefined);
     });
 
@@ -187,7 +187,7 @@ export function runWebhookStoreContract(get: Get): void {
       );
       await w.updateEndpoint(e2.id, { enabled: false });
       assert.ok(!(await w.endpointsWithWork()).includes(e2.id));
-      await store.deleteApp(appId);
+      await store.apps.deleteApp(appId);
       assert.deepEqual(await w.peekQueue(e1.id, 100), []);
     });
 
@@ -208,7 +208,7 @@ export function runWebhookStoreContract(get: Get): void {
       await w.releaseLease(e.id, 'node-b');
       assert.equal(await w.acquireLease(e.id, 'node-a', 4500, 6000), true);
       assert.equal(await w.acquireLease('wh_missing', 'node-a', 4500, 6000), false);
-      await store.deleteApp(appId);
+      await store.apps.deleteApp(appId);
     });
 
     test('deliveries: atomic batches, attempts, log paging, retry, counts, prune', async () => {
@@ -351,7 +351,7 @@ export function runWebhookStoreContract(get: Get): void {
         assert.equal(await w.findDelivery(d1.id), undefined);
       } finally {
         await peer.close();
-        await store.deleteApp(appId);
+        await store.apps.deleteApp(appId);
       }
     });
   });

@@ -54,7 +54,7 @@ for (const [name, makeBus] of backends) {
       await once(room1, 'pusher:subscription_succeeded');
       // The bus is asynchronous: wait (bounded) until node 2's replica has alice before bob joins.
       const deadline = Date.now() + 5000;
-      while (!n2.engine.adapter.members(app.id, 'presence-room').has('alice')) {
+      while (!n2.cluster.members(app.id, 'presence-room').has('alice')) {
         assert.ok(Date.now() < deadline, 'node 2 never learned that alice joined on node 1');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }

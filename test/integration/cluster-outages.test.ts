@@ -233,7 +233,7 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
       const sdk = serverSdk(n1, app);
       for (let seq = 0; publishing; seq++) {
         const at = Date.now();
-        const state = { n1: n1.engine.adapter.health().state, n2: n2.engine.adapter.health().state };
+        const state = { n1: n1.cluster.health().state, n2: n2.cluster.health().state };
         try {
           await sdk.trigger('feed', 'tick', { seq });
           sent.push({ seq, at, ...state });
@@ -287,7 +287,7 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
     ).catch(async (error: unknown) => {
       throw new Error(
         `${String(error)}: n1 ${(await usersOf(n1)).join()}, n2 ${(await usersOf(n2)).join()}, ` +
-          `observers ${JSON.stringify(seen)}, health ${JSON.stringify(servers.map((s) => s.engine.adapter.health()))}`,
+          `observers ${JSON.stringify(seen)}, health ${JSON.stringify(servers.map((s) => s.cluster.health()))}`,
       );
     });
     const convergedMs = Date.now() - restoredAt;
@@ -317,7 +317,7 @@ async function scenario(t: TestContext, makeBus: () => Promise<Bus>): Promise<vo
       assert.match(bus[1] ?? '', /^cluster bus back/);
     }
 
-    const lostPublishes = n1.engine.adapter.health().lostPublishes;
+    const lostPublishes = n1.cluster.health().lostPublishes;
     const metric = (await scrape(n1)).find((s) => s.name === 'mawjly_cluster_publishes_lost_total');
     assert.equal(metric?.value, lostPublishes, 'the metric reports the adapter’s count');
     assert.ok(lostPublishes > 0, 'publishes during the outage are counted as lost');

@@ -103,7 +103,7 @@ describe('cluster: three nodes over one bus', () => {
   async function settledCount(channel: string, expected: number): Promise<void> {
     for (const node of [n1, n2, n3]) {
       await waitUntil(
-        () => node.engine.adapter.subscriptionCount(app.id, channel) === expected,
+        () => node.cluster.subscriptionCount(app.id, channel) === expected,
         `every node counts ${expected} on ${channel}`,
       );
     }
@@ -256,10 +256,7 @@ describe('cluster: three nodes over one bus', () => {
       ['twin'],
     );
     for (const node of [n1, n2, n3]) {
-      assert.deepEqual([...node.engine.adapter.members(app.id, channelName).keys()].sort(), [
-        'late',
-        'observer',
-      ]);
+      assert.deepEqual([...node.cluster.members(app.id, channelName).keys()].sort(), ['late', 'observer']);
     }
   });
 
@@ -335,20 +332,20 @@ describe('cluster: three nodes over one bus', () => {
   test('terminateUserConnections via node 1 closes the user’s socket on node 3', async () => {
     const victim = await signedIn(n3, 'to-terminate');
     const bystander = await signedIn(n3, 'stays');
-    await waitUntil(() => n1.engine.adapter.isUserOnline(app.id, 'to-terminate'), 'node 1 sees the user');
+    await waitUntil(() => n1.cluster.isUserOnline(app.id, 'to-terminate'), 'node 1 sees the user');
     await serverSdk(n1, app).terminateUserConnections('to-terminate');
     const closed = await victim.closed;
     assert.equal(closed.code, 4009);
     assert.ok(victim.frames.some((f) => f.event === 'pusher:error'));
     assert.equal(bystander.ws.readyState, bystander.ws.OPEN);
-    await waitUntil(() => !n2.engine.adapter.isUserOnline(app.id, 'to-terminate'), 'the user goes offline');
+    await waitUntil(() => !n2.cluster.isUserOnline(app.id, 'to-terminate'), 'the user goes offline');
   });
 
   test('sendToUser via node 2 reaches the user signed in with pusher-js on node 1', async () => {
     const client = await connect(n1, { userId: 'dm-target' });
     client.signin();
     await waitUntil(
-      () => n2.engine.adapter.subscriptionCount(app.id, '#server-to-user-dm-target') === 1,
+      () => n2.cluster.subscriptionCount(app.id, '#server-to-user-dm-target') === 1,
       'pusher-js subscribed to its #server-to-user channel',
     );
     const got = new Promise<unknown>((resolve) => {
@@ -455,10 +452,10 @@ describe('cluster: three nodes over one bus', () => {
       const observer = await connect(n1, { userId: 'stayer' });
       const seen = record(await subscribed(observer, 'presence-shutdown'));
       await waitUntil(
-        () => n4.engine.adapter.memberCount(app.id, 'presence-shutdown') === 1,
+        () => n4.cluster.memberCount(app.id, 'presence-shutdown') === 1,
         'node 4 knows the existing member',
       );
-      assert.ok(n4.engine.adapter.subscriptionCount(app.id, 'fanout') > 0, 'node 4 got the others’ counts');
+      assert.ok(n4.cluster.subscriptionCount(app.id, 'fanout') > 0, 'node 4 got the others’ counts');
       // A raw socket: pusher-js would keep retrying the stopped node in the background.
       const leaving = raw(n4);
       const socketId = await leaving.socketId;
@@ -484,7 +481,7 @@ describe('cluster: three nodes over one bus', () => {
         [{ id: 'leaver', info: { name: 'Leaver' } }],
       );
       for (const node of [n1, n2, n3]) {
-        assert.deepEqual([...node.engine.adapter.members(app.id, 'presence-shutdown').keys()], ['stayer']);
+        assert.deepEqual([...node.cluster.members(app.id, 'presence-shutdown').keys()], ['stayer']);
       }
     } finally {
       await n4.close();

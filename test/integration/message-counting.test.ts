@@ -20,11 +20,11 @@ after(async () => {
 });
 
 test('a publish counts once per channel it names, plus once per delivery', async () => {
-  const { app, engine } = server;
+  const { app, usage } = server;
   const sdk = serverSdk(server, app);
-  const start = engine.usage.messagesToday(app.accountId);
+  const start = usage.messagesToday(app.accountId);
   await sdk.trigger(['empty-a', 'empty-b', 'empty-c'], 'tick', {});
-  assert.equal(engine.usage.messagesToday(app.accountId) - start, 3);
+  assert.equal(usage.messagesToday(app.accountId) - start, 3);
 
   const client = clientSdk(server, app);
   try {
@@ -34,7 +34,7 @@ test('a publish counts once per channel it names, plus once per delivery', async
     const received = once(channel, 'tick');
     await sdk.trigger(['watched', 'empty-a'], 'tick', {});
     await received;
-    assert.equal(engine.usage.messagesToday(app.accountId) - start, 3 + 2 + 1, '2 channels + 1 delivery');
+    assert.equal(usage.messagesToday(app.accountId) - start, 3 + 2 + 1, '2 channels + 1 delivery');
   } finally {
     client.disconnect();
   }

@@ -185,7 +185,7 @@ describe('quotas in management mode', () => {
     await subscribeRaw(s2, app, 'quota-ch');
     const sdk = serverSdk(server, app);
     const warnings = async () =>
-      (await management.store.listAudit(account.record.id, { limit: 100 })).filter(
+      (await management.store.auditLog.listAudit(account.record.id, { limit: 100 })).filter(
         (e) => e.action === 'usage.warning' && e.details.quota === 'messages_per_day',
       );
     const used = () => management.usage.messagesToday(account.record.id);
@@ -374,7 +374,7 @@ describe('quotas in management mode', () => {
     assert.equal(usage.json.day, new Date(midnight).toISOString().slice(0, 10));
     assert.equal(usage.json.messages, 1);
     await management.usage.flush();
-    assert.equal(await management.store.getUsage(account.record.id, usage.json.day as string), 1);
+    assert.equal(await management.store.usage.getUsage(account.record.id, usage.json.day as string), 1);
   });
 });
 

@@ -306,7 +306,7 @@ describe('roles, scopes, sign-in limit, plan changes (issue 8)', () => {
       const session = await signIn(members[0]!.email);
       const t = await session.call('POST', '/tokens', { name: 'orphan' });
       assert.equal((await withToken(t.json.token)('GET', '/account')).status, 200);
-      await h.store.deleteUser(members[0]!.id);
+      await h.store.accounts.deleteUser(members[0]!.id);
       assertError(await withToken(t.json.token)('GET', '/account'), 401, 'unauthorized');
     });
   });

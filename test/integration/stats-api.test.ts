@@ -126,7 +126,7 @@ describe('GET /api/v1/apps/{id}/stats', () => {
     const { token: other } = await stack.management.tokens.create(account.id, { name: 'o' }, 'test');
     assert.equal((await stack.api(`/api/v1/apps/${stack.appId}/stats`, { token: other })).status, 404);
     const { token: noRead } = await stack.management.tokens.create(
-      (await stack.management.store.findAccountByName('Stats'))?.id ?? '',
+      (await stack.management.store.accounts.findAccountByName('Stats'))?.id ?? '',
       { name: 'write only', scopes: ['events:write'] },
       'test',
     );

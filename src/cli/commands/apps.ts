@@ -1,6 +1,6 @@
 import { MAX_GRACE_SECONDS } from '../../management/apps.js';
 import type { AppRecord } from '../../management/store.js';
-import { appJson } from '../../transport/http/management-api/json-views.js';
+import { appJson } from '../../management/json-views.js';
 import { UsageError, type Command } from './command.js';
 import { CLI_ACTOR, parse, table, withManagement, writeJson } from './open-management.js';
 

@@ -1,10 +1,10 @@
-// Operator commands open the same store as `serve` (loadConfig + openStore), do their work through
-// the management services, and close everything so the process exits.
+// Operator commands open the same store as `serve` through the composition root
+// (src/server/compose.ts), do their work through the management services, and close everything so
+// the process exits.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type Config } from '../../config/config.js';
-import { createManagement, type Management } from '../../management/management.js';
-import { loadPlans } from '../../management/plans.js';
-import { openStore } from '../../storage/open-store.js';
+import type { Management } from '../../management/management.js';
+import { openManagement } from '../../server/compose.js';
 import { UsageError, type CommandIo } from './command.js';
 
 /** The audit actor of every operator command. */
@@ -15,23 +15,12 @@ export async function withManagement<T>(
   work: (management: Management, config: Config) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(io.env);
-  const plans = loadPlans(config.plansFile);
-  const store = await openStore({
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-    timeoutMs: config.databaseTimeoutMs,
-    // A one-shot command never leaves a new, empty database behind unless told to (--init).
-    create: io.init === true ? 'always' : 'never',
-  });
+  // A one-shot command never leaves a new, empty database behind unless told to (--init).
+  const opened = await openManagement(config, { create: io.init === true ? 'always' : 'never' });
   try {
-    const management = await createManagement({ store, plans });
-    try {
-      return await work(management, config);
-    } finally {
-      await management.close();
-    }
+    return await work(opened.management, config);
   } finally {
-    await store.close();
+    await opened.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { SCOPES } from '../../management/api-tokens.js';
-import { tokenJson } from '../../transport/http/management-api/json-views.js';
+import { tokenJson } from '../../management/json-views.js';
 import { UsageError, type Command } from './command.js';
 import { CLI_ACTOR, parse, table, withManagement, writeJson } from './open-management.js';
 

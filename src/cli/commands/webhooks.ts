@@ -1,12 +1,6 @@
-import { noopWebhookMetrics } from '../../core/ports/metrics.js';
-import { silentLogger } from '../../core/ports/logger.js';
-import { systemClock } from '../../core/ports/clock.js';
 import { WEBHOOK_EVENT_TYPES } from '../../core/ports/webhook-store.js';
-import type { Management } from '../../management/management.js';
-import { webhookSettings } from '../../server/server.js';
-import type { Config } from '../../config/config.js';
-import { webhookJson } from '../../transport/http/management-api/webhook-routes.js';
-import { Webhooks } from '../../webhooks/webhooks.js';
+import { createWebhooks } from '../../server/compose.js';
+import { webhookJson } from '../../management/json-views.js';
 import { UsageError, type Command } from './command.js';
 import { CLI_ACTOR, parse, table, withManagement, writeJson } from './open-management.js';
 
@@ -22,21 +16,6 @@ ${WEBHOOK_EVENT_TYPES.join(', ')} (default: all). The plan's per-app cap applies
 test sends a signed sample batch at once and prints the receiver's status and latency; it exits 1
 when the receiver did not answer 2xx.
 `;
-
-/** The process's webhook operations (test sends, target checks), without starting a worker. */
-function withOperations(m: Management, config: Config): Webhooks {
-  const webhooks = new Webhooks({
-    store: m.store.webhooks,
-    directory: m.directory,
-    owner: 'cli',
-    settings: webhookSettings(config),
-    clock: systemClock,
-    logger: silentLogger,
-    metrics: noopWebhookMetrics,
-  });
-  m.webhooks.setOperations(webhooks);
-  return webhooks;
-}
 
 function parseHeaders(values: readonly string[]): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -105,7 +84,7 @@ export const webhooksCommand: Command = {
         if (values.header !== undefined) body.headers = parseHeaders(values.header);
         if (values.disabled === true) body.enabled = false;
         const endpoint = await withManagement(io, async (m, config) => {
-          const ops = withOperations(m, config);
+          const ops = createWebhooks(m, config, { owner: 'cli' });
           try {
             const app = await m.apps.get(undefined, id);
             const account = await m.accounts.get(app.accountId);
@@ -135,7 +114,7 @@ export const webhooksCommand: Command = {
         if (rest.length !== 1 || webhookId === undefined)
           throw new UsageError('expected exactly one WEBHOOK_ID');
         const result = await withManagement(io, async (m, config) => {
-          const ops = withOperations(m, config);
+          const ops = createWebhooks(m, config, { owner: 'cli' });
           try {
             const app = await m.apps.get(undefined, id);
             const account = await m.accounts.get(app.accountId);

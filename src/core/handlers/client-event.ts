@@ -2,13 +2,13 @@
 // subscribed sockets only, never echoed, `user_id` added on presence, 10 per second per connection
 // (a non-closing 4301 beyond that).
 import { clientEventsAllowed } from '../app.js';
-import type { Engine } from '../engine.js';
+import type { EngineContext } from '../engine-context.js';
 import type { Session } from '../session.js';
 import { classifyChannel } from '../../protocol/channel-name.js';
 import { encodeRelayedClientEvent, type ClientFrame } from '../../protocol/codec.js';
 import { CLIENT_EVENTS_PER_SECOND, MAX_EVENT_NAME_LENGTH } from '../../protocol/limits.js';
 
-export function handleClientEvent(engine: Engine, session: Session, frame: ClientFrame): void {
+export function handleClientEvent(engine: EngineContext, session: Session, frame: ClientFrame): void {
   const channel = frame.channel;
   const app = session.app;
   if (typeof channel !== 'string') {

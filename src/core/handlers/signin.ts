@@ -1,12 +1,12 @@
 // `pusher:signin` (PROTOCOL.md §5): signature over `socket_id::user::user_data` as received.
-import type { Engine } from '../engine.js';
+import type { EngineContext } from '../engine-context.js';
 import type { Session } from '../session.js';
 import { encodeSigninSuccess, frameDataObject, type ClientFrame } from '../../protocol/codec.js';
 import { MAX_WATCHLIST_SIZE } from '../../protocol/limits.js';
 import { userStringToSign, verifyAuth } from '../../protocol/signing.js';
 import { parseUserData } from '../../protocol/user-data.js';
 
-export function handleSignin(engine: Engine, session: Session, frame: ClientFrame): void {
+export function handleSignin(engine: EngineContext, session: Session, frame: ClientFrame): void {
   const app = session.app;
   if (!app.settings.userAuthentication) {
     session.sendError('signin_disabled');

@@ -1,6 +1,6 @@
 // `pusher:subscribe`: name rules, plan rules, signature over the exact received strings, presence
 // limits, then join. Every refusal is a `pusher:subscription_error` carrying the channel and a status.
-import type { Engine } from '../engine.js';
+import type { EngineContext } from '../engine-context.js';
 import type { Session } from '../session.js';
 import {
   checkChannelName,
@@ -30,7 +30,7 @@ const ERROR_TYPES: Partial<Record<ErrorCode, string>> = {
 };
 
 export function refuseSubscription(
-  engine: Engine,
+  engine: EngineContext,
   session: Session,
   channel: string,
   code: ErrorCode,
@@ -44,7 +44,7 @@ export function refuseSubscription(
   engine.debug(session.app.id, () => ({ type: 'error', socketId: session.socketId, channel, message: text }));
 }
 
-export function handleSubscribe(engine: Engine, session: Session, frame: ClientFrame): void {
+export function handleSubscribe(engine: EngineContext, session: Session, frame: ClientFrame): void {
   const data = frameDataObject(frame.data);
   const channel = data?.channel;
   if (data === undefined || typeof channel !== 'string') {
@@ -143,8 +143,8 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
     const max = app.plan.maxPresenceMembers;
     if (
       max !== null &&
-      !engine.adapter.members(app.id, channel).has(identity.userId) &&
-      engine.adapter.memberCount(app.id, channel) >= max
+      !engine.cluster.members(app.id, channel).has(identity.userId) &&
+      engine.cluster.memberCount(app.id, channel) >= max
     ) {
       refuseSubscription(
         engine,
@@ -167,7 +167,7 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
   engine.announceJoin(session, channel, type.cache);
 }
 
-function presenceData(engine: Engine, appId: string, channel: string): string {
-  const members = engine.adapter.members(appId, channel);
+function presenceData(engine: EngineContext, appId: string, channel: string): string {
+  const members = engine.cluster.members(appId, channel);
   return encodePresenceData([...members].map(([userId, userInfoJson]) => ({ userId, userInfoJson })));
 }

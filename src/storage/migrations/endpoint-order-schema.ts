@@ -4,7 +4,7 @@
 // order of their random ids, not of their creation. A store-assigned sequence fixes that order:
 // SQLite uses the table's rowid under an explicit name, PostgreSQL an identity column (existing
 // rows get numbers in an unspecified order, which is no worse than before).
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 export const endpointOrderSchema: Migration = {
   version: 4,

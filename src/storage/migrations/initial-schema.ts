@@ -10,7 +10,7 @@
 //   must-not-fail paths (metering flushes, audit of any action) and outlive whatever they refer to.
 //   audit_log is append-only, enforced by triggers; its integer id gives newest-first paging.
 // - sessions are deleted with their user.
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 const sqlite = `
 CREATE TABLE accounts (

@@ -6,14 +6,16 @@ import { statsSchema } from './stats-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { endpointOrderSchema } from './endpoint-order-schema.js';
 
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sqlite: string;
-  readonly postgres: string;
-}
+import type { Migration } from './migration.js';
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, webhooksSchema, statsSchema, endpointOrderSchema];
+export type { Migration } from './migration.js';
+
+export const MIGRATIONS: readonly Migration[] = [
+  initialSchema,
+  webhooksSchema,
+  statsSchema,
+  endpointOrderSchema,
+];
 
 /** Throws when versions are not strictly increasing positive integers (a programming error). */
 export function checkMigrations(migrations: readonly Migration[]): void {

@@ -11,7 +11,7 @@
 //   different moments of the minute), its average the sum of the nodes' averages.
 // - No foreign key to apps: a flush must not fail because an app was deleted meanwhile; the rows of
 //   a deleted app age out with the rest.
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 const columns = (bigint: string): string => `
   app_id TEXT NOT NULL,

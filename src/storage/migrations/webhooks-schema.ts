@@ -10,7 +10,7 @@
 // - webhook_dedupe makes an event that several nodes decide (a dead node's members) written once.
 // - webhook_leases: one row per endpoint being worked on; the owner node id and an expiry, so a
 //   dead node's endpoints are taken over once the lease runs out.
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 const sqlite = `
 CREATE TABLE webhook_endpoints (

@@ -3,7 +3,7 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Connection, Outbound } from '../../core/ports/connection.js';
 import type { TopicFanOut } from '../../core/ports/topic-fan-out.js';
-import type { Session } from '../../core/session.js';
+import type { SessionHandle } from '../../core/ports/realtime.js';
 
 /** How long a closing socket may take to finish the close handshake before it is cut. */
 const CLOSE_GRACE_MS = 2_000;
@@ -11,7 +11,7 @@ const CLOSE_GRACE_MS = 2_000;
 /** What the gateway keeps on each uWS socket (its user data). */
 export interface SocketData {
   connection: UwsConnection | undefined;
-  session: Session | undefined;
+  session: SessionHandle | undefined;
   /** From the upgrade request: the app key (undefined when the path has no key) and any refusal. */
   readonly key: string | undefined;
   readonly problem: string | undefined;

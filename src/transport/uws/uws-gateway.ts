@@ -3,6 +3,7 @@
 // uWS callback inside the guard — an exception escaping a uWS callback would end the process.
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
 import type { Logger } from '../../core/ports/logger.js';
+import type { Realtime } from '../../core/ports/realtime.js';
 import { encodeError } from '../../protocol/codec.js';
 import { ERRORS, type ErrorCode } from '../../protocol/errors.js';
 import { MAX_INCOMING_FRAME_BYTES } from '../../protocol/limits.js';
@@ -21,10 +22,7 @@ const OVERSIZE_CUTOFF = 4 * MAX_INCOMING_FRAME_BYTES;
 /** How often socket queues are checked against the bound after fan-out publishes. */
 const BACKPRESSURE_SWEEP_MS = 250;
 
-export type UwsSessionHost = SessionHost & {
-  terminate(session: NonNullable<SocketData['session']>, code: ErrorCode): void;
-  readonly maxBufferedBytes: number;
-};
+export type UwsSessionHost = SessionHost & Pick<Realtime, 'terminate' | 'maxBufferedBytes'>;
 
 export interface UwsGateway {
   stopAccepting(): void;
@@ -52,7 +50,7 @@ export function attachUwsGateway(
     const buffered = connection.bufferedBytes;
     if (buffered <= bound) return;
     logger.warn(
-      { socketId: session.socketId, appId: session.app.id, bufferedBytes: buffered },
+      { socketId: session.socketId, bufferedBytes: buffered },
       'closing a slow consumer (4100)',
     );
     engine.terminate(session, 'over_capacity');

@@ -4,9 +4,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Engine } from '../../core/engine.js';
+import type { Realtime, SessionHandle } from '../../core/ports/realtime.js';
 import type { Logger } from '../../core/ports/logger.js';
-import type { Session } from '../../core/session.js';
 import { encodeError } from '../../protocol/codec.js';
 import { ERRORS, MawjlyError, type ErrorCode } from '../../protocol/errors.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/events.js';
@@ -24,7 +23,7 @@ export interface WsGateway {
 }
 
 /** What the gateway needs of the engine: sessions opened, fed and closed. */
-export type SessionHost = Pick<Engine, 'openSession' | 'handleMessage' | 'handleBinary' | 'closeSession'>;
+export type SessionHost = Pick<Realtime, 'openSession' | 'handleMessage' | 'handleBinary' | 'closeSession'>;
 
 /**
  * Serves `/app/{key}` upgrades on `server`. The upgrade handler and every socket listener run inside
@@ -122,10 +121,10 @@ export function attachWebSocketGateway(
 
 /** ws's socket class, carrying the engine's session so that listeners can be shared. */
 class SessionSocket extends WebSocket {
-  session: Session | undefined = undefined;
+  session: SessionHandle | undefined = undefined;
 }
 
-function sessionOf(ws: WebSocket): Session | undefined {
+function sessionOf(ws: WebSocket): SessionHandle | undefined {
   return ws instanceof SessionSocket ? ws.session : undefined;
 }
 

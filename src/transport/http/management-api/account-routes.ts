@@ -5,7 +5,7 @@ import { planToJson } from '../../../management/plans.js';
 import { utcDay } from '../../../management/store-usage-meter.js';
 import { validate } from '../../../management/validation.js';
 import { MawjlyError } from '../../../protocol/errors.js';
-import { accountJson, auditJson } from './json-views.js';
+import { accountJson, auditJson } from '../../../management/json-views.js';
 import { route, type Route } from './route.js';
 
 const accountPatchSchema = z.strictObject({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { appSettingsPatchSchema } from '../../../management/app-settings.js';
 import { MAX_GRACE_SECONDS } from '../../../management/apps.js';
 import { validate } from '../../../management/validation.js';
-import { appJson, iso } from './json-views.js';
+import { appJson, iso } from '../../../management/json-views.js';
 import { route, type Route } from './route.js';
 
 const createSchema = z.strictObject({

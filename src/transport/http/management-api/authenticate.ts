@@ -35,7 +35,7 @@ export async function authenticate(req: HttpRequest, management: Management): Pr
     const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
     const token = match?.[1] ? await management.tokens.authenticate(match[1]) : undefined;
     if (!token) throw new MawjlyError('unauthorized', 'Invalid, expired or revoked API token');
-    const account = await management.store.findAccount(token.record.accountId);
+    const account = await management.store.accounts.findAccount(token.record.accountId);
     if (!account) throw new MawjlyError('unauthorized', 'Invalid, expired or revoked API token');
     return {
       account,

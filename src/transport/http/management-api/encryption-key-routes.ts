@@ -1,7 +1,7 @@
 // `/apps/{id}/encryption-key`: generate (once), rotate (with confirmation), status, retire. The key
 // is in the body of the 201/200 reply and nowhere else.
 import { MawjlyError } from '../../../protocol/errors.js';
-import { iso, keyHistoryJson } from './json-views.js';
+import { iso, keyHistoryJson } from '../../../management/json-views.js';
 import { route, type Route } from './route.js';
 
 export const encryptionKeyRoutes: readonly Route[] = [

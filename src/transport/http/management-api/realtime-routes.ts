@@ -8,7 +8,7 @@ import { validate } from '../../../management/validation.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { MAX_CHANNELS_PER_PUBLISH } from '../../../protocol/limits.js';
 import { SseStream } from '../sse-stream.js';
-import { channelJson } from './json-views.js';
+import { channelJson } from '../../../management/json-views.js';
 import { route, type Route } from './route.js';
 
 const HEARTBEAT_MS = 15_000;

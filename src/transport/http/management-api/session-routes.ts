@@ -7,7 +7,7 @@ import { MawjlyError } from '../../../protocol/errors.js';
 import { safeEqual } from '../../../protocol/signing.js';
 import type { HttpRequest } from '../exchange.js';
 import { readCookie, resolveSession, SESSION_COOKIE } from './authenticate.js';
-import { userJson } from './json-views.js';
+import { userJson } from '../../../management/json-views.js';
 import { route, type Route } from './route.js';
 
 const loginSchema = z.strictObject({ email: z.string().max(254), password: z.string().max(4096) });

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ROLES, type Role } from '../../../management/store.js';
 import { validate } from '../../../management/validation.js';
-import { userJson } from './json-views.js';
+import { userJson } from '../../../management/json-views.js';
 import { route, type Route } from './route.js';
 
 const role = z.enum(ROLES as [Role, ...Role[]]);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { MAX_TOKEN_DAYS } from '../../../management/tokens.js';
 import { validate } from '../../../management/validation.js';
-import { tokenJson } from './json-views.js';
+import { tokenJson } from '../../../management/json-views.js';
 import { route, type Route } from './route.js';
 
 const createSchema = z.strictObject({

@@ -1,41 +1,11 @@
 // `/apps/{id}/webhooks`: endpoints (list, create, read, patch, delete), a test send, the delivery
 // log and manual retries (docs/management-api.md "Webhooks", docs/webhooks.md).
-import type {
-  WebhookDeliveryCounts,
-  WebhookDeliveryRecord,
-  WebhookDeliveryState,
-  WebhookEndpointRecord,
-} from '../../../core/ports/webhook-store.js';
+import type { WebhookDeliveryRecord, WebhookDeliveryState } from '../../../core/ports/webhook-store.js';
 import { MawjlyError } from '../../../protocol/errors.js';
-import { iso } from './json-views.js';
+import { iso, webhookJson } from '../../../management/json-views.js';
 import { route, type Route } from './route.js';
 
-const NO_COUNTS: WebhookDeliveryCounts = { pending: 0, retrying: 0, dead: 0 };
 const STATES: readonly WebhookDeliveryState[] = ['pending', 'retrying', 'delivered', 'dead'];
-
-/** Header values may be a receiver's credentials: responses show only their last 4 characters. */
-function maskHeader(value: string): string {
-  return value.length <= 4 ? '••••' : `••••${value.slice(-4)}`;
-}
-
-export function webhookJson(
-  endpoint: WebhookEndpointRecord,
-  counts: WebhookDeliveryCounts = NO_COUNTS,
-): Record<string, unknown> {
-  return {
-    id: endpoint.id,
-    app_id: endpoint.appId,
-    url: endpoint.url,
-    event_types: endpoint.eventTypes,
-    channel_prefix: endpoint.channelPrefix,
-    headers: Object.fromEntries(Object.entries(endpoint.headers).map(([k, v]) => [k, maskHeader(v)])),
-    enabled: endpoint.enabled,
-    created_at: iso(endpoint.createdAt),
-    updated_at: iso(endpoint.updatedAt),
-    deliveries: { pending: counts.pending, retrying: counts.retrying, dead: counts.dead },
-    failing: counts.retrying > 0 || counts.dead > 0,
-  };
-}
 
 function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);

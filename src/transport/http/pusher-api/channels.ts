@@ -17,7 +17,7 @@ export function listChannels({ engine, app, query }: RequestContext): unknown {
     throw new MawjlyError('info_not_applicable', 'info=user_count requires filter_by_prefix=presence-');
   }
   const channels: Record<string, unknown> = {};
-  for (const [name] of engine.adapter.channels(app.id)) {
+  for (const name of engine.channelNames(app.id)) {
     if (!name.startsWith(prefix) || name.startsWith(SERVER_TO_USER_PREFIX)) continue;
     channels[name] = channelAttributes(engine, app.id, name, info, false);
   }
@@ -35,11 +35,11 @@ export function getChannel({ engine, app, params, query }: RequestContext): unkn
   const channel = channelParam(params);
   const info = parseInfo(queryValue(query, 'info'), ['user_count', 'subscription_count', 'cache']);
   const attributes = channelAttributes(engine, app.id, channel, info, true);
-  return { occupied: engine.adapter.subscriptionCount(app.id, channel) > 0, ...attributes };
+  return { occupied: engine.channel(app.id, channel).subscriptionCount > 0, ...attributes };
 }
 
 export function listUsers({ engine, app, params }: RequestContext): unknown {
   const channel = channelParam(params);
   if (!isPresenceChannel(channel)) throw new MawjlyError('not_presence_channel');
-  return { users: [...engine.adapter.members(app.id, channel).keys()].map((id) => ({ id })) };
+  return { users: engine.presenceUsers(app.id, channel).map(({ id }) => ({ id })) };
 }

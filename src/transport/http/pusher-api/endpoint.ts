@@ -1,10 +1,10 @@
 // What every Pusher REST endpoint gets (after authentication) and may answer.
 import type { App } from '../../../core/app.js';
-import type { Engine } from '../../../core/engine.js';
+import type { Realtime } from '../../../core/ports/realtime.js';
 import type { QueryPairs } from './api-target.js';
 
 export interface RequestContext {
-  readonly engine: Engine;
+  readonly engine: Realtime;
   readonly app: App;
   /** Decoded path parameters: the app id first, then the route's own. */
   readonly params: readonly string[];

@@ -1,8 +1,11 @@
 // The signed Pusher HTTP API under `/apps/{app_id}/…` (PROTOCOL.md §7): the route table of its
 // endpoints (one module each: trigger.ts, channels.ts, terminate.ts); authentication, body reading
 // and error mapping happen once here. A new endpoint is one line in `routes` and its own module.
-import type { Engine } from '../../../core/engine.js';
+import type { AppDirectory } from '../../../core/ports/app-directory.js';
+import type { Clock } from '../../../core/ports/clock.js';
 import type { Logger } from '../../../core/ports/logger.js';
+import type { Metrics } from '../../../core/ports/metrics.js';
+import type { Realtime } from '../../../core/ports/realtime.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import type { HttpRequest, HttpResponse } from '../exchange.js';
 import { sendEmptyObject, sendError, sendJson } from '../respond.js';
@@ -45,12 +48,20 @@ const routes: readonly Route[] = [
 /** Answers a request under `/apps/`; false (nothing sent) for any other path. */
 export type PusherApiHandler = (req: HttpRequest, res: HttpResponse, target: ApiTarget) => boolean;
 
-export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandler {
+/** What the API needs besides the engine: the apps that sign requests, the clock, the metrics. */
+export interface PusherApiPorts {
+  readonly directory: AppDirectory;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+}
+
+export function createPusherApi(engine: Realtime, ports: PusherApiPorts, logger: Logger): PusherApiHandler {
+  const { directory, clock, metrics } = ports;
   const fail = (res: HttpResponse, routeName: string, error: unknown): void => {
     if (!(error instanceof MawjlyError))
       logger.error({ err: error }, 'unexpected error while handling an HTTP request');
     sendError(res, error);
-    engine.metrics.httpCall(routeName, error instanceof MawjlyError ? error.httpStatus : 500);
+    metrics.httpCall(routeName, error instanceof MawjlyError ? error.httpStatus : 500);
   };
   const serve = (
     res: HttpResponse,
@@ -63,16 +74,16 @@ export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandle
     try {
       const params = match.slice(1).map((p) => safeDecode(p));
       const app = authenticateRequest(
-        engine.directory,
+        directory,
         params[0] ?? '',
         { method, path: target.path, query: target.query, body },
-        engine.clock.now(),
+        clock.now(),
       );
-      engine.metrics.apiCall?.(app.id);
+      metrics.apiCall?.(app.id);
       const result = route.handle({ engine, app, params, query: target.query, body });
       if (result === EMPTY_RESULT) sendEmptyObject(res);
       else sendJson(res, 200, result);
-      engine.metrics.httpCall(route.name, 200);
+      metrics.httpCall(route.name, 200);
     } catch (error) {
       fail(res, route.name, error);
     }

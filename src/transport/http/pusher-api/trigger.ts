@@ -1,7 +1,6 @@
 // `POST /apps/{id}/events` and `POST /apps/{id}/batch_events`.
 import type { App } from '../../../core/app.js';
-import type { Engine } from '../../../core/engine.js';
-import { publishEvents } from '../../../core/publisher.js';
+import type { Realtime } from '../../../core/ports/realtime.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { MAX_EVENTS_PER_BATCH } from '../../../protocol/limits.js';
 import { parseJsonObject } from '../read-body.js';
@@ -13,7 +12,7 @@ import { parseInfo, readPublishInput, type InfoAttribute } from './publish-reque
 const PUBLISH_INFO = ['user_count', 'subscription_count'] as const;
 
 function infoResult(
-  engine: Engine,
+  engine: Realtime,
   app: App,
   channels: readonly string[],
   attributes: readonly InfoAttribute[],
@@ -28,7 +27,7 @@ export function triggerEvent({ engine, app, body }: RequestContext): unknown {
   const json = parseJsonObject(body);
   const input = readPublishInput(json, false);
   const attributes = parseInfo(json.info, PUBLISH_INFO);
-  publishEvents(engine, app, [input]);
+  engine.publish(app, input);
   return attributes.length > 0
     ? { channels: infoResult(engine, app, input.channels, attributes) }
     : EMPTY_RESULT;
@@ -47,8 +46,7 @@ export function triggerBatch({ engine, app, body }: RequestContext): unknown {
     const record = item as Record<string, unknown>;
     return { input: readPublishInput(record, true), attributes: parseInfo(record.info, PUBLISH_INFO) };
   });
-  publishEvents(
-    engine,
+  engine.publishBatch(
     app,
     items.map((i) => i.input),
   );

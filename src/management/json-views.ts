@@ -1,9 +1,10 @@
-// The API's JSON shapes of management records (docs/management-api.md). Secrets appear only where a
-// caller passes them explicitly.
-import type { PlanLimits } from '../../../core/app.js';
-import type { ChannelSummary } from '../../../core/ports/realtime-view.js';
-import { maskSecret } from '../../../management/apps.js';
-import { planToJson } from '../../../management/plans.js';
+// The JSON shapes of management records, shared by the management API and the `mawjly` command's
+// --json output (docs/management-api.md). Secrets appear only where a caller passes them explicitly.
+import type { PlanLimits } from '../core/app.js';
+import type { ChannelSummary } from '../core/ports/realtime-view.js';
+import type { WebhookDeliveryCounts, WebhookEndpointRecord } from '../core/ports/webhook-store.js';
+import { maskSecret } from './apps.js';
+import { planToJson } from './plans.js';
 import type {
   AccountRecord,
   AppRecord,
@@ -11,8 +12,8 @@ import type {
   EncryptionKeyRecord,
   TokenRecord,
   UserRecord,
-} from '../../../management/store.js';
-import { classifyChannel } from '../../../protocol/channel-name.js';
+} from './store.js';
+import { classifyChannel } from '../protocol/channel-name.js';
 
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -91,5 +92,31 @@ export function channelJson(channel: ChannelSummary): Record<string, unknown> {
     cache: type.cache,
     subscription_count: channel.subscriptionCount,
     ...(channel.userCount !== undefined ? { user_count: channel.userCount } : {}),
+  };
+}
+
+const NO_COUNTS: WebhookDeliveryCounts = { pending: 0, retrying: 0, dead: 0 };
+
+/** Header values may be a receiver's credentials: responses show only their last 4 characters. */
+function maskHeader(value: string): string {
+  return value.length <= 4 ? '••••' : `••••${value.slice(-4)}`;
+}
+
+export function webhookJson(
+  endpoint: WebhookEndpointRecord,
+  counts: WebhookDeliveryCounts = NO_COUNTS,
+): Record<string, unknown> {
+  return {
+    id: endpoint.id,
+    app_id: endpoint.appId,
+    url: endpoint.url,
+    event_types: endpoint.eventTypes,
+    channel_prefix: endpoint.channelPrefix,
+    headers: Object.fromEntries(Object.entries(endpoint.headers).map(([k, v]) => [k, maskHeader(v)])),
+    enabled: endpoint.enabled,
+    created_at: iso(endpoint.createdAt),
+    updated_at: iso(endpoint.updatedAt),
+    deliveries: { pending: counts.pending, retrying: counts.retrying, dead: counts.dead },
+    failing: counts.retrying > 0 || counts.dead > 0,
   };
 }

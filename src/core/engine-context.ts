@@ -1,0 +1,55 @@
+// What the parts of the engine that act on a client frame or a cluster fact (the handlers, the
+// publisher, the cluster reactions) may use: a few actions on channels and sessions, and read-only
+// ports. They depend on this interface, not on the Engine class, so src/core has no import circle
+// and none of them can reach a collaborator it was not given (the Adapter's writes, the sessions).
+import type { App } from './app.js';
+import type { CacheStore } from './cache-store.js';
+import type { EngineLimits } from './engine-options.js';
+import type { Adapter } from './ports/adapter.js';
+import type { AppDirectory } from './ports/app-directory.js';
+import type { Clock } from './ports/clock.js';
+import type { Logger } from './ports/logger.js';
+import type { Metrics } from './ports/metrics.js';
+import type { DebugEvent } from './ports/realtime-view.js';
+import type { UsageMeter } from './ports/usage-meter.js';
+import type { WebhookEmitOptions, WebhookPayload } from './ports/webhook-sink.js';
+import type { Session } from './session.js';
+import type { SignedInUsers } from './signed-in-users.js';
+import type { ErrorCode } from '../protocol/errors.js';
+
+/** The cluster-wide facts a handler may read (never write: joins and leaves go through the context). */
+export type ClusterFacts = Pick<Adapter, 'members' | 'memberCount' | 'subscriptionCount'>;
+
+export interface EngineContext {
+  // --- read-only ports ---
+  readonly limits: EngineLimits;
+  readonly directory: Pick<AppDirectory, 'findById'>;
+  readonly cluster: ClusterFacts;
+  readonly usage: UsageMeter;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Last events of cache channels on this node. */
+  readonly cache: CacheStore;
+  /** This node's signed-in sessions and watchlists. */
+  readonly users: SignedInUsers;
+
+  // --- channels ---
+  /** Adds a session to a channel (presence: `userId` and its user_info); no frame is sent. */
+  join(session: Session, channel: string, userId: string | undefined, userInfoJson: string | undefined): void;
+  /** Second half of a join, after subscription_succeeded went out: counts, webhooks, cache replay. */
+  announceJoin(session: Session, channel: string, cache: boolean): void;
+  leave(session: Session, channel: string, subscription: { readonly userId?: string }): void;
+  /** Sends one frame to the subscribers of a channel on every node; returns local deliveries. */
+  broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
+  /** Sends one frame to this node's subscribers of a channel only; returns the deliveries. */
+  deliverLocal(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
+
+  // --- sessions, debug console, webhooks ---
+  /** Closes a session from the server side with the Pusher close code of `code`. */
+  terminate(session: Session, code: ErrorCode, message?: string): void;
+  /** Records a debug event (built only when someone may read it). */
+  debug(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void;
+  /** Hands a webhook event to the sink, which decides whether and when it is sent. */
+  webhook(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void;
+}
