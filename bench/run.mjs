@@ -40,7 +40,7 @@ const USAGE = `usage: npm run bench -- [options]
   --toggle K=V           the setting(s) of the fanout-setting scenario (default history=true)
   --idle-connections N   idle50k size (default 50000)
   --host ADDR            server address (default 127.0.0.1; any 127.x.y.z)
-  --client-addresses L   idle50k source addresses (default: 4 addresses 127.<b+1>.<c>.1..4 next to --host)
+  --client-addresses L   idle50k source addresses (default: .1-.4 of the /24 after --host's)
   --repeat N  --quick  --workers W  --no-build  --out FILE
 `;
 if (flag('help')) {
@@ -285,6 +285,7 @@ for (let round = 1; round <= repeat; round++) {
         }
         const r = await runHarness(target, name, scenario, harnessArgs);
         r.scenario_key = scenario;
+        if (harnessArgs !== ALL[scenario]) r.capped_from = idleConnections;
         r.round = round;
         r.transport_in_effect = target.transport;
         r.server_mode = name.startsWith('mawjly') ? startOptions(scenario).server : 'baseline';

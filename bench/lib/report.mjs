@@ -88,7 +88,7 @@ function judge(target, value, ratio, row) {
   if (target.ratio !== undefined) return ratio === null ? null : ratio >= target.ratio;
   if (target.below !== undefined) return ratio === null ? null : ratio < target.below;
   if (target.max !== undefined) return value === null ? null : value <= target.max;
-  if (target.all) return value === null ? null : value > 0 && value === row.requested;
+  if (target.all) return value === null ? null : !row.capped && value > 0 && value === row.requested;
   return null;
 }
 
@@ -124,7 +124,9 @@ export function table(results, targets, scenarios) {
     const base = values.baseline ?? null;
     const ratio = (t) => (values[t] !== null && base ? values[t] / base : null);
     const requested = median(results.filter((r) => r.scenario_key === scenario).map((r) => r.connections));
-    const row = { requested };
+    // A run cut short by the open-files limit does not count as holding what was asked for.
+    const capped = results.some((r) => r.scenario_key === scenario && r.capped_from !== undefined);
+    const row = { requested, capped };
     const cells = [label, ...targets.map((t) => fmt(values[t]))];
     if (hasBase) for (const t of ratioOf) cells.push(ratio(t) === null ? '–' : `${ratio(t).toFixed(2)}×`);
     for (const [t, target] of [
