@@ -37,7 +37,9 @@ const USAGE = `usage: npm run bench -- [options]
   --server user|memory   user (default): bin/mawjly.js serve with store, apps file and plans file;
                          memory: bench/start-server.mjs (in-memory apps, log level warn)
   --app-setting K=V      an app setting in the apps file of every Mawjly server (repeatable)
-  --toggle K=V           the setting(s) of the fanout-setting scenario (default history=true)
+  --toggle K=V           the setting(s) of the fanout-setting scenario (default
+                         history={"max_events":100,"max_age_seconds":120}, needs --plan pro)
+  --plan NAME            the benchmark app's plan (default startup); its caps are lifted
   --idle-connections N   idle50k size (default 50000)
   --host ADDR            server address (default 127.0.0.1; any 127.x.y.z)
   --client-addresses L   idle50k source addresses (default: .1-.4 of the /24 after --host's)
@@ -91,7 +93,14 @@ const parseSettings = (list) =>
     }),
   );
 const appSettings = parseSettings(all('app-setting'));
-const toggled = parseSettings(all('toggle').length > 0 ? all('toggle') : ['history=true']);
+const toggled = parseSettings(
+  all('toggle').length > 0 ? all('toggle') : ['history={"max_events":100,"max_age_seconds":120}'],
+);
+const plan = arg('plan', 'startup');
+if (!['free', 'startup', 'pro', 'business'].includes(plan)) {
+  process.stderr.write('--plan must be free, startup, pro or business\n');
+  process.exit(2);
+}
 const serverMode = arg('server', 'user');
 if (!['user', 'memory'].includes(serverMode)) {
   process.stderr.write('--server must be user or memory\n');
@@ -140,6 +149,7 @@ const startOptions = (scenario) => ({
   host,
   track,
   server: scenario === 'webhooks' ? 'memory' : serverMode,
+  plan,
   webhooks: scenario === 'webhooks' ? 2 : 0,
   appSettings: scenario === 'fanout-setting' ? { ...appSettings, ...toggled } : appSettings,
   files: scenario === 'idle50k' ? idleConnections + 1024 : 0,
@@ -347,7 +357,9 @@ writeFileSync(
       command: `npm run bench -- ${args.join(' ')}`.trim(),
       targets,
       serverMode,
+      plan,
       appSettings,
+      toggled,
       scenarios,
       repeat,
       quick,

@@ -2,7 +2,7 @@
 //
 //   mawjly-ws, mawjly-uws  Mawjly as `npm start` runs it: `node bin/mawjly.js serve` with a SQLite
 //                          store in a fresh temporary data directory, an apps file holding the
-//                          benchmark app on the `startup` plan, a plans file that lifts only that
+//                          benchmark app on the `startup` plan (--plan), a plans file that lifts only that
 //                          plan's caps (connections, messages per day, presence members), the
 //                          default log level, and MAWJLY_TRANSPORT=ws or =uws.
 //                          With --server memory (and for the webhooks scenario) they are started
@@ -104,14 +104,14 @@ function transportInEffect(readyHeaders, logs) {
 }
 
 /** Writes the apps and plans files of a user-configured server; returns the environment. */
-function userConfiguration(dir, appSettings) {
+function userConfiguration(dir, appSettings, plan) {
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir);
   const appsFile = join(dir, 'apps.json');
   const plansFile = join(dir, 'plans.json');
   const app = {
     ...BENCH_APP,
-    plan: 'startup',
+    plan,
     account: 'benchmark',
     name: 'Benchmark',
     settings: { client_events: true, ...appSettings },
@@ -119,12 +119,12 @@ function userConfiguration(dir, appSettings) {
   writeFileSync(appsFile, `${JSON.stringify([app], null, 2)}\n`);
   // Only the caps a load test runs into; everything else keeps the startup plan's defaults.
   const lifted = { max_connections: null, max_messages_per_day: null, max_presence_members: null };
-  writeFileSync(plansFile, `${JSON.stringify({ startup: lifted }, null, 2)}\n`);
+  writeFileSync(plansFile, `${JSON.stringify({ [plan]: lifted }, null, 2)}\n`);
   return { MAWJLY_DATA_DIR: dataDir, MAWJLY_APPS_FILE: appsFile, MAWJLY_PLANS_FILE: plansFile };
 }
 
 /**
- * Starts one target. opts: { root, here, host, track, server, appSettings, webhooks, files }.
+ * Starts one target. opts: { root, here, host, track, server, plan, appSettings, webhooks, files }.
  * Resolves { child, pid, host, port, appId, key, secret, transport, cleanup }.
  */
 export async function startTarget(name, opts) {
@@ -135,7 +135,7 @@ export async function startTarget(name, opts) {
     const port = await freePort(host);
     const metricsPort = await freePort(host);
     const env = {
-      ...userConfiguration(dir, opts.appSettings ?? {}),
+      ...userConfiguration(dir, opts.appSettings ?? {}, opts.plan ?? 'startup'),
       PORT: String(port),
       HOST: host,
       METRICS_PORT: String(metricsPort),
