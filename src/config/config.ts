@@ -109,6 +109,11 @@ export const configSchema = z
     webhooksEndpointConcurrency: number().int().min(1).default(4),
     /** Delivered and dead-lettered deliveries are kept this long in the log, in hours (MAWJLY_WEBHOOKS_LOG_RETENTION_H). */
     webhooksLogRetentionHours: number().min(1).default(168),
+    /**
+     * The HTTP + WebSocket transport (MAWJLY_TRANSPORT): `uws` (uWebSockets.js, native), `ws`
+     * (node:http + ws), or `auto`: uws where its native module loads, else ws.
+     */
+    transport: z.enum(['auto', 'uws', 'ws'], { error: 'expected auto, uws or ws' }).default('auto'),
     /** Log level (LOG_LEVEL). */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
@@ -173,6 +178,7 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   webhooksConcurrency: 'MAWJLY_WEBHOOKS_CONCURRENCY',
   webhooksEndpointConcurrency: 'MAWJLY_WEBHOOKS_ENDPOINT_CONCURRENCY',
   webhooksLogRetentionHours: 'MAWJLY_WEBHOOKS_LOG_RETENTION_H',
+  transport: 'MAWJLY_TRANSPORT',
   logLevel: 'LOG_LEVEL',
 };
 

@@ -3,6 +3,7 @@ import type { AppDirectory } from './ports/app-directory.js';
 import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import type { Metrics } from './ports/metrics.js';
+import type { TopicFanOut } from './ports/topic-fan-out.js';
 import type { UsageMeter } from './ports/usage-meter.js';
 import type { WebhookSink } from './ports/webhook-sink.js';
 
@@ -43,4 +44,6 @@ export interface EngineOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly limits?: Partial<EngineLimits>;
+  /** The transport's native fan-out (uWebSockets.js topics); absent, the engine sends to each subscriber. */
+  readonly fanOut?: TopicFanOut;
 }

@@ -21,6 +21,7 @@ import type { Connection, Outbound } from './ports/connection.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import { noopMetrics, type Metrics } from './ports/metrics.js';
 import type { ChannelSummary, DebugEvent, PublishInput, RealtimeView } from './ports/realtime-view.js';
+import { channelTopic, type TopicFanOut } from './ports/topic-fan-out.js';
 import type { UsageMeter } from './ports/usage-meter.js';
 import {
   noopWebhookSink,
@@ -66,6 +67,9 @@ export class Engine implements RealtimeView {
   #lastCacheSweepMs = 0;
   /** The bounded-buffer rule every session's sends go through (see Session). */
   readonly #bound: OutboundBound;
+  /** The transport's native fan-out, and (only with one) sessions by socket id for its exclusions. */
+  readonly #fanOut: TopicFanOut | undefined;
+  readonly #bySocketId: Map<string, Session> | undefined;
 
   constructor(options: EngineOptions & { onAppChanged?: (appId: string) => void }) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -85,6 +89,8 @@ export class Engine implements RealtimeView {
     );
     this.#countThrottle = new SubscriptionCountThrottle(this.clock);
     this.#onAppChanged = options.onAppChanged;
+    this.#fanOut = options.fanOut;
+    this.#bySocketId = options.fanOut ? new Map() : undefined;
     this.#bound = {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       overflow: (session) => {
@@ -143,6 +149,7 @@ export class Engine implements RealtimeView {
     }
     const session = new Session(generateSocketId(), connection, app, this.clock.now(), this.#bound);
     this.#sessions.add(session);
+    this.#bySocketId?.set(session.socketId, session);
     let appSessions = this.#byApp.get(app.id);
     if (!appSessions) this.#byApp.set(app.id, (appSessions = new Set()));
     appSessions.add(session);
@@ -183,6 +190,7 @@ export class Engine implements RealtimeView {
     session.closed = true;
     this.users.forget(session);
     this.#sessions.delete(session);
+    this.#bySocketId?.delete(session.socketId);
     const appSessions = this.#byApp.get(app.id);
     appSessions?.delete(session);
     if (appSessions?.size === 0) this.#byApp.delete(app.id);
@@ -267,6 +275,7 @@ export class Engine implements RealtimeView {
       session.presenceChannels++;
     }
     entry.sockets.add(session);
+    this.#fanOut?.subscribe(session.connection, channelTopic(appId, channel));
     session.channels.set(channel, userId === undefined ? NO_USER : { userId });
   }
 
@@ -297,6 +306,7 @@ export class Engine implements RealtimeView {
     session.channels.delete(channel);
     if (!entry) return;
     entry.sockets.delete(session);
+    this.#fanOut?.unsubscribe(session.connection, channelTopic(app.id, channel));
     if (subscription.userId !== undefined) {
       const members = (entry.members ??= new Map<string, number>());
       const n = (members.get(subscription.userId) ?? 1) - 1;
@@ -321,11 +331,20 @@ export class Engine implements RealtimeView {
     if (!entry) return 0;
     const message: Outbound = { text };
     let count = 0;
-    // A socket over its buffer bound is closed on the way and leaves the set: deleting the current
-    // entry of a Set during for…of is safe.
-    for (const session of entry.sockets) {
-      if (session.socketId === exceptSocketId) continue;
-      if (session.sendShared(message)) count++;
+    if (this.#fanOut) {
+      // The transport writes to every subscriber (its own backpressure rule closes slow ones with
+      // 4100); usage counts the subscribers, less the excluded one when it is among them.
+      const except = exceptSocketId === undefined ? undefined : this.#bySocketId?.get(exceptSocketId);
+      const excluded = except !== undefined && entry.sockets.has(except);
+      this.#fanOut.publish(channelTopic(app.id, channel), message, excluded ? except.connection : undefined);
+      count = entry.sockets.size - (excluded ? 1 : 0);
+    } else {
+      // A socket over its buffer bound is closed on the way and leaves the set: deleting the current
+      // entry of a Set during for…of is safe.
+      for (const session of entry.sockets) {
+        if (session.socketId === exceptSocketId) continue;
+        if (session.sendShared(message)) count++;
+      }
     }
     if (count > 0) {
       this.metrics.messagesOut(

@@ -1,12 +1,5 @@
 // Wires every implementation together — the only place that does — and owns graceful shutdown.
-import { readFileSync } from 'node:fs';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClusterAdapter } from '../adapters/cluster-adapter.js';
 import { MemoryBus } from '../adapters/memory-bus.js';
@@ -22,7 +15,7 @@ import { createManagement, type Management } from '../management/management.js';
 import { loadPlans } from '../management/plans.js';
 import { withHistory } from '../management/usage-history.js';
 import { openStore, type CreatePolicy, type OpenedStore } from '../storage/open-store.js';
-import { createDashboardHandler, defaultDashboardDir } from '../transport/http/dashboard-static.js';
+import { defaultDashboardDir } from '../transport/http/dashboard-static.js';
 import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
 import { Engine } from '../core/engine.js';
 import { MemoryAppDirectory } from '../core/memory-app-directory.js';
@@ -30,14 +23,16 @@ import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
 import { PromMetrics } from '../metrics/prom-metrics.js';
-import { MawjlyError } from '../protocol/errors.js';
-import { clientScripts, createClientBundleHandler } from '../transport/http/client-bundle.js';
-import { busReadiness, handleProbe, type ProbeState } from '../transport/http/probes.js';
-import { apiTargetOf, plainApiTarget } from '../transport/http/pusher-api/api-target.js';
+import { clientScripts } from '../transport/http/client-bundle.js';
+import { nodeRequestListener } from '../transport/http/node-exchange.js';
+import { busReadiness, type ProbeState } from '../transport/http/probes.js';
 import { createPusherApi } from '../transport/http/pusher-api/pusher-api.js';
+import { createRouter } from '../transport/http/router.js';
+import { httpRoutes } from '../transport/http/routes.js';
 import { createGuard } from '../transport/guard.js';
-import { parseRequestTarget } from '../transport/http/request-target.js';
-import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
+import { UwsServer } from '../transport/uws/uws-server.js';
+import { checkTlsFiles, listen, listenNode, listenUws } from './listener.js';
+import { chooseTransport } from './transport-choice.js';
 import {
   bindsAllInterfaces,
   createDevApp,
@@ -81,6 +76,8 @@ export interface RunningServer {
   readonly port: number;
   readonly metricsPort: number;
   readonly tls: boolean;
+  /** The transport serving HTTP and WebSockets (MAWJLY_TRANSPORT). */
+  readonly transport: 'uws' | 'ws';
   readonly engine: Engine;
   readonly directory: AppDirectory;
   /** The management layer (absent when started with `apps`). */
@@ -95,6 +92,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     options.logger === undefined && options.stdout ? new StartupLogBuffer(process.stderr) : undefined;
   const logger = options.logger ?? createLogger(config.logLevel, startupLog);
   const firstRun: FirstRunLine[] = [];
+
+  // The transport first: uWebSockets.js's app exists before the engine, which takes its fan-out.
+  const transport = chooseTransport(config.transport);
+  const tls =
+    config.tlsCert !== undefined && config.tlsKey !== undefined
+      ? { certFile: config.tlsCert, keyFile: config.tlsKey }
+      : undefined;
+  if (transport.kind === 'uws') checkTlsFiles(tls);
+  const uwsServer = transport.kind === 'uws' ? new UwsServer(transport.uws, tls ? { tls } : {}) : undefined;
+  if (transport.kind === 'ws' && transport.fallbackReason !== undefined)
+    logger.info(
+      { reason: transport.fallbackReason },
+      'uWebSockets.js not available: serving with node:http + ws',
+    );
 
   const bus = options.bus ?? createBus(config.clusterUrl, config.clusterPrefix);
   const adapter = new ClusterAdapter({
@@ -174,6 +185,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics,
     logger,
     ...(webhooks ? { webhooks: webhooks.sink } : {}),
+    ...(uwsServer ? { fanOut: uwsServer.fanOut } : {}),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     // Another node (or this one) changed an app record: re-read it from the store.
     ...(managed
@@ -215,52 +227,40 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       busReadiness(() => adapter.health(), config.readyRequiresBus),
     ],
   };
-  const pusherApi = createPusherApi(engine, logger);
-  const managementApi = managed
-    ? createManagementApi({
-        management: managed,
-        clusterName: config.clusterName,
-        logger,
-        trustProxy: config.trustProxy,
-      })
-    : undefined;
-  // The dashboard talks only to the management API, so it is served only where that API is.
-  const dashboard = managed
-    ? createDashboardHandler(options.dashboardDir ?? defaultDashboardDir())
-    : undefined;
-  const clientBundle = createClientBundleHandler(
-    clientScripts(new URL('../../packages/client/dist/mawjly.js', import.meta.url)),
+  // One router for every HTTP endpoint (src/transport/http/routes.ts), transport-neutral.
+  const router = createRouter(
+    httpRoutes({
+      probe,
+      pusherApi: createPusherApi(engine, logger),
+      ...(managed
+        ? {
+            managementApi: createManagementApi({
+              management: managed,
+              clusterName: config.clusterName,
+              logger,
+              trustProxy: config.trustProxy,
+            }),
+            // The dashboard talks only to the management API, so it is served only where that API is.
+            dashboardDir: options.dashboardDir ?? defaultDashboardDir(),
+          }
+        : {}),
+      clientScripts: clientScripts(new URL('../../packages/client/dist/mawjly.js', import.meta.url)),
+    }),
   );
   // Every handler below runs inside this one guard (src/transport/guard.ts): whatever a request,
   // upgrade or socket listener throws is logged and answered, and never reaches the process.
   const guard = createGuard(logger);
-  const handler = (req: IncomingMessage, res: ServerResponse): Promise<void> | undefined => {
-    // The REST API is the hot path and owns /apps/: a plain target goes there before anything else.
-    const apiTarget = plainApiTarget(req.url ?? '/');
-    if (apiTarget) {
-      pusherApi(req, res, apiTarget);
-      return undefined;
-    }
-    const url = parseRequestTarget(req.url);
-    if (!url) throw new MawjlyError('invalid_target');
-    if (handleProbe(req, res, url, probe)) return undefined;
-    if (clientBundle(req, res, url)) return undefined;
-    if (dashboard?.(req, res)) return undefined;
-    return (managementApi ? managementApi(req, res, url) : Promise.resolve(false))
-      .then((handled) => handled || pusherApi(req, res, apiTargetOf(url)))
-      .then((handled) => {
-        if (!handled) throw new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`);
-      });
+  // The one guarded HTTP handler, adapted to each transport's request and response objects.
+  const exchange = guard.exchange(router);
+  const listenerOptions = {
+    host: config.host,
+    port: config.port,
+    portVariable: ENV_VARS.port,
+    tls,
+    engine,
+    logger,
+    guard,
   };
-  const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
-  const server: Server = tls
-    ? createHttpsServer(
-        { cert: readFileSync(config.tlsCert ?? ''), key: readFileSync(config.tlsKey ?? '') },
-        guard.request(handler),
-      )
-    : createHttpServer(guard.request(handler));
-  server.keepAliveTimeout = 65_000;
-  const gateway = attachWebSocketGateway(server, engine, logger, guard);
   const metricsServer = createHttpServer(
     guard.request(async (req, res) => {
       if (req.url !== '/metrics') {
@@ -272,10 +272,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }),
   );
   // A port that cannot be bound must not leave the engine, store or other listener open behind it.
+  const bound: { release?: () => void } = {};
   const abandon = async (error: unknown): Promise<never> => {
     startupLog?.release();
-    gateway.close();
-    server.close();
+    bound.release?.();
     metricsServer.close();
     await engine.shutdown();
     await webhooks?.close();
@@ -283,8 +283,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store?.close();
     throw error;
   };
-  await listen(server, config.port, config.host, ENV_VARS.port).catch(abandon);
-  const port = (server.address() as AddressInfo).port;
+  const listener = await (
+    uwsServer
+      ? listenUws(listenerOptions, uwsServer, exchange)
+      : listenNode(listenerOptions, guard.request(nodeRequestListener(exchange)))
+  ).catch(abandon);
+  bound.release = () => {
+    listener.abandon();
+  };
+  const port = listener.port;
+  const main = listener;
 
   await listen(metricsServer, config.metricsPort, config.host, ENV_VARS.metricsPort).catch(abandon);
   const metricsPort = (metricsServer.address() as AddressInfo).port;
@@ -296,11 +304,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   probe.ready = true;
   const connectHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `${tls ? 'https' : 'http'}://${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
+  const secure = tls !== undefined;
+  const url = `${secure ? 'https' : 'http'}://${connectHost.includes(':') ? `[${connectHost}]` : connectHost}:${port}`;
   const out = options.stdout;
   if (out) {
-    out.write(`${listeningLine({ host: config.host, port, metricsPort, tls, url, connectHost })}\n`);
-    const listening: Listening = { host: connectHost, port, tls };
+    out.write(`${listeningLine({ host: config.host, port, metricsPort, tls: secure, url, connectHost })}\n`);
+    const listening: Listening = { host: connectHost, port, tls: secure };
     for (const line of firstRun) out.write(`${typeof line === 'string' ? line : line(listening)}\n`);
     const freshPassword = firstRun.some(
       (line) => typeof line === 'string' && line.startsWith(SIGN_IN_LINE_PREFIX),
@@ -312,31 +321,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (firstRun.length === 0) out.write(`${await returningRunHint(management)}\n`);
     }
   }
-  logger.info({ url, metricsPort }, 'ready');
+  logger.info({ url, metricsPort, transport: listener.transport }, 'ready');
   startupLog?.release();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       probe.ready = false;
-      gateway.stopAccepting();
+      main.stopAccepting();
       // Keep listening while load balancers notice /ready's 503 (new WebSockets are refused, REST
       // publishes still work); then close the listener and every socket (4200).
       if (config.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.drainDelayMs));
-      const httpClosed = new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-      server.closeIdleConnections();
-      await engine.shutdown();
-      const grace = setTimeout(() => {
-        server.closeAllConnections();
-      }, config.shutdownGraceSeconds * 1000);
-      grace.unref();
-      await httpClosed;
-      clearTimeout(grace);
-      gateway.close();
+      await main.close(() => engine.shutdown(), config.shutdownGraceSeconds * 1000);
       await new Promise<void>((resolve) =>
         metricsServer.close(() => {
           resolve();
@@ -347,7 +343,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await management?.close();
       await store?.close();
     })());
-  return { url, host: connectHost, port, metricsPort, tls, engine, directory, management, close };
+  return {
+    url,
+    host: connectHost,
+    port,
+    metricsPort,
+    tls: secure,
+    transport: listener.transport,
+    engine,
+    directory,
+    management,
+    close,
+  };
 }
 
 export function webhookSettings(config: Config): ConstructorParameters<typeof Webhooks>[0]['settings'] {
@@ -375,22 +382,4 @@ function createBus(clusterUrl: string, prefix: string): ClusterBus {
   throw new Error(
     `MAWJLY_CLUSTER_URL=${clusterUrl.replace(/\/\/[^@/]*@/, '//***@')}: expected "memory", redis://… or nats://…`,
   );
-}
-
-/** Listens; a port already taken is reported with the variable that chose it. */
-function listen(server: Server, port: number, host: string, variable: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException): void => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new Error(`${variable}=${String(port)}: ${host}:${String(port)} is already in use (EADDRINUSE)`)
-          : error,
-      );
-    };
-    server.once('error', failed);
-    server.listen(port, host, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
 }

@@ -10,11 +10,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/ports/logger.js';
 import { ERRORS, MawjlyError } from '../protocol/errors.js';
+import type { ExchangeHandler, HttpRequest, HttpResponse } from './http/exchange.js';
+import { FALLBACK_HEADERS, sendError } from './http/respond.js';
 
 /** A request handler; it may answer asynchronously and return the promise of that work. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 export interface HandlerGuard {
+  /** A transport-neutral HTTP handler (the router): the same rule for every transport. */
+  exchange(handler: ExchangeHandler): (req: HttpRequest, res: HttpResponse) => void;
   request(handler: RequestHandler): (req: IncomingMessage, res: ServerResponse) => void;
   upgrade<S extends Duplex>(
     handler: (req: IncomingMessage, socket: S, head: Buffer) => unknown,
@@ -61,6 +65,19 @@ export function createGuard(logger: Logger): HandlerGuard {
     }
   };
 
+  const failExchange = (req: HttpRequest, res: HttpResponse, error: unknown): void => {
+    report(
+      error,
+      { method: req.method.slice(0, 20), path: req.path.slice(0, 200) },
+      'an HTTP request handler',
+    );
+    try {
+      sendError(res, error, FALLBACK_HEADERS, undefined, true);
+    } catch {
+      res.destroy();
+    }
+  };
+
   const failUpgrade = (req: IncomingMessage, socket: Duplex, error: unknown): void => {
     const { status, body } = report(error, requestFields(req), 'a WebSocket upgrade handler');
     try {
@@ -81,6 +98,19 @@ export function createGuard(logger: Logger): HandlerGuard {
   };
 
   return {
+    exchange: (handler) => (req, res) => {
+      let result: unknown;
+      try {
+        result = handler(req, res);
+      } catch (error) {
+        failExchange(req, res, error);
+        return;
+      }
+      if (result instanceof Promise)
+        result.catch((error: unknown) => {
+          failExchange(req, res, error);
+        });
+    },
     request: (handler) => (req, res) => {
       let result: unknown;
       try {

@@ -19,6 +19,7 @@ import { loadPlans, type PlanTable } from '../../src/management/plans.js';
 import type { AccountRecord, Store } from '../../src/management/store.js';
 import { openStore } from '../../src/storage/open-store.js';
 import { createManagementApi } from '../../src/transport/http/management-api/create-management-api.js';
+import { nodeRequestListener } from '../../src/transport/http/node-exchange.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export type StoreKind = 'sqlite' | 'postgres';
@@ -101,14 +102,13 @@ export async function startManagementHarness(
     logger,
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
-  const server: Server = createServer((req, res) => {
-    void handler(req, res).then((handled) => {
-      if (!handled) {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-  });
+  const server: Server = createServer(
+    nodeRequestListener((req, res) => {
+      void handler(req, res).then((handled) => {
+        if (!handled) res.send(404, {});
+      });
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

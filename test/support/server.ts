@@ -57,7 +57,15 @@ export async function startTestServer(
   const apps = options.apps ?? [makeApp()];
   const config = loadConfig(
     {},
-    { port: 0, metricsPort: 0, host: '127.0.0.1', dataDir: '/nonexistent', ...options.config },
+    {
+      port: 0,
+      metricsPort: 0,
+      host: '127.0.0.1',
+      dataDir: '/nonexistent',
+      // `npm test` runs the integration suite once per transport (package.json).
+      ...testTransport(),
+      ...options.config,
+    },
   );
   const server = await startServer({
     config,
@@ -70,6 +78,12 @@ export async function startTestServer(
   const first = apps[0];
   if (!first) throw new Error('startTestServer needs at least one app');
   return Object.assign(Object.create(server) as RunningServer, server, { apps, app: first });
+}
+
+/** The transport `npm test` asked for (MAWJLY_TRANSPORT), as a config override. */
+export function testTransport(): { transport?: 'auto' | 'uws' | 'ws' } {
+  const wanted = process.env.MAWJLY_TRANSPORT;
+  return wanted === 'auto' || wanted === 'uws' || wanted === 'ws' ? { transport: wanted } : {};
 }
 
 /** The `pusher` server SDK configured for this server and app. */

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { MawjlyError } from '../../protocol/errors.js';
+import type { HttpRequest, HttpResponse } from './exchange.js';
 
 /** Where the served scripts come from: the helper's browser build and pusher-js's own. */
 export function clientScripts(helperBundle: URL): Readonly<Record<string, URL>> {
@@ -20,41 +21,34 @@ export function clientScripts(helperBundle: URL): Readonly<Record<string, URL>> 
  *   with encryption that honours `encryptionMasterKeyBase64`; global `Pusher`). Built by `npm run build`.
  * - `GET /js/pusher-with-encryption.min.js`: the stock `pusher-js/with-encryption` build of the
  *   pusher-js version Mawjly is tested with (global `Pusher`).
+ * The router sends only these paths here, and only GET and HEAD (`clientScripts` names them).
  */
 export function createClientBundleHandler(
   scripts: Readonly<Record<string, URL>>,
-): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
+): (req: HttpRequest, res: HttpResponse, url: URL) => void {
   const cached = new Map<string, Buffer>();
-  return (req, res, url) => {
+  return (_req, res, url) => {
     const file = Object.hasOwn(scripts, url.pathname) ? scripts[url.pathname] : undefined;
-    if (file === undefined) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return true;
-    }
-    const send = (body: Buffer): void => {
-      res.writeHead(200, {
-        'content-type': 'text/javascript; charset=utf-8',
-        'content-length': body.length,
-        'cache-control': 'public, max-age=300',
-        'x-content-type-options': 'nosniff',
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    };
+    if (file === undefined) throw new MawjlyError('not_found', `Nothing at ${url.pathname.slice(0, 200)}`);
     const hit = cached.get(url.pathname);
     if (hit) {
-      send(hit);
-      return true;
+      res.send(200, SCRIPT_HEADERS, hit);
+      return;
     }
     readFile(file)
       .then((body) => {
         cached.set(url.pathname, body);
-        send(body);
+        res.send(200, SCRIPT_HEADERS, body);
       })
       .catch(() => {
-        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end('The client bundle is not built: run `npm run build`.\n');
+        res.send(503, TEXT_HEADERS, 'The client bundle is not built: run `npm run build`.\n');
       });
-    return true;
   };
 }
+
+const SCRIPT_HEADERS = Object.freeze({
+  'content-type': 'text/javascript; charset=utf-8',
+  'cache-control': 'public, max-age=300',
+  'x-content-type-options': 'nosniff',
+});
+const TEXT_HEADERS = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });

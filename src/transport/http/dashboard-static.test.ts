@@ -5,21 +5,29 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createDashboardHandler, defaultDashboardDir } from './dashboard-static.js';
+import { defaultDashboardDir } from './dashboard-static.js';
+import { nodeRequestListener } from './node-exchange.js';
+import { createRouter } from './router.js';
+import { httpRoutes } from './routes.js';
 
+/** The dashboard as the server's router mounts it; every other path answers 418 here. */
 async function listen(distDir: string): Promise<{ server: Server; base: string }> {
-  const handler = createDashboardHandler(distDir);
-  const server = createServer((req, res) => {
-    if (!handler(req, res)) {
-      res.writeHead(418, { 'Content-Type': 'text/plain' });
-      res.end('not mine');
-    }
-  });
+  const router = createRouter(httpRoutes({ probe: { ready: true, checks: [] }, dashboardDir: distDir }));
+  const server = createServer(
+    nodeRequestListener((req, res) => {
+      try {
+        return router(req, res);
+      } catch {
+        res.send(418, { 'Content-Type': 'text/plain' }, 'not mine');
+        return undefined;
+      }
+    }),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-describe('createDashboardHandler', () => {
+describe('the dashboard endpoint', () => {
   let dir: string;
   let server: Server;
   let base: string;

@@ -1,11 +1,11 @@
 // Serves the built dashboard (dashboard/dist, from `npm run build`) under /dashboard. The dashboard is
 // a single-page app: every /dashboard path that is not a file gets index.html and routes client-side.
-// Everything else is left to the server (the handler returns false).
+// The router sends /dashboard and /dashboard/* here, GET and HEAD only (anything else: DASHBOARD_405).
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HttpRequest, HttpResponse } from './exchange.js';
 
 export const DASHBOARD_PREFIX = '/dashboard';
 
@@ -49,15 +49,22 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** Content-hashed assets (`app-<hex>.js`, written by dashboard/build.mjs) never change. */
 const HASHED_ASSET = /-[0-9a-f]{8,}\.[a-z0-9]+$/;
 
-function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    ...SECURITY_HEADERS,
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Cache-Control': 'no-store',
-    'Content-Length': String(Buffer.byteLength(body)),
-    ...headers,
-  });
-  res.end(body);
+function send(res: HttpResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.send(
+    status,
+    {
+      ...SECURITY_HEADERS,
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-store',
+      ...headers,
+    },
+    body,
+  );
+}
+
+/** The answer to any method but GET and HEAD under /dashboard. */
+export function refuseDashboardMethod(res: HttpResponse): void {
+  send(res, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
 }
 
 async function fileSize(path: string): Promise<number | undefined> {
@@ -69,12 +76,7 @@ async function fileSize(path: string): Promise<number | undefined> {
   }
 }
 
-async function serve(
-  root: string,
-  pathname: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
+async function serve(root: string, pathname: string, req: HttpRequest, res: HttpResponse): Promise<void> {
   const indexPath = join(root, 'index.html');
   const indexSize = await fileSize(indexPath);
   if (indexSize === undefined) {
@@ -115,44 +117,46 @@ async function serve(
   const name = filePath.slice(root.length + 1);
   const cacheControl =
     filePath !== indexPath && HASHED_ASSET.test(name) ? 'public, max-age=31536000, immutable' : 'no-cache';
-  res.writeHead(200, {
+  const headers = {
     ...SECURITY_HEADERS,
     'Content-Type': CONTENT_TYPES[extname(filePath).toLowerCase()] ?? 'application/octet-stream',
-    'Content-Length': String(size),
     'Cache-Control': cacheControl,
-  });
-  if (req.method === 'HEAD') {
+  };
+  res.start(200, headers, size);
+  if (req.method === 'HEAD' || res.closed) {
     res.end();
     return;
   }
-  const stream = createReadStream(filePath);
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
+  streamFile(filePath, res);
 }
 
-/**
- * Returns a request handler for `/dashboard` and `/dashboard/*`: true when it took the request (and
- * answers it, asynchronously), false for every other path.
- */
+/** Copies a file into a started response, pausing while the transport's queue drains. */
+function streamFile(path: string, res: HttpResponse): void {
+  const stream = createReadStream(path);
+  stream.on('data', (chunk) => {
+    if (res.write(chunk)) return;
+    stream.pause();
+    res.onWritable(() => stream.resume());
+  });
+  stream.on('end', () => {
+    res.end();
+  });
+  stream.on('error', () => {
+    res.destroy();
+  });
+  res.onClose(() => stream.destroy());
+}
+
+/** The handler of GET and HEAD under `/dashboard` (the router routes them here); answers asynchronously. */
 export function createDashboardHandler(
   distDir: string,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+): (req: HttpRequest, res: HttpResponse, url: URL) => void {
   const root = resolve(distDir);
-  return (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const pathname = q === -1 ? url : url.slice(0, q);
-    if (pathname !== DASHBOARD_PREFIX && !pathname.startsWith(`${DASHBOARD_PREFIX}/`)) return false;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
-      req.resume();
-      return true;
-    }
-    serve(root, pathname, req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, 'Internal error\n');
+  return (req, res, url) => {
+    serve(root, url.pathname, req, res).catch(() => {
+      if (!res.started) send(res, 500, 'Internal error\n');
       else res.destroy();
     });
-    return true;
   };
 }
 

@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClusterHealth } from '../../core/ports/adapter.js';
+import type { HttpResponse } from './exchange.js';
 
 /**
  * The outcome of one readiness check. `detail` says why it fails (never a secret). A failing check
@@ -60,19 +60,18 @@ async function runCheck(check: ReadinessCheck): Promise<CheckResult> {
  * fails) or 503 `{"status":"unavailable","failing":[…],"checks":{…}}` naming each failing required
  * dependency and why.
  */
-export function handleProbe(req: IncomingMessage, res: ServerResponse, url: URL, state: ProbeState): boolean {
-  if (url.pathname !== '/health' && url.pathname !== '/ready') return false;
+export function health(res: HttpResponse): void {
+  sendProbe(res, 200, { status: 'ok' });
+}
+
+/** `GET /ready`, see above. Any method is answered (HEAD without the body). */
+export function ready(res: HttpResponse, state: ProbeState): void {
   const send = (status: number, body: unknown): void => {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
+    sendProbe(res, status, body);
   };
-  if (url.pathname === '/health') {
-    send(200, { status: 'ok' });
-    return true;
-  }
   if (!state.ready) {
     send(503, { status: 'draining' });
-    return true;
+    return;
   }
   void Promise.all(state.checks.map(runCheck)).then((results) => {
     const checks: Record<string, CheckResult> = {};
@@ -90,7 +89,12 @@ export function handleProbe(req: IncomingMessage, res: ServerResponse, url: URL,
     else if (failing.length > 0) send(503, { status: 'unavailable', failing, checks });
     else send(200, { status: degraded ? 'degraded' : 'ok', checks });
   });
-  return true;
+}
+
+const PROBE_HEADERS = Object.freeze({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+
+function sendProbe(res: HttpResponse, status: number, body: unknown): void {
+  res.send(status, PROBE_HEADERS, JSON.stringify(body));
 }
 
 /** The cluster bus as a readiness check: failing while the bus is lost, required unless configured off. */

@@ -3,23 +3,34 @@
 // bytes with the bound. Past it, nothing more is queued; the stream gets one final
 // `event: error` (code `over_capacity`), is ended and its connection closed, or destroyed if the
 // reader still has not taken it after a grace period. An EventSource then reconnects on its own.
-import type { ServerResponse } from 'node:http';
 import { ERRORS } from '../../protocol/errors.js';
+import type { HttpResponse, ResponseHeaders } from './exchange.js';
+import { PRIVATE_HEADERS } from './respond.js';
 
 /** How long an over-bound stream may take to flush its last bytes before the socket is destroyed. */
 const END_GRACE_MS = 2_000;
 
+/** Headers of an event stream (per-user, like every management response). */
+export const SSE_HEADERS: ResponseHeaders = Object.freeze({
+  ...PRIVATE_HEADERS,
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+});
+
 export class SseStream {
-  readonly #res: ServerResponse;
+  readonly #res: HttpResponse;
   readonly #maxBufferedBytes: number;
   readonly #onOverflow: (bufferedBytes: number) => void;
   #ended = false;
 
-  constructor(res: ServerResponse, maxBufferedBytes: number, onOverflow: (bufferedBytes: number) => void) {
+  /** Starts the stream (status 200 and SSE_HEADERS) on `res`. */
+  constructor(res: HttpResponse, maxBufferedBytes: number, onOverflow: (bufferedBytes: number) => void) {
     this.#res = res;
     this.#maxBufferedBytes = maxBufferedBytes;
     this.#onOverflow = onOverflow;
-    res.once('close', () => {
+    res.start(200, SSE_HEADERS);
+    res.onClose(() => {
       this.#ended = true;
     });
   }
@@ -31,7 +42,7 @@ export class SseStream {
   /** Queues one raw SSE block (`data: …\n\n`, a comment…); false once the stream is over. */
   send(block: string): boolean {
     if (this.#ended) return false;
-    const buffered = this.#res.writableLength;
+    const buffered = this.#res.bufferedBytes;
     if (buffered > this.#maxBufferedBytes) {
       this.#overflow(buffered);
       return false;
@@ -50,19 +61,18 @@ export class SseStream {
   #overflow(buffered: number): void {
     this.#ended = true;
     const spec = ERRORS.over_capacity;
-    this.#res.end(
+    const res = this.#res;
+    // The connection goes too (no keep-alive for a reader that could not keep up).
+    res.end(
       `event: error\ndata: ${JSON.stringify({ code: 'over_capacity', message: spec.message })}\n\n`,
+      true,
     );
     const timer = setTimeout(() => {
-      this.#res.destroy();
+      res.destroy();
     }, END_GRACE_MS);
     timer.unref();
-    // The connection goes too (no keep-alive for a reader that could not keep up). Taken now: the
-    // response lets go of its socket when it finishes.
-    const socket = this.#res.socket;
-    this.#res.once('finish', () => {
+    res.onClose(() => {
       clearTimeout(timer);
-      socket?.end();
     });
     this.#onOverflow(buffered);
   }

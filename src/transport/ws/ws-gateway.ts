@@ -134,14 +134,14 @@ function destroyOnError(this: Socket): void {
   this.destroy();
 }
 
-interface Target {
+export interface Target {
   /** The app key from `/app/{key}`, when the path has that shape. */
   readonly key: string | undefined;
   readonly problem: ErrorCode | undefined;
 }
 
 /** Undefined when the path is not under /app/ at all (plain 404, no WebSocket). */
-function parseTarget(url: URL): Target | undefined {
+export function parseTarget(url: URL): Target | undefined {
   if (!url.pathname.startsWith('/app/')) return undefined;
   const match = APP_PATH.exec(url.pathname);
   const protocol = url.searchParams.get('protocol');

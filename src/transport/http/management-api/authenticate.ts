@@ -1,17 +1,17 @@
 // Resolves the caller of a management API request: `Authorization: Bearer mjly_…` (an API token),
 // or the `mawjly_session` cookie of a signed-in dashboard user. A bearer header that is present but
 // wrong is a 401; it never falls back to the cookie.
-import type { IncomingMessage } from 'node:http';
 import { roleAuthority } from '../../../management/authority.js';
 import type { Management } from '../../../management/management.js';
 import type { ActiveSession } from '../../../management/sessions.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { safeEqual } from '../../../protocol/signing.js';
+import type { HttpRequest } from '../exchange.js';
 import type { Principal } from './route.js';
 
 export const SESSION_COOKIE = 'mawjly_session';
 
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
+export function readCookie(req: HttpRequest, name: string): string | undefined {
   const header = req.headers.cookie;
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
@@ -22,14 +22,14 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
 }
 
 export async function resolveSession(
-  req: IncomingMessage,
+  req: HttpRequest,
   management: Management,
 ): Promise<ActiveSession | undefined> {
   const cookie = readCookie(req, SESSION_COOKIE);
   return cookie === undefined ? undefined : management.sessions.resolve(cookie);
 }
 
-export async function authenticate(req: IncomingMessage, management: Management): Promise<Principal> {
+export async function authenticate(req: HttpRequest, management: Management): Promise<Principal> {
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer +(\S+)\s*$/i.exec(authorization);
@@ -53,7 +53,7 @@ export async function authenticate(req: IncomingMessage, management: Management)
       'Send Authorization: Bearer <API token>, or sign in to the dashboard',
     );
   }
-  const method = req.method ?? 'GET';
+  const { method } = req;
   if (method !== 'GET' && method !== 'HEAD') {
     const given = req.headers['x-csrf-token'];
     if (typeof given !== 'string' || !safeEqual(given, active.session.csrfToken))

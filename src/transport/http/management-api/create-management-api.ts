@@ -1,14 +1,15 @@
-// The management API (`/api/v1`, docs/management-api.md) as one request handler the server mounts
-// in front of its other routes: it answers everything under /api/v1 and returns false otherwise.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// The management API (`/api/v1`, docs/management-api.md) as one handler the router mounts at
+// /api/v1: it answers everything under /api/v1 (and returns false for any other path).
 import { silentLogger } from '../../../core/ports/logger.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { accountRoutes } from './account-routes.js';
 import { appRoutes } from './app-routes.js';
 import { authenticate } from './authenticate.js';
 import { encryptionKeyRoutes } from './encryption-key-routes.js';
-import { asObject, DEFAULT_MAX_BODY_BYTES, readJsonBody, sendEmpty, sendError, sendJson } from './http-io.js';
+import type { HttpRequest, HttpResponse } from '../exchange.js';
+import { asObject, readJsonBody } from '../read-body.js';
 import { parseRequestTarget } from '../request-target.js';
+import { MANAGEMENT_HEADERS, PRIVATE_HEADERS, sendError } from '../respond.js';
 import { realtimeRoutes } from './realtime-routes.js';
 import type { ManagementApiDeps, Principal, Route } from './route.js';
 import { sessionRoutes } from './session-routes.js';
@@ -20,6 +21,9 @@ import { webhookRoutes } from './webhook-routes.js';
 export type { ManagementApiDeps } from './route.js';
 
 export const API_PREFIX = '/api/v1';
+
+/** Request body limit unless the deps say otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 const ROUTES: readonly Route[] = [
   ...sessionRoutes,
@@ -78,20 +82,20 @@ function decodeParts(path: string): string[] {
 
 export function createManagementApi(
   deps: ManagementApiDeps,
-): (req: IncomingMessage, res: ServerResponse, url?: URL) => Promise<boolean> {
+): (req: HttpRequest, res: HttpResponse, url?: URL) => Promise<boolean> {
   const logger = (deps.logger ?? silentLogger).child({ component: 'management-api' });
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const { management } = deps;
 
   return async (req, res, parsed) => {
-    const url = parsed ?? parseRequestTarget(req.url);
+    const url = parsed ?? parseRequestTarget(req.target);
     if (!url) return false;
     const { pathname } = url;
     if (pathname !== API_PREFIX && !pathname.startsWith(`${API_PREFIX}/`)) return false;
     try {
       const rest = pathname.slice(API_PREFIX.length).replace(/\/+$/, '');
       const parts = decodeParts(rest === '' ? '/' : rest);
-      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
       let matched: { route: Route; params: Record<string, string> } | undefined;
       const allowed: string[] = [];
       for (const compiled of COMPILED) {
@@ -105,14 +109,16 @@ export function createManagementApi(
       }
       if (!matched) {
         if (allowed.length > 0) {
-          sendError(res, new MawjlyError('method_not_allowed'), { Allow: [...new Set(allowed)].join(', ') });
+          sendError(res, new MawjlyError('method_not_allowed'), MANAGEMENT_HEADERS, {
+            Allow: [...new Set(allowed)].join(', '),
+          });
         } else {
           sendError(
             res,
-            new MawjlyError('not_found', `No such endpoint: ${req.method ?? 'GET'} ${pathname}`),
+            new MawjlyError('not_found', `No such endpoint: ${req.method} ${pathname}`),
+            MANAGEMENT_HEADERS,
           );
         }
-        req.resume();
         return true;
       }
       const { route, params } = matched;
@@ -143,22 +149,27 @@ export function createManagementApi(
         body: () => (bodyPromise ??= readJsonBody(req, maxBody).then(asObject)),
       });
       if (result === 'streaming') return true;
-      if (!bodyPromise && req.readable) req.resume();
-      if (result.status === 204 || result.body === undefined) sendEmpty(res, result.status, result.headers);
-      else sendJson(res, result.status, result.body, result.headers);
+      const headers = result.headers;
+      if (result.status === 204 || result.body === undefined)
+        res.send(result.status, headers ? { ...PRIVATE_HEADERS, ...headers } : PRIVATE_HEADERS);
+      else
+        res.send(
+          result.status,
+          headers ? { ...MANAGEMENT_HEADERS, ...headers } : MANAGEMENT_HEADERS,
+          JSON.stringify(result.body),
+        );
     } catch (error) {
       if (error instanceof MawjlyError) {
         if (error.httpStatus >= 500) logger.error({ code: error.code, path: pathname }, error.message);
-        sendError(res, error);
+        sendError(res, error, MANAGEMENT_HEADERS);
       } else {
         // Log the failure without the request body (it may hold a password or a key).
         logger.error(
           { path: pathname, method: req.method, err: error instanceof Error ? error.name : 'unknown' },
           error instanceof Error ? error.message : 'management API failure',
         );
-        sendError(res, new MawjlyError('internal'));
+        sendError(res, new MawjlyError('internal'), MANAGEMENT_HEADERS);
       }
-      if (req.readable) req.resume();
     }
     return true;
   };

@@ -8,7 +8,6 @@ import { validate } from '../../../management/validation.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { MAX_CHANNELS_PER_PUBLISH } from '../../../protocol/limits.js';
 import { SseStream } from '../sse-stream.js';
-import { streamHeaders } from './http-io.js';
 import { channelJson } from './json-views.js';
 import { route, type Route } from './route.js';
 
@@ -79,11 +78,10 @@ export const realtimeRoutes: readonly Route[] = [
     return { status: 200, body: {} };
   }),
 
-  route('GET', '/apps/:id/debug', 'debug:read', async ({ management, principal, params, req, res, deps }) => {
+  route('GET', '/apps/:id/debug', 'debug:read', async ({ management, principal, params, res, deps }) => {
     const app = await liveApp(management, principal.account.id, params.id ?? '');
     const view = realtimeOf(management);
-    res.writeHead(200, streamHeaders());
-    // Every write below goes through the stream's bounded send (see SseStream).
+    // Starts the stream; every write below goes through its bounded send (see SseStream).
     const stream = new SseStream(res, view.maxBufferedBytes, (bufferedBytes) => {
       stop();
       deps.logger?.warn(
@@ -119,8 +117,7 @@ export const realtimeRoutes: readonly Route[] = [
       clearInterval(heartbeat);
       unsubscribe();
     }
-    req.once('close', stop);
-    res.once('close', stop);
+    res.onClose(stop);
     return 'streaming';
   }),
 ];

@@ -1,10 +1,10 @@
 // What a management API route is, and what its handler gets.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../../core/ports/logger.js';
 import type { Scope } from '../../../management/api-tokens.js';
 import type { Authority } from '../../../management/authority.js';
 import type { Management } from '../../../management/management.js';
 import type { AccountRecord, Role } from '../../../management/store.js';
+import type { HttpRequest, HttpResponse } from '../exchange.js';
 
 /** Who is calling: an API token of an account, or a signed-in dashboard user. */
 export interface Principal {
@@ -36,8 +36,8 @@ export interface ManagementApiDeps {
 }
 
 export interface RouteContext {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: HttpRequest;
+  readonly res: HttpResponse;
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
   readonly deps: ManagementApiDeps;

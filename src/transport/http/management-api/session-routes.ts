@@ -1,38 +1,37 @@
 // `/session`: dashboard sign-in with an HttpOnly, SameSite=Strict cookie and a CSRF token that
 // cookie-authenticated writes must echo in `X-CSRF-Token`.
-import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { SESSION_TTL_MS } from '../../../management/sessions.js';
 import { validate } from '../../../management/validation.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { safeEqual } from '../../../protocol/signing.js';
+import type { HttpRequest } from '../exchange.js';
 import { readCookie, resolveSession, SESSION_COOKIE } from './authenticate.js';
 import { userJson } from './json-views.js';
 import { route, type Route } from './route.js';
 
 const loginSchema = z.strictObject({ email: z.string().max(254), password: z.string().max(4096) });
 
-function forwarded(req: IncomingMessage, header: string): string | undefined {
-  const value = req.headers[header];
-  const first = (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+function forwarded(req: HttpRequest, header: string): string | undefined {
+  const first = req.headers[header]?.split(',')[0]?.trim();
   return first === undefined || first === '' ? undefined : first;
 }
 
 /** The client's address: the socket's, or behind a trusted proxy the first X-Forwarded-For hop. */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+export function clientAddress(req: HttpRequest, trustProxy: boolean): string {
   return (
-    (trustProxy ? forwarded(req, 'x-forwarded-for') : undefined) ?? req.socket.remoteAddress ?? 'unknown'
+    (trustProxy ? forwarded(req, 'x-forwarded-for') : undefined) ??
+    (req.remoteAddress === '' ? 'unknown' : req.remoteAddress)
   );
 }
 
 /** Whether the browser reached us over https (directly, or through a trusted proxy). */
-export function reachedOverHttps(req: IncomingMessage, trustProxy: boolean): boolean {
-  if ((req.socket as Partial<TLSSocket>).encrypted === true) return true;
+export function reachedOverHttps(req: HttpRequest, trustProxy: boolean): boolean {
+  if (req.secure) return true;
   return trustProxy && forwarded(req, 'x-forwarded-proto')?.toLowerCase() === 'https';
 }
 
-function cookie(req: IncomingMessage, value: string, maxAgeSeconds: number, trustProxy: boolean): string {
+function cookie(req: HttpRequest, value: string, maxAgeSeconds: number, trustProxy: boolean): string {
   const secure = reachedOverHttps(req, trustProxy) ? '; Secure' : '';
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }

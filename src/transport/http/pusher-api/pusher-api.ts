@@ -1,6 +1,5 @@
 // The signed Pusher HTTP API under `/apps/{app_id}/…` (PROTOCOL.md §7). One handler per endpoint
 // below; authentication and error mapping happen once here.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../../../core/app.js';
 import type { Engine } from '../../../core/engine.js';
 import type { Logger } from '../../../core/ports/logger.js';
@@ -12,7 +11,8 @@ import {
 } from '../../../protocol/channel-name.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { MAX_EVENTS_PER_BATCH } from '../../../protocol/limits.js';
-import { collectBody, parseJsonObject } from '../read-body.js';
+import type { HttpRequest, HttpResponse } from '../exchange.js';
+import { parseJsonObject } from '../read-body.js';
 import { sendEmptyObject, sendError, sendJson } from '../respond.js';
 import { queryValue, type ApiTarget, type QueryPairs } from './api-target.js';
 import { authenticateRequest } from './authenticate.js';
@@ -60,15 +60,17 @@ const routes: readonly Route[] = [
 ];
 
 /** Answers a request under `/apps/`; false (nothing sent) for any other path. */
-export type PusherApiHandler = (req: IncomingMessage, res: ServerResponse, target: ApiTarget) => boolean;
+export type PusherApiHandler = (req: HttpRequest, res: HttpResponse, target: ApiTarget) => boolean;
 
 export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandler {
-  const fail = (res: ServerResponse, routeName: string, error: unknown): void => {
-    sendError(res, error, logger);
+  const fail = (res: HttpResponse, routeName: string, error: unknown): void => {
+    if (!(error instanceof MawjlyError))
+      logger.error({ err: error }, 'unexpected error while handling an HTTP request');
+    sendError(res, error);
     engine.metrics.httpCall(routeName, error instanceof MawjlyError ? error.httpStatus : 500);
   };
   const serve = (
-    res: ServerResponse,
+    res: HttpResponse,
     route: Route,
     match: RegExpExecArray,
     method: string,
@@ -95,7 +97,7 @@ export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandle
   return (req, res, target) => {
     const { path } = target;
     if (!path.startsWith('/apps/')) return false;
-    const method = req.method ?? 'GET';
+    const { method } = req;
     const found = findRoute(path, method);
     if (!found) {
       fail(res, 'unknown', new MawjlyError('not_found', `No API endpoint at ${path.slice(0, 200)}`));
@@ -112,7 +114,7 @@ export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandle
     }
     if (method === 'GET' || method === 'HEAD') serve(res, route, match, method, target, NO_BODY);
     else
-      collectBody(req, MAX_BODY_BYTES, (error, body) => {
+      req.readBody(MAX_BODY_BYTES, (error, body) => {
         if (error) fail(res, route.name, error);
         else serve(res, route, match, method, target, body);
       });

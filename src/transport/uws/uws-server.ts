@@ -1,0 +1,83 @@
+// The uWebSockets.js listener: HTTP (through the transport-neutral router) and WebSockets on one
+// port, plain or TLS (SSLApp), with the graceful shutdown the node:http listener has.
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { Logger } from '../../core/ports/logger.js';
+import type { ExchangeHandler } from '../http/exchange.js';
+import type { HandlerGuard } from '../guard.js';
+import { UwsFanOut } from './uws-connection.js';
+import { uwsExchange } from './uws-exchange.js';
+import { attachUwsGateway, type UwsGateway, type UwsSessionHost } from './uws-gateway.js';
+import type { UwsModule } from './uws-loader.js';
+
+export interface UwsServerOptions {
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+/** The app exists before the engine (which takes its fan-out); sockets and routes come after. */
+export class UwsServer {
+  readonly app: TemplatedApp;
+  readonly fanOut: UwsFanOut;
+  readonly tls: boolean;
+  readonly #uws: UwsModule;
+  #listenSocket: us_listen_socket | undefined;
+  #gateway: UwsGateway | undefined;
+
+  constructor(uws: UwsModule, options: UwsServerOptions = {}) {
+    this.#uws = uws;
+    this.tls = options.tls !== undefined;
+    this.app = options.tls
+      ? uws.SSLApp({ cert_file_name: options.tls.certFile, key_file_name: options.tls.keyFile })
+      : uws.App();
+    this.fanOut = new UwsFanOut(this.app);
+  }
+
+  /**
+   * Mounts WebSockets (`/app/{key}` upgrades) and every other request through `handler`, which must
+   * already be guarded (it is called straight from uWS's callback and must never throw).
+   */
+  attach(engine: UwsSessionHost, logger: Logger, guard: HandlerGuard, handler: ExchangeHandler): void {
+    this.#gateway = attachUwsGateway(this.app, this.fanOut, engine, logger, guard);
+    const secure = this.tls;
+    this.app.any('/*', (res, req) => {
+      const [request, response] = uwsExchange(res, req, secure);
+      handler(request, response);
+    });
+  }
+
+  /** Binds; a port that cannot be bound is reported with the variable that chose it. */
+  listen(host: string, port: number, variable: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(
+            new Error(
+              `${variable}=${String(port)}: ${host}:${String(port)} could not be bound (already in use, or not an address of this host)`,
+            ),
+          );
+          return;
+        }
+        this.#listenSocket = socket;
+        resolve(this.#uws.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  stopAccepting(): void {
+    this.#gateway?.stopAccepting();
+  }
+
+  /** Stops listening: open connections stay. */
+  stopListening(): void {
+    if (this.#listenSocket) this.#uws.us_listen_socket_close(this.#listenSocket);
+    this.#listenSocket = undefined;
+  }
+
+  /** Waits up to `graceMs` for the open sockets to close, cuts the rest, then every connection left. */
+  async close(graceMs: number): Promise<void> {
+    this.stopListening();
+    await this.#gateway?.closeAll(graceMs);
+    // Not in the v20 typings but present in the builds we load: closes keep-alive HTTP connections too.
+    const closable = this.app as TemplatedApp & { close?: () => void };
+    if (typeof closable.close === 'function') closable.close();
+  }
+}
