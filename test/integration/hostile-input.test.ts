@@ -22,6 +22,11 @@ function errorCode(body: string): string | undefined {
 const nestedArrays = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 const nestedObjects = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
+/** On uWebSockets.js a target that is not origin-form (`/…`) is dropped by its parser, unanswered. */
+function refusedByUws(transport: string, target: string, status: number | undefined): boolean {
+  return transport === 'uws' && !target.startsWith('/') && status === undefined;
+}
+
 describe('hostile input against the whole server', () => {
   let stack: FullStack;
   before(async () => {
@@ -60,6 +65,8 @@ describe('hostile input against the whole server', () => {
       'http://a:b/',
     ]) {
       const response = await rawHttp(stack.server.port, `GET ${target} HTTP/1.1\r\nHost: a\r\n\r\n`);
+      // uWebSockets.js's parser takes origin-form targets only: it closes the connection on the rest.
+      if (refusedByUws(stack.server.transport, target, response.status)) continue;
       assert.ok(
         response.status !== undefined && response.status >= 400 && response.status < 500,
         `${target}: ${response.head}`,
@@ -67,10 +74,11 @@ describe('hostile input against the whole server', () => {
       assert.ok(errorCode(response.body), `${target}: ${response.body}`);
     }
     const odd = await rawHttp(stack.server.port, 'GET * HTTP/1.1\r\nHost: a\r\n\r\n');
-    assert.equal(errorCode(odd.body), 'invalid_target');
+    if (!refusedByUws(stack.server.transport, '*', odd.status))
+      assert.equal(errorCode(odd.body), 'invalid_target');
     // Node's HTTP parser refuses some targets itself (400, no body): fine, as long as nothing breaks.
     const bare = await rawHttp(stack.server.port, 'GET x HTTP/1.1\r\nHost: a\r\n\r\n');
-    assert.equal(bare.status, 400);
+    if (!refusedByUws(stack.server.transport, 'x', bare.status)) assert.equal(bare.status, 400);
     // A path never becomes an authority: `//host/path` is that path, not `/path` on another host.
     const scheme = await rawHttp(stack.server.port, 'GET //evil.test/health HTTP/1.1\r\nHost: a\r\n\r\n');
     assert.equal(scheme.status, 404);
@@ -85,6 +93,7 @@ describe('hostile input against the whole server', () => {
           'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
         { halfClose: false, timeoutMs: 3000 },
       );
+      if (refusedByUws(stack.server.transport, target, response.status)) continue;
       assert.ok(
         response.status !== undefined && response.status >= 400 && response.status < 500,
         `${target}: ${response.head}`,

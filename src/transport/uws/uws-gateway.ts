@@ -79,7 +79,8 @@ export function attachUwsGateway(
       res.cork(() => {
         res.writeStatus(status);
         if (body !== '') res.writeHeader('Content-Type', 'application/json');
-        res.writeHeader('Connection', 'close').end(body, true);
+        // end(…, true) writes `Connection: close` itself.
+        res.end(body, true);
       });
     };
     try {

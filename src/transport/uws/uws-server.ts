@@ -21,6 +21,8 @@ export class UwsServer {
   readonly #uws: UwsModule;
   #listenSocket: us_listen_socket | undefined;
   #gateway: UwsGateway | undefined;
+  /** HTTP responses begun and not ended (server-sent event streams included). */
+  #inFlight = 0;
 
   constructor(uws: UwsModule, options: UwsServerOptions = {}) {
     this.#uws = uws;
@@ -38,8 +40,13 @@ export class UwsServer {
   attach(engine: UwsSessionHost, logger: Logger, guard: HandlerGuard, handler: ExchangeHandler): void {
     this.#gateway = attachUwsGateway(this.app, this.fanOut, engine, logger, guard);
     const secure = this.tls;
+    const ended = (): void => {
+      this.#inFlight--;
+    };
     this.app.any('/*', (res, req) => {
       const [request, response] = uwsExchange(res, req, secure);
+      this.#inFlight++;
+      response.onClose(ended);
       handler(request, response);
     });
   }
@@ -51,7 +58,7 @@ export class UwsServer {
         if (!socket) {
           reject(
             new Error(
-              `${variable}=${String(port)}: ${host}:${String(port)} could not be bound (already in use, or not an address of this host)`,
+              `${variable}=${String(port)}: ${host}:${String(port)} is already in use, or not an address of this host (uWebSockets.js could not bind it)`,
             ),
           );
           return;
@@ -72,10 +79,19 @@ export class UwsServer {
     this.#listenSocket = undefined;
   }
 
-  /** Waits up to `graceMs` for the open sockets to close, cuts the rest, then every connection left. */
+  /**
+   * Waits up to `graceMs` for the open sockets to close and the HTTP requests in flight to end, cuts
+   * the rest, then every connection left (idle keep-alive ones included).
+   */
   async close(graceMs: number): Promise<void> {
     this.stopListening();
+    const deadline = Date.now() + graceMs;
     await this.#gateway?.closeAll(graceMs);
+    // Like node:http's close(): requests in flight (and any pipelined behind them on the same
+    // connection) are answered; what is still open at the end of the grace period is cut.
+    while (this.#inFlight > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     // Not in the v20 typings but present in the builds we load: closes keep-alive HTTP connections too.
     const closable = this.app as TemplatedApp & { close?: () => void };
     if (typeof closable.close === 'function') closable.close();

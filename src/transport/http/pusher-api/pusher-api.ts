@@ -1,23 +1,17 @@
-// The signed Pusher HTTP API under `/apps/{app_id}/…` (PROTOCOL.md §7). One handler per endpoint
-// below; authentication and error mapping happen once here.
-import type { App } from '../../../core/app.js';
+// The signed Pusher HTTP API under `/apps/{app_id}/…` (PROTOCOL.md §7): the route table of its
+// endpoints (one module each: trigger.ts, channels.ts, terminate.ts); authentication, body reading
+// and error mapping happen once here. A new endpoint is one line in `routes` and its own module.
 import type { Engine } from '../../../core/engine.js';
 import type { Logger } from '../../../core/ports/logger.js';
-import { publishEvents } from '../../../core/publisher.js';
-import {
-  SERVER_TO_USER_PREFIX,
-  checkChannelName,
-  isPresenceChannel,
-} from '../../../protocol/channel-name.js';
 import { MawjlyError } from '../../../protocol/errors.js';
-import { MAX_EVENTS_PER_BATCH } from '../../../protocol/limits.js';
 import type { HttpRequest, HttpResponse } from '../exchange.js';
-import { parseJsonObject } from '../read-body.js';
 import { sendEmptyObject, sendError, sendJson } from '../respond.js';
-import { queryValue, type ApiTarget, type QueryPairs } from './api-target.js';
+import type { ApiTarget } from './api-target.js';
 import { authenticateRequest } from './authenticate.js';
-import { channelAttributes } from './channel-info.js';
-import { parseInfo, readPublishInput, type InfoAttribute } from './publish-request.js';
+import { getChannel, listChannels, listUsers } from './channels.js';
+import { EMPTY_RESULT, type EndpointHandler } from './endpoint.js';
+import { terminateConnections } from './terminate.js';
+import { triggerBatch, triggerEvent } from './trigger.js';
 
 /** 10 events of ≤ 100 KB each, plus their envelopes. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -26,19 +20,8 @@ interface Route {
   readonly method: string;
   readonly pattern: RegExp;
   readonly name: string;
-  handle(ctx: RequestContext): unknown;
+  readonly handle: EndpointHandler;
 }
-
-interface RequestContext {
-  readonly engine: Engine;
-  readonly app: App;
-  readonly params: readonly string[];
-  readonly query: QueryPairs;
-  readonly body: Buffer;
-}
-
-/** What most endpoints answer; sent from a ready-made response. */
-const EMPTY_RESULT = Object.freeze({});
 
 const routes: readonly Route[] = [
   { method: 'POST', pattern: /^\/apps\/([^/]+)\/events$/, name: 'events', handle: triggerEvent },
@@ -142,98 +125,4 @@ function safeDecode(segment: string): string {
   } catch {
     throw new MawjlyError('invalid_request', 'Malformed percent-encoding in the path');
   }
-}
-
-/** `info` of a publish: read (and refused if unknown) before anything is published. */
-const PUBLISH_INFO = ['user_count', 'subscription_count'] as const;
-
-function infoResult(
-  engine: Engine,
-  app: App,
-  channels: readonly string[],
-  attributes: readonly InfoAttribute[],
-): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const channel of channels)
-    result[channel] = channelAttributes(engine, app.id, channel, attributes, false);
-  return result;
-}
-
-function triggerEvent({ engine, app, body }: RequestContext): unknown {
-  const json = parseJsonObject(body);
-  const input = readPublishInput(json, false);
-  const attributes = parseInfo(json.info, PUBLISH_INFO);
-  publishEvents(engine, app, [input]);
-  return attributes.length > 0
-    ? { channels: infoResult(engine, app, input.channels, attributes) }
-    : EMPTY_RESULT;
-}
-
-function triggerBatch({ engine, app, body }: RequestContext): unknown {
-  const json = parseJsonObject(body);
-  const batch = json.batch;
-  if (!Array.isArray(batch)) throw new MawjlyError('invalid_request', 'Body must be {"batch":[…events…]}');
-  if (batch.length === 0) throw new MawjlyError('invalid_request', 'The batch is empty');
-  if (batch.length > MAX_EVENTS_PER_BATCH) throw new MawjlyError('batch_too_large');
-  const items = batch.map((item, index) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      throw new MawjlyError('invalid_request', `batch[${index}] must be an object`);
-    }
-    const record = item as Record<string, unknown>;
-    return { input: readPublishInput(record, true), attributes: parseInfo(record.info, PUBLISH_INFO) };
-  });
-  publishEvents(
-    engine,
-    app,
-    items.map((i) => i.input),
-  );
-  if (!items.some((i) => i.attributes.length > 0)) return EMPTY_RESULT;
-  return {
-    batch: items.map(({ input, attributes }) => {
-      const channel = input.channels[0] ?? '';
-      return attributes.length > 0 ? (infoResult(engine, app, [channel], attributes)[channel] ?? {}) : {};
-    }),
-  };
-}
-
-function listChannels({ engine, app, query }: RequestContext): unknown {
-  const prefix = queryValue(query, 'filter_by_prefix') ?? '';
-  const info = parseInfo(queryValue(query, 'info'), ['user_count', 'subscription_count']);
-  if (info.includes('user_count') && !prefix.startsWith('presence-')) {
-    throw new MawjlyError('info_not_applicable', 'info=user_count requires filter_by_prefix=presence-');
-  }
-  const channels: Record<string, unknown> = {};
-  for (const [name] of engine.adapter.channels(app.id)) {
-    if (!name.startsWith(prefix) || name.startsWith(SERVER_TO_USER_PREFIX)) continue;
-    channels[name] = channelAttributes(engine, app.id, name, info, false);
-  }
-  return { channels };
-}
-
-function channelParam(params: readonly string[]): string {
-  const channel = params[1] ?? '';
-  const error = checkChannelName(channel);
-  if (error !== undefined) throw new MawjlyError(error);
-  return channel;
-}
-
-function getChannel({ engine, app, params, query }: RequestContext): unknown {
-  const channel = channelParam(params);
-  const info = parseInfo(queryValue(query, 'info'), ['user_count', 'subscription_count', 'cache']);
-  const attributes = channelAttributes(engine, app.id, channel, info, true);
-  return { occupied: engine.adapter.subscriptionCount(app.id, channel) > 0, ...attributes };
-}
-
-function listUsers({ engine, app, params }: RequestContext): unknown {
-  const channel = channelParam(params);
-  if (!isPresenceChannel(channel)) throw new MawjlyError('not_presence_channel');
-  return { users: [...engine.adapter.members(app.id, channel).keys()].map((id) => ({ id })) };
-}
-
-function terminateConnections({ engine, app, params, body }: RequestContext): unknown {
-  if (body.length > 0) parseJsonObject(body);
-  const userId = params[1] ?? '';
-  if (userId.length === 0 || userId.length > 128) throw new MawjlyError('invalid_request', 'Invalid user id');
-  engine.terminateUserConnections(app, userId);
-  return EMPTY_RESULT;
 }
