@@ -1,23 +1,22 @@
 #!/usr/bin/env node
-// run.mjs — `npm run bench`: one command that builds Mawjly if needed, starts it with a benchmark
-// app (bench/start-server.mjs), optionally starts the reference server (bench/baseline-ws.mjs
-// --mode frame), runs the black-box harness (bench/pusher-bench.mjs) against each, prints a
-// markdown table and writes the raw JSON to bench/results/.
+// run.mjs — `npm run bench`: builds Mawjly if needed, starts it the way `npm start` does (SQLite
+// store in a temporary data directory, an apps file, the default log level, only the plan's caps
+// lifted) once per transport (MAWJLY_TRANSPORT=ws and =uws, where uWS loads), starts the Node + ws
+// baseline (bench/baseline-ws.mjs --mode frame) and optionally the uWS ceiling
+// (bench/baseline-uws.mjs), runs the black-box harness (bench/pusher-bench.mjs) against each,
+// prints one markdown table and writes the raw JSON to bench/results/.
 //
-// Every scenario gets a freshly started server, so RSS-per-connection readings are meaningful and
-// one scenario's leftovers cannot slow the next. With --baseline the two servers alternate per
-// scenario, so both see the same machine state. Loopback only; every child is killed by its PID.
-//
-// usage: npm run bench -- [--baseline] [--scenarios fanout,latency,encrypted,connections,http,channels,churn,webhooks]
-// `webhooks` is the fanout scenario against a server whose app has two webhook endpoints subscribed
-// to every event type (store-backed); the report compares its CPU cost with `fanout`'s.
-//                         [--repeat N] [--quick] [--workers 2] [--no-build] [--out FILE]
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+// Every scenario gets freshly started servers, run one after the other in the same order, so RSS
+// readings are meaningful and each server sees the same machine state. Loopback only; every child
+// is killed by its PID. `npm run bench -- --help` lists the options; bench/README.md explains them.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, table } from './lib/report.mjs';
+import { spawnNode, startTarget, stopTarget } from './lib/targets.mjs';
+import { scenarioArgs } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -27,79 +26,49 @@ const arg = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 };
+const all = (name) => args.flatMap((a, i) => (a === `--${name}` && i + 1 < args.length ? [args[i + 1]] : []));
+const USAGE = `usage: npm run bench -- [options]
+  --scenarios LIST       ${Object.keys(scenarioArgs({})).join(',')}
+                         (default: every one but webhooks, fanout-setting and idle50k)
+  --transports LIST      Mawjly transports to run: ws,uws (default; uws is skipped with a note
+                         when its native module does not load)
+  --no-baseline          do not run bench/baseline-ws.mjs --mode frame (ratios need it)
+  --ceiling              also run bench/baseline-uws.mjs, the uWS native pub/sub ceiling
+  --server user|memory   user (default): bin/mawjly.js serve with store, apps file and plans file;
+                         memory: bench/start-server.mjs (in-memory apps, log level warn)
+  --app-setting K=V      an app setting in the apps file of every Mawjly server (repeatable)
+  --toggle K=V           the setting(s) of the fanout-setting scenario (default
+                         history={"max_events":100,"max_age_seconds":120}, needs --plan pro)
+  --plan NAME            the benchmark app's plan (default startup); its caps are lifted
+  --idle-connections N   idle50k size (default 50000)
+  --host ADDR            server address (default 127.0.0.1; any 127.x.y.z)
+  --client-addresses L   idle50k source addresses (default: .1-.4 of the /24 after --host's)
+  --repeat N  --quick  --workers W  --no-build  --out FILE
+`;
 if (flag('help')) {
-  process.stdout.write(
-    'usage: npm run bench -- [--baseline] [--scenarios LIST] [--repeat N] [--quick] [--workers W] [--no-build] [--out FILE]\n' +
-      `scenarios: ${Object.keys(scenarioArgs(false)).join(', ')}\n`,
-  );
+  process.stdout.write(USAGE);
   process.exit(0);
 }
 
-/** Harness arguments of each scenario, sized for a 2-core machine (about a minute per server). */
-function scenarioArgs(quick) {
-  return {
-    fanout: [
-      '--scenarios',
-      'fanout',
-      '--subscribers',
-      quick ? '500' : '2000',
-      '--messages',
-      quick ? '50' : '200',
-    ],
-    latency: [
-      '--scenarios',
-      'fanout',
-      '--subscribers',
-      '100',
-      '--rate',
-      '100',
-      '--messages',
-      quick ? '300' : '1000',
-    ],
-    encrypted: [
-      '--scenarios',
-      'encrypted',
-      '--subscribers',
-      quick ? '500' : '2000',
-      '--messages',
-      quick ? '50' : '200',
-    ],
-    webhooks: [
-      '--scenarios',
-      'fanout',
-      '--subscribers',
-      quick ? '500' : '2000',
-      '--messages',
-      quick ? '50' : '200',
-    ],
-    connections: ['--scenarios', 'connections', '--connections', quick ? '2000' : '10000'],
-    http: ['--scenarios', 'http', '--http-concurrency', '32', '--http-seconds', quick ? '3' : '10'],
-    channels: [
-      '--scenarios',
-      'channels',
-      '--channels',
-      quick ? '500' : '2000',
-      '--subs-per-channel',
-      '2',
-      '--events-per-channel',
-      '20',
-    ],
-    churn: [
-      '--scenarios',
-      'churn',
-      '--churn-sockets',
-      quick ? '200' : '500',
-      '--churn-rounds',
-      quick ? '5' : '20',
-      '--churn-channels',
-      '50',
-    ],
-  };
+const host = arg('host', '127.0.0.1');
+if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) {
+  process.stderr.write('--host must be a 127.x.y.z address\n');
+  process.exit(2);
 }
-
 const quick = flag('quick');
-const ALL = scenarioArgs(quick);
-const scenarios = arg('scenarios', Object.keys(ALL).join(','))
+const idleConnections = Math.max(100, Number(arg('idle-connections', '50000')) || 50000);
+const clientAddresses = arg(
+  'client-addresses',
+  (() => {
+    const [a, b] = host.split('.').slice(1, 3).map(Number);
+    return [1, 2, 3, 4].map((d) => `127.${a}.${(b + 1) % 256}.${d}`).join(',');
+  })(),
+);
+const ALL = scenarioArgs({ quick, idleConnections, clientAddresses });
+const DEFAULT_SCENARIOS = Object.keys(ALL).filter(
+  (s) => !['webhooks', 'fanout-setting', 'idle50k'].includes(s),
+);
+const scenarios = arg('scenarios', DEFAULT_SCENARIOS.join(','))
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -108,10 +77,43 @@ for (const s of scenarios)
     process.stderr.write(`unknown scenario ${s} (known: ${Object.keys(ALL).join(', ')})\n`);
     process.exit(2);
   }
+const parseSettings = (list) =>
+  Object.fromEntries(
+    list.map((kv) => {
+      const i = kv.indexOf('=');
+      const key = i > 0 ? kv.slice(0, i) : kv;
+      const text = i > 0 ? kv.slice(i + 1) : 'true';
+      let value;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = text;
+      }
+      return [key, value];
+    }),
+  );
+const appSettings = parseSettings(all('app-setting'));
+const toggled = parseSettings(
+  all('toggle').length > 0 ? all('toggle') : ['history={"max_events":100,"max_age_seconds":120}'],
+);
+const plan = arg('plan', 'startup');
+if (!['free', 'startup', 'pro', 'business'].includes(plan)) {
+  process.stderr.write('--plan must be free, startup, pro or business\n');
+  process.exit(2);
+}
+const serverMode = arg('server', 'user');
+if (!['user', 'memory'].includes(serverMode)) {
+  process.stderr.write('--server must be user or memory\n');
+  process.exit(2);
+}
 const repeat = Math.max(1, Math.min(9, Number(arg('repeat', '1')) || 1));
 const workers = String(Math.max(1, Math.min(8, Number(arg('workers', '2')) || 2)));
-const servers = flag('baseline') ? ['mawjly', 'baseline'] : ['mawjly'];
+const transports = arg('transports', 'ws,uws')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((t) => t === 'ws' || t === 'uws');
 const log = (s) => process.stderr.write(`${s}\n`);
+const notes = [];
 
 // --- children -------------------------------------------------------------------------------------
 
@@ -131,121 +133,33 @@ for (const signal of ['SIGINT', 'SIGTERM'])
     process.exit(130);
   });
 
-/** Spawns node with the open-files soft limit raised to the hard limit (10k sockets need it). */
-function spawnNode(script, scriptArgs, extraEnv = {}) {
-  return track(
-    spawn(
-      'sh',
-      [
-        '-c',
-        'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
-        process.execPath,
-        script,
-        ...scriptArgs,
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv } },
-    ),
-  );
-}
-
-function waitForLine(child, test, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    let stderr = '';
-    const timer = setTimeout(
-      () => reject(new Error(`${what}: not ready after ${timeoutMs} ms\n${stderr}`)),
-      timeoutMs,
-    );
-    child.stderr.on('data', (d) => {
-      stderr = (stderr + d.toString()).slice(-4000);
-    });
-    child.stdout.on('data', (d) => {
-      buffer += d.toString();
-      let i;
-      while ((i = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        const found = test(line);
-        if (found) {
-          clearTimeout(timer);
-          resolve(found);
-        }
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}\n${stderr}`));
-    });
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startTarget(name, scenario) {
-  if (name === 'mawjly') {
-    const child = spawnNode(
-      join(here, 'start-server.mjs'),
-      ['--port', '0', '--host', '127.0.0.1', ...(scenario === 'webhooks' ? ['--webhooks', '2'] : [])],
-      { LOG_LEVEL: 'warn' },
-    );
-    const info = await waitForLine(
-      child,
-      (line) => {
-        try {
-          const o = JSON.parse(line);
-          return o.ready ? o : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      20_000,
-      'mawjly',
-    );
-    return { child, pid: child.pid, port: info.port, appId: info.appId, key: info.key, secret: info.secret };
+/** The soft open-files limit of a running process (from /proc). */
+function openFilesLimit(pid) {
+  try {
+    const m = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
   }
-  const port = await freePort();
-  const child = spawnNode(join(here, 'baseline-ws.mjs'), [
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--mode',
-    'frame',
-  ]);
-  await waitForLine(child, (line) => line.includes('listening on'), 20_000, 'baseline-ws');
-  return { child, pid: child.pid, port, appId: 'app-id', key: 'app-key', secret: 'app-secret' };
 }
 
-function stopTarget(target) {
-  return new Promise((resolve) => {
-    if (target.child.exitCode !== null) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => target.child.kill('SIGKILL'), 8000);
-    target.child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    target.child.kill('SIGTERM');
-  });
-}
+const startOptions = (scenario) => ({
+  root,
+  here,
+  host,
+  track,
+  server: scenario === 'webhooks' ? 'memory' : serverMode,
+  plan,
+  webhooks: scenario === 'webhooks' ? 2 : 0,
+  appSettings: scenario === 'fanout-setting' ? { ...appSettings, ...toggled } : appSettings,
+  files: scenario === 'idle50k' ? idleConnections + 1024 : 0,
+});
 
-function runHarness(target, name, scenario) {
+function runHarness(target, name, scenario, harnessArgs) {
   return new Promise((resolve) => {
-    const harnessArgs = [
-      join(here, 'pusher-bench.mjs'),
+    const child = spawnNode(track, root, join(here, 'pusher-bench.mjs'), [
       '--host',
-      '127.0.0.1',
+      target.host,
       '--port',
       String(target.port),
       '--app-id',
@@ -261,34 +175,24 @@ function runHarness(target, name, scenario) {
       '--workers',
       workers,
       '--scenario-timeout',
-      '240',
+      scenario === 'idle50k' ? '900' : '240',
       '--settle',
       '2',
-      ...ALL[scenario],
-    ];
-    const child = track(
-      spawn(process.execPath, harnessArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
-    );
+      ...harnessArgs,
+    ]);
     let out = '';
     child.stdout.on('data', (d) => (out += d.toString()));
     child.stderr.on('data', (d) => {
       for (const line of d.toString().split('\n')) if (line.trim()) log(`    ${line}`);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), scenario === 'idle50k' ? 1_000_000 : 300_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       const lines = out
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l));
-      resolve(
-        lines[0] ?? {
-          scenario: scenario,
-          label: name,
-          pass: false,
-          error: `harness exit ${code}, no result`,
-        },
-      );
+      resolve(lines[0] ?? { scenario, label: name, pass: false, error: `harness exit ${code}, no result` });
     });
   });
 }
@@ -307,7 +211,7 @@ function newestMtime(dir) {
 }
 
 function buildIfNeeded() {
-  const built = join(root, 'dist', 'server', 'server.js');
+  const built = join(root, 'dist', 'cli', 'main.js');
   if (flag('no-build')) return;
   if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(root, 'src'))) return;
   log('building (npm run build) ...');
@@ -318,118 +222,83 @@ function buildIfNeeded() {
   }
 }
 
-// --- summary ----------------------------------------------------------------------------------------
+// --- which servers ------------------------------------------------------------------------------------
 
-const median = (xs) => {
-  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
-
-/** Rows of the table: label, scenario, value picker, target (ratio to baseline or absolute bound). */
-const ROWS = [
-  ['fan-out deliveries/s', 'fanout', (r) => r.deliveries_per_sec, null],
-  ['fan-out deliveries per server CPU-s', 'fanout', (r) => r.deliveries_per_server_cpu_sec, { ratio: 0.9 }],
-  [
-    'fan-out deliveries per server CPU-s, 2 webhook endpoints',
-    'webhooks',
-    (r) => r.deliveries_per_server_cpu_sec,
-    null,
-  ],
-  [
-    'encrypted deliveries per server CPU-s',
-    'encrypted',
-    (r) => r.deliveries_per_server_cpu_sec,
-    { ratio: 0.9 },
-  ],
-  ['p50 trigger→receive, 100 subs × 100 ev/s (ms)', 'latency', (r) => r.latency_ms?.p50, null],
-  ['p99 trigger→receive, 100 subs × 100 ev/s (ms)', 'latency', (r) => r.latency_ms?.p99, { max: 4 }],
-  ['REST publishes/s (32 concurrent)', 'http', (r) => r.requests_per_sec, { ratio: 0.9 }],
-  ['REST p99 (ms)', 'http', (r) => r.latency_ms?.p99, null],
-  [
-    'idle connections held (of the requested)',
-    'connections',
-    (r) => (r.failed === 0 ? r.still_open_after_settle : -r.failed),
-    null,
-  ],
-  ['memory per idle connection (KB)', 'connections', (r) => r.server_rss_per_conn_kb, { max: 5 }],
-  [
-    '`channels` deliveries per server CPU-s',
-    'channels',
-    (r) => r.deliveries_per_server_cpu_sec,
-    { ratio: 1 },
-  ],
-  ['`channels` memory per private subscription (KB)', 'channels', (r) => r.server_rss_per_sub_kb, { max: 5 }],
-  ['`churn` presence subscriptions/s', 'churn', (r) => r.subscriptions_per_sec, null],
-  [
-    '`churn` subscriptions per server CPU-s',
-    'churn',
-    (r) => r.subscriptions_per_server_cpu_sec,
-    { ratio: 1 },
-  ],
-];
-
-function fmt(x) {
-  if (x === null || x === undefined) return '–';
-  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
-  return String(Math.round(x * 100) / 100);
+/** Starts a target once to see that it runs, and on the transport asked for. */
+async function available(name) {
+  let target;
+  try {
+    target = await startTarget(name, startOptions('probe'));
+    const want = name.endsWith('uws') ? 'uws' : 'ws';
+    if (target.transport !== want && !(want === 'ws' && target.transport === 'unknown'))
+      return `started on ${target.transport} instead of ${want} (no uWS support in this build?)`;
+    return true;
+  } catch (error) {
+    return String(error.message).split('\n').slice(0, 3).join(' ').slice(0, 300);
+  } finally {
+    if (target) await stopTarget(target);
+  }
 }
 
-function table(results) {
-  const withBaseline = servers.includes('baseline');
-  const head = withBaseline
-    ? '| metric | Mawjly | baseline (frame) | ratio | target | met |\n|---|---:|---:|---:|---|:-:|'
-    : '| metric | Mawjly | target |\n|---|---:|---|';
-  const lines = [head];
-  const verdicts = [];
-  for (const [label, scenario, pick, target] of ROWS) {
-    if (!scenarios.includes(scenario)) continue;
-    const ours = median(results.filter((r) => r.label === 'mawjly' && r.scenario_key === scenario).map(pick));
-    const base = median(
-      results.filter((r) => r.label === 'baseline' && r.scenario_key === scenario).map(pick),
-    );
-    const ratio = ours !== null && base ? ours / base : null;
-    let targetText = '';
-    let met = null;
-    if (target?.ratio !== undefined) {
-      targetText = `≥ ${target.ratio}× baseline`;
-      if (ratio !== null) met = ratio >= target.ratio;
-    } else if (target?.max !== undefined) {
-      targetText = `≤ ${target.max}`;
-      if (ours !== null) met = ours <= target.max;
-    }
-    if (met !== null) verdicts.push({ metric: label, met });
-    const mark = met === null ? '' : met ? 'yes' : '**no**';
-    lines.push(
-      withBaseline
-        ? `| ${label} | ${fmt(ours)} | ${fmt(base)} | ${ratio === null ? '–' : `${ratio.toFixed(2)}×`} | ${targetText} | ${mark} |`
-        : `| ${label} | ${fmt(ours)} | ${targetText} |`,
-    );
+async function chooseTargets() {
+  const chosen = [];
+  for (const t of transports) {
+    const name = `mawjly-${t}`;
+    const ok = t === 'ws' ? true : await available(name);
+    if (ok === true) chosen.push(name);
+    else notes.push(`${name} not run: ${ok}`);
   }
-  const failed = results.filter((r) => !r.pass).map((r) => `${r.label}/${r.scenario_key}`);
-  return { text: lines.join('\n'), verdicts, failed };
+  if (!flag('no-baseline')) chosen.push('baseline');
+  if (flag('ceiling')) {
+    const ok = await available('ceiling-uws');
+    if (ok === true) chosen.push('ceiling-uws');
+    else notes.push(`ceiling-uws not run: ${ok}`);
+  }
+  return chosen;
 }
 
 // --- main -------------------------------------------------------------------------------------------
 
 buildIfNeeded();
+const targets = await chooseTargets();
 const started = new Date();
 log(
-  `bench: ${servers.join(' vs ')}; scenarios ${scenarios.join(',')}; repeat ${repeat}; ${os.cpus().length} CPUs, Node ${process.version}`,
+  `bench: ${targets.join(', ')}; scenarios ${scenarios.join(',')}; repeat ${repeat}; server ${serverMode}; ${os.cpus().length} CPUs, Node ${process.version}`,
 );
+for (const n of notes) log(`note: ${n}`);
 const results = [];
 for (let round = 1; round <= repeat; round++) {
   for (const scenario of scenarios) {
-    for (const name of servers) {
-      // The webhooks scenario measures Mawjly against itself (fanout); no baseline run.
-      if (scenario === 'webhooks' && name !== 'mawjly') continue;
+    for (const name of targets) {
+      // webhooks and fanout-setting compare Mawjly with itself (against fanout): no baselines.
+      if (['webhooks', 'fanout-setting'].includes(scenario) && !name.startsWith('mawjly')) continue;
       log(`\n== ${scenario} / ${name}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}`);
-      const target = await startTarget(name, scenario);
+      let target;
       try {
-        const r = await runHarness(target, name, scenario);
+        target = await startTarget(name, startOptions(scenario));
+      } catch (error) {
+        log(`    could not start ${name}: ${error.message}`);
+        results.push({ label: name, scenario_key: scenario, round, pass: false, error: error.message });
+        continue;
+      }
+      try {
+        let harnessArgs = ALL[scenario];
+        if (scenario === 'idle50k') {
+          const limit = openFilesLimit(target.pid);
+          if (limit !== null && limit < idleConnections + 512) {
+            const n = Math.max(100, limit - 1000);
+            notes.push(
+              `idle50k on ${name}: the server's open-files limit is ${limit} (the hard limit could not be raised), so ${n} connections were opened instead of ${idleConnections}`,
+            );
+            harnessArgs = scenarioArgs({ quick, idleConnections: n, clientAddresses }).idle50k;
+          }
+        }
+        const r = await runHarness(target, name, scenario, harnessArgs);
         r.scenario_key = scenario;
+        if (harnessArgs !== ALL[scenario]) r.capped_from = idleConnections;
         r.round = round;
+        r.transport_in_effect = target.transport;
+        r.server_mode = name.startsWith('mawjly') ? startOptions(scenario).server : 'baseline';
         results.push(r);
       } finally {
         await stopTarget(target);
@@ -438,34 +307,37 @@ for (let round = 1; round <= repeat; round++) {
   }
 }
 
-const cpuModel = (() => {
-  try {
-    return os.cpus()[0]?.model ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
-const { text, verdicts, failed } = table(results);
+const cpuModel = os.cpus()[0]?.model ?? 'unknown';
+const { text, verdicts } = table(results, targets, scenarios);
 const header =
   `Mawjly benchmark, ${started.toISOString()} — ${os.cpus().length} × ${cpuModel}, Node ${process.version}, ` +
-  `${repeat > 1 ? `median of ${repeat}` : 'one run'}${quick ? ', --quick sizes' : ''}`;
+  `server ${serverMode === 'user' ? 'as `npm start` runs it' : 'bench/start-server.mjs (memory)'}, ` +
+  `${repeat > 1 ? `median of ${repeat}` : 'one run'}${quick ? ', --quick sizes' : ''}, load average at start ${os.loadavg()[0].toFixed(1)}`;
 process.stdout.write(`\n${header}\n\n${text}\n`);
-{
-  const cpu = (key) =>
-    median(
-      results
-        .filter((r) => r.label === 'mawjly' && r.scenario_key === key)
-        .map((r) => r.deliveries_per_server_cpu_sec),
-    );
-  const plain = cpu('fanout');
-  const hooked = cpu('webhooks');
-  if (typeof plain === 'number' && typeof hooked === 'number' && plain > 0)
-    process.stdout.write(
-      `\nwebhooks: fan-out per server CPU-s with 2 endpoints on every event type is ${((hooked / plain) * 100).toFixed(1)} % of the run without (target ≥ 90 %)\n`,
-    );
+for (const [key, what] of [
+  ['webhooks', 'with 2 webhook endpoints on every event type'],
+  ['fanout-setting', `with ${JSON.stringify(toggled)}`],
+]) {
+  if (!scenarios.includes(key) || !scenarios.includes('fanout')) continue;
+  for (const t of targets.filter((x) => x.startsWith('mawjly'))) {
+    const cpu = (s) =>
+      median(
+        results
+          .filter((r) => r.label === t && r.scenario_key === s)
+          .map((r) => r.deliveries_per_server_cpu_sec),
+      );
+    const plain = cpu('fanout');
+    const other = cpu(key);
+    if (plain && other)
+      process.stdout.write(
+        `\n${t}: fan-out per server CPU-s ${what} is ${((other / plain) * 100).toFixed(1)} % of the plain run\n`,
+      );
+  }
 }
+const failed = results.filter((r) => !r.pass).map((r) => `${r.label}/${r.scenario_key}`);
 if (failed.length > 0)
   process.stdout.write(`\nscenarios that reported errors (see JSON): ${failed.join(', ')}\n`);
+for (const n of notes) process.stdout.write(`\nnote: ${n}\n`);
 
 const resultsDir = join(here, 'results');
 mkdirSync(resultsDir, { recursive: true });
@@ -480,11 +352,18 @@ writeFileSync(
         cpuModel,
         node: process.version,
         platform: `${os.type()} ${os.release()}`,
+        loadavg: os.loadavg(),
       },
-      servers,
+      command: `npm run bench -- ${args.join(' ')}`.trim(),
+      targets,
+      serverMode,
+      plan,
+      appSettings,
+      toggled,
       scenarios,
       repeat,
       quick,
+      notes,
       harnessArgs: Object.fromEntries(scenarios.map((s) => [s, ALL[s]])),
       verdicts,
       results,
