@@ -64,8 +64,12 @@ local since = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local maxEvents = tonumber(ARGV[3])
 local maxAge = tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if redis.call('EXISTS', key) == 0 then
-  return {'0', 0, since == 0 and 1 or 0}
+  -- The key expires maxAge + 60 s after its last append: a reader whose last serial (time * 1000)
+  -- is younger than the window missed nothing, an older one cannot be vouched for.
+  return {'0', 0, (since == 0 or since / 1000 >= now - maxAge) and 1 or 0}
 end
 local last = 0
 local info = redis.call('XINFO', 'STREAM', key)
@@ -78,8 +82,6 @@ local lastText = string.format('%.0f', last)
 if since >= last then
   return {lastText, 0, since == last and 1 or 0}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local start = since + 1
 if redis.call('XLEN', key) > maxEvents then
   local newest = redis.call('XREVRANGE', key, '+', '-', 'COUNT', maxEvents)
