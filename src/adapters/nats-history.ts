@@ -1,6 +1,7 @@
 import {
   connect,
   DiscardPolicy,
+  Events,
   nanos,
   StorageType,
   type JetStreamClient,
@@ -35,13 +36,13 @@ import { HistoryUnavailableError } from './history-common.js';
  * purged down to `maxEvents` every few appends. Appends to one channel from one node are queued, so
  * they resolve in call order.
  *
- * Outages: every call rejects with HistoryUnavailableError after `deadlineMs` at most; the client
- * reconnects forever in the background.
+ * Outages: every call rejects with HistoryUnavailableError after `deadlineMs` at most, and at once
+ * while a connection that once worked is down; the client reconnects forever in the background.
  */
 export interface NatsHistoryOptions {
   /** The cluster prefix (`mawjly`): names the stream and the subjects. */
   readonly prefix?: string;
-  /** How long one call may take before it rejects (default 3 s). */
+  /** How long one call may take before it rejects (default 2 s). */
   readonly deadlineMs?: number;
   /** Stream-wide limits: the largest retention any app may ask for. */
   readonly maxEventsCap?: number;
@@ -89,6 +90,9 @@ export class NatsHistory implements ChannelHistory {
   readonly #options: NatsHistoryOptions;
   #jet: Promise<Jet> | undefined;
   #connection: NatsConnection | undefined;
+  /** The connection was lost and is being made again: calls fail at once meanwhile. */
+  #down = false;
+  #lastError: string | undefined;
   #closed = false;
   /** The last message this node knows of per subject (a guess, checked by the server on publish). */
   readonly #last = new Map<string, Last>();
@@ -99,7 +103,7 @@ export class NatsHistory implements ChannelHistory {
     this.#servers = url.replace(/^nats:\/\//, '');
     this.#prefix = options.prefix ?? 'mawjly';
     this.#stream = `${this.#prefix}_history`;
-    this.#deadlineMs = options.deadlineMs ?? 3_000;
+    this.#deadlineMs = options.deadlineMs ?? 2_000;
     this.#options = options;
   }
 
@@ -292,18 +296,34 @@ export class NatsHistory implements ChannelHistory {
         timeout: this.#deadlineMs,
       });
       this.#connection = nc;
+      this.#down = false;
       if (this.#closed) await nc.close();
+      void this.#watch(nc);
       const jsm = await nc.jetstreamManager({ timeout: this.#deadlineMs });
       await this.#ensureStream(jsm);
       return { nc, jsm, js: nc.jetstream({ timeout: this.#deadlineMs }) };
     })();
     const pending = this.#jet;
+    let jet: Jet;
     try {
-      return await pending;
+      jet = await pending;
     } catch (error) {
+      // The first connection or the stream set-up failed: the next call starts over.
       if (this.#jet === pending) this.#jet = undefined;
       await this.#connection?.close().catch(() => undefined);
       throw error;
+    }
+    if (this.#down) {
+      throw new Error(`disconnected from NATS${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`);
+    }
+    return jet;
+  }
+
+  async #watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === Events.Disconnect) this.#down = true;
+      else if (status.type === Events.Reconnect) this.#down = false;
+      else if (status.type === Events.Error) this.#lastError = String(status.data);
     }
   }
 
@@ -328,11 +348,16 @@ export class NatsHistory implements ChannelHistory {
         current.max_age !== config.max_age ||
         !current.allow_direct
       ) {
-        const { name: _name, storage: _storage, ...changes } = config;
-        await jsm.streams.update(this.#stream, changes);
+        // Only the fields Mawjly relies on: replicas, storage, max_bytes… stay as an operator set them.
+        await jsm.streams.update(this.#stream, {
+          max_msgs_per_subject: config.max_msgs_per_subject,
+          max_age: config.max_age,
+          allow_direct: true,
+        });
       }
     } catch (error) {
       if (!isNotFound(error)) throw error;
+      // Two nodes starting at once both add it; the same config makes the second add a no-op.
       await jsm.streams.add(config);
     }
   }

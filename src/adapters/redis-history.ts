@@ -23,8 +23,9 @@ import { HistoryUnavailableError, readyWithin } from './history-common.js';
  * append time); reads apply the retention again (it may have been lowered since). The key expires
  * `maxAgeMs + 60 s` after the last append, so an idle channel does not outlive its events for long.
  *
- * Outages: no offline queue and no retries; every call waits at most `deadlineMs` for the connection
- * (then rejects with HistoryUnavailableError) and each command times out after the same deadline.
+ * Outages: no offline queue and no retries. A call rejects with HistoryUnavailableError at once while
+ * a connection that once worked is down, after `deadlineMs` while the first one is being made, and
+ * after `deadlineMs` when Redis does not answer (a black-holed connection).
  */
 const APPEND = `
 local key = KEYS[1]
@@ -142,7 +143,7 @@ interface HistoryCommands {
 export interface RedisHistoryOptions {
   /** Key prefix shared with the cluster bus (`mawjly:`): several clusters can share one Redis. */
   readonly prefix?: string;
-  /** How long a call may wait for Redis before it rejects (default 3 s). */
+  /** How long a call may wait for Redis before it rejects (default 2 s). */
   readonly deadlineMs?: number;
 }
 
@@ -152,11 +153,12 @@ export class RedisHistory implements ChannelHistory {
   readonly #prefix: string;
   readonly #deadlineMs: number;
   #lastError: string | undefined;
+  #everReady = false;
   #closed = false;
 
   constructor(url: string, options: RedisHistoryOptions = {}) {
     this.#prefix = `${options.prefix ?? 'mawjly:'}history:`;
-    this.#deadlineMs = options.deadlineMs ?? 3_000;
+    this.#deadlineMs = options.deadlineMs ?? 2_000;
     this.#redis = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -166,6 +168,9 @@ export class RedisHistory implements ChannelHistory {
     }) as Redis & HistoryCommands;
     this.#redis.on('error', (error: Error) => {
       this.#lastError = error.message;
+    });
+    this.#redis.on('ready', () => {
+      this.#everReady = true;
     });
     this.#redis.defineCommand('mawjlyHistoryAppend', { numberOfKeys: 1, lua: APPEND });
     this.#redis.defineCommand('mawjlyHistoryRead', { numberOfKeys: 1, lua: READ });
@@ -246,6 +251,11 @@ export class RedisHistory implements ChannelHistory {
   async #call<T>(run: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new HistoryUnavailableError('redis', 'closed');
     const redis = this.#redis;
+    // Waiting is for the first connection only: once Redis was reached, a lost connection fails
+    // calls at once, so live events (sent after their append settles) are not held up meanwhile.
+    if (this.#everReady && redis.status !== 'ready') {
+      throw new HistoryUnavailableError('redis', this.#lastError ?? `connection ${redis.status}`);
+    }
     const ready = await readyWithin(
       this.#deadlineMs,
       () => redis.status === 'ready',
