@@ -323,7 +323,9 @@ export class NatsHistory implements ChannelHistory {
     for await (const status of nc.status()) {
       if (status.type === Events.Disconnect) this.#down = true;
       else if (status.type === Events.Reconnect) this.#down = false;
-      else if (status.type === Events.Error) this.#lastError = String(status.data);
+      else if (status.type === Events.Error) {
+        this.#lastError = status.data instanceof Error ? status.data.message : JSON.stringify(status.data);
+      }
     }
   }
 
