@@ -15,7 +15,7 @@ import type {
   HistoryRead,
   HistoryRetention,
 } from '../core/ports/channel-history.js';
-import { HistoryUnavailableError } from './history-common.js';
+import { GapLedger, HistoryUnavailableError, type PendingGap } from './history-common.js';
 
 /**
  * Channel history in NATS JetStream: one stream per cluster prefix (`<prefix>_history`, subjects
@@ -52,8 +52,10 @@ export interface NatsHistoryOptions {
 }
 
 interface Stored {
-  readonly e: string;
-  readonly d: string;
+  readonly e?: string;
+  readonly d?: string;
+  /** A gap marker (GapLedger): an append failed before it. */
+  readonly g?: 1;
   readonly u?: string;
   readonly p: number;
   readonly n: number;
@@ -98,6 +100,8 @@ export class NatsHistory implements ChannelHistory {
   readonly #last = new Map<string, Last>();
   /** Per subject, the tail of this node's queue of appends. */
   readonly #queues = new Map<string, Promise<void>>();
+  readonly #gaps = new GapLedger();
+  #writingGaps = false;
 
   constructor(url: string, options: NatsHistoryOptions = {}) {
     this.#servers = url.replace(/^nats:\/\//, '');
@@ -117,22 +121,17 @@ export class NatsHistory implements ChannelHistory {
     // The deadline counts from the call, queue included; an append whose caller gave up while it
     // waited is not sent at all.
     let gaveUp = false;
-    const run = (this.#queues.get(subject) ?? Promise.resolve()).then(async () => {
+    const run = this.#enqueue(subject, async () => {
       if (gaveUp) throw new Error('gave up while queued');
       return this.#appendNow(subject, event, retention);
     });
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#queues.set(subject, tail);
-    void tail.then(() => {
-      if (this.#queues.get(subject) === tail) this.#queues.delete(subject);
-    });
     try {
-      return await this.#deadline(run);
+      const serial = await this.#deadline(run);
+      if (this.#gaps.size > 0) this.#writeGaps();
+      return serial;
     } catch (error) {
       gaveUp = true;
+      this.#gaps.add({ appId, channel, retention });
       throw error;
     }
   }
@@ -148,6 +147,7 @@ export class NatsHistory implements ChannelHistory {
   }
 
   async dropApp(appId: string): Promise<void> {
+    this.#gaps.dropApp(appId);
     const filter = `${this.#prefix}.history.${encode(appId)}.>`;
     await this.#deadline(
       (async () => {
@@ -164,9 +164,42 @@ export class NatsHistory implements ChannelHistory {
     await this.#connection?.close().catch(() => undefined);
   }
 
+  /** Runs `work` after this node's earlier appends to the subject. */
+  async #enqueue<T>(subject: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.#queues.get(subject) ?? Promise.resolve()).then(work);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queues.set(subject, tail);
+    void tail.then(() => {
+      if (this.#queues.get(subject) === tail) this.#queues.delete(subject);
+    });
+    return run;
+  }
+
+  /** Writes the gap markers of failed appends (GapLedger); those that fail again stay pending. */
+  #writeGaps(): void {
+    if (this.#writingGaps || this.#closed || this.#down) return;
+    this.#writingGaps = true;
+    const gaps = this.#gaps.takeAll();
+    void Promise.all(
+      gaps.map(async (gap: PendingGap) => {
+        const subject = this.#subject(gap.appId, gap.channel);
+        await this.#deadline(
+          this.#enqueue(subject, async () => this.#appendNow(subject, undefined, gap.retention)),
+        ).catch(() => {
+          this.#gaps.add(gap);
+        });
+      }),
+    ).finally(() => {
+      this.#writingGaps = false;
+    });
+  }
+
   async #appendNow(
     subject: string,
-    event: Omit<HistoryEvent, 'serial' | 'time'>,
+    event: Omit<HistoryEvent, 'serial' | 'time'> | undefined,
     retention: HistoryRetention,
   ): Promise<number> {
     const { js, jsm } = await this.#connect();
@@ -174,9 +207,9 @@ export class NatsHistory implements ChannelHistory {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       last ??= await this.#lastOf(jsm, subject);
       const stored: Stored = {
-        e: event.event,
-        d: event.data,
-        ...(event.userId === undefined ? {} : { u: event.userId }),
+        ...(event === undefined
+          ? { g: 1 }
+          : { e: event.event, d: event.data, ...(event.userId === undefined ? {} : { u: event.userId }) }),
         p: last.seq,
         n: last.n + 1,
       };
@@ -231,14 +264,20 @@ export class NatsHistory implements ChannelHistory {
           first = false;
           complete = stored.p === 0 ? after === 0 : stored.p <= after;
         }
+        if (stored.g === 1) {
+          // A gap marker: an append failed before it, so nothing before it can be vouched for.
+          complete = false;
+          seq = message.seq + 1;
+          continue;
+        }
         if (events.length >= max) {
           more = true;
           break;
         }
         events.push({
           serial: message.seq,
-          event: stored.e,
-          data: stored.d,
+          event: stored.e ?? '',
+          data: stored.d ?? '',
           time: message.time.getTime(),
           ...(stored.u === undefined ? {} : { userId: stored.u }),
         });
@@ -322,8 +361,10 @@ export class NatsHistory implements ChannelHistory {
   async #watch(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
       if (status.type === Events.Disconnect) this.#down = true;
-      else if (status.type === Events.Reconnect) this.#down = false;
-      else if (status.type === Events.Error) {
+      else if (status.type === Events.Reconnect) {
+        this.#down = false;
+        if (this.#gaps.size > 0) this.#writeGaps();
+      } else if (status.type === Events.Error) {
         this.#lastError = status.data instanceof Error ? status.data.message : JSON.stringify(status.data);
       }
     }

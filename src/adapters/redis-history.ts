@@ -5,7 +5,7 @@ import type {
   HistoryRead,
   HistoryRetention,
 } from '../core/ports/channel-history.js';
-import { HistoryUnavailableError, readyWithin } from './history-common.js';
+import { GapLedger, HistoryUnavailableError, readyWithin, type PendingGap } from './history-common.js';
 
 /**
  * Channel history in Redis Streams: one stream per (prefix, app, channel) at
@@ -44,7 +44,16 @@ if redis.call('EXISTS', key) == 1 then
 end
 local serial = math.max(last + 1, now * 1000)
 local id = string.format('%.0f', serial)
-local fields = {'p', string.format('%.0f', last), 't', string.format('%.0f', now), 'e', ARGV[4], 'd', ARGV[5]}
+local fields = {'p', string.format('%.0f', last), 't', string.format('%.0f', now)}
+if ARGV[6] == 'g' then
+  table.insert(fields, 'g')
+  table.insert(fields, '1')
+else
+  table.insert(fields, 'e')
+  table.insert(fields, ARGV[4])
+  table.insert(fields, 'd')
+  table.insert(fields, ARGV[5])
+end
 if ARGV[6] == '1' then
   table.insert(fields, 'u')
   table.insert(fields, ARGV[7])
@@ -91,6 +100,7 @@ if redis.call('XLEN', key) > maxEvents then
 end
 local out = {lastText, 0, 0}
 local first = true
+local complete = 0
 while true do
   local batch = redis.call('XRANGE', key, string.format('%.0f', start), '+', 'COUNT', limit + 1)
   if #batch == 0 then break end
@@ -98,25 +108,35 @@ while true do
     local f = entry[2]
     local time = 0
     local prev = 0
+    local gap = false
     for i = 1, #f, 2 do
-      if f[i] == 't' then time = tonumber(f[i + 1]) elseif f[i] == 'p' then prev = tonumber(f[i + 1]) end
+      if f[i] == 't' then time = tonumber(f[i + 1])
+      elseif f[i] == 'p' then prev = tonumber(f[i + 1])
+      elseif f[i] == 'g' then gap = true end
     end
     if time >= now - maxAge then
       if first then
         first = false
-        if (prev == 0 and since == 0) or (prev > 0 and prev <= since) then out[3] = 1 end
+        if (prev == 0 and since == 0) or (prev > 0 and prev <= since) then complete = 1 end
       end
-      if (#out - 3) / 2 >= limit then
-        out[2] = 1
-        return out
+      if gap then
+        -- A gap marker: an append failed before it, so nothing before it can be vouched for.
+        complete = 0
+      else
+        if (#out - 3) / 2 >= limit then
+          out[2] = 1
+          out[3] = complete
+          return out
+        end
+        table.insert(out, entry[1])
+        table.insert(out, f)
       end
-      table.insert(out, entry[1])
-      table.insert(out, f)
     end
   end
   if #batch < limit + 1 then break end
   start = tonumber(string.match(batch[#batch][1], '^(%d+)')) + 1
 end
+out[3] = complete
 return out
 `;
 
@@ -155,6 +175,8 @@ export class RedisHistory implements ChannelHistory {
   #lastError: string | undefined;
   #everReady = false;
   #closed = false;
+  readonly #gaps = new GapLedger();
+  #writingGaps = false;
 
   constructor(url: string, options: RedisHistoryOptions = {}) {
     this.#prefix = `${options.prefix ?? 'mawjly:'}history:`;
@@ -171,6 +193,7 @@ export class RedisHistory implements ChannelHistory {
     });
     this.#redis.on('ready', () => {
       this.#everReady = true;
+      this.#writeGaps();
     });
     this.#redis.defineCommand('mawjlyHistoryAppend', { numberOfKeys: 1, lua: APPEND });
     this.#redis.defineCommand('mawjlyHistoryRead', { numberOfKeys: 1, lua: READ });
@@ -182,19 +205,14 @@ export class RedisHistory implements ChannelHistory {
     event: Omit<HistoryEvent, 'serial' | 'time'>,
     retention: HistoryRetention,
   ): Promise<number> {
-    const serial = await this.#call(async () =>
-      this.#redis.mawjlyHistoryAppend(
-        this.#key(appId, channel),
-        Math.max(1, Math.floor(retention.maxEvents)),
-        Math.max(1, Math.floor(retention.maxAgeMs)),
-        Math.max(1, Math.floor(retention.maxAgeMs)) + 60_000,
-        event.event,
-        event.data,
-        event.userId === undefined ? '0' : '1',
-        event.userId ?? '',
-      ),
-    );
-    return Number(serial);
+    try {
+      const serial = await this.#call(async () => this.#appendRaw(appId, channel, event, retention));
+      if (this.#gaps.size > 0) this.#writeGaps();
+      return Number(serial);
+    } catch (error) {
+      this.#gaps.add({ appId, channel, retention });
+      throw error;
+    }
   }
 
   async read(
@@ -226,6 +244,7 @@ export class RedisHistory implements ChannelHistory {
   }
 
   async dropApp(appId: string): Promise<void> {
+    this.#gaps.dropApp(appId);
     const pattern = `${this.#prefix}${appId.replace(/[*?[\]\\]/g, '\\$&')}:*`;
     await this.#call(async () => {
       let cursor = '0';
@@ -242,6 +261,40 @@ export class RedisHistory implements ChannelHistory {
     this.#closed = true;
     if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => undefined);
     else this.#redis.disconnect();
+  }
+
+  async #appendRaw(
+    appId: string,
+    channel: string,
+    event: Omit<HistoryEvent, 'serial' | 'time'> | undefined,
+    retention: HistoryRetention,
+  ): Promise<string> {
+    return this.#redis.mawjlyHistoryAppend(
+      this.#key(appId, channel),
+      Math.max(1, Math.floor(retention.maxEvents)),
+      Math.max(1, Math.floor(retention.maxAgeMs)),
+      Math.max(1, Math.floor(retention.maxAgeMs)) + 60_000,
+      event?.event ?? '',
+      event?.data ?? '',
+      event === undefined ? 'g' : event.userId === undefined ? '0' : '1',
+      event?.userId ?? '',
+    );
+  }
+
+  /** Writes the gap markers of failed appends (GapLedger); those that fail again stay pending. */
+  #writeGaps(): void {
+    if (this.#writingGaps || this.#closed || this.#redis.status !== 'ready') return;
+    this.#writingGaps = true;
+    const gaps = this.#gaps.takeAll();
+    void Promise.all(
+      gaps.map(async (gap: PendingGap) =>
+        this.#appendRaw(gap.appId, gap.channel, undefined, gap.retention).catch(() => {
+          this.#gaps.add(gap);
+        }),
+      ),
+    ).finally(() => {
+      this.#writingGaps = false;
+    });
   }
 
   #key(appId: string, channel: string): string {
