@@ -1,9 +1,6 @@
 import {
   connect,
-  DiscardPolicy,
   Events,
-  nanos,
-  StorageType,
   type JetStreamClient,
   type JetStreamManager,
   type NatsConnection,
@@ -16,6 +13,15 @@ import type {
   HistoryRetention,
 } from '../core/ports/channel-history.js';
 import { GapLedger, HistoryUnavailableError, type PendingGap } from './history-common.js';
+import {
+  apiCode,
+  directGet,
+  encodeToken,
+  ensureHistoryStream,
+  isNotFound,
+  type DirectQuery,
+  type HistoryStreamOptions,
+} from './nats-history-stream.js';
 
 /**
  * Channel history in NATS JetStream: one stream per cluster prefix (`<prefix>_history`, subjects
@@ -39,16 +45,11 @@ import { GapLedger, HistoryUnavailableError, type PendingGap } from './history-c
  * Outages: every call rejects with HistoryUnavailableError after `deadlineMs` at most, and at once
  * while a connection that once worked is down; the client reconnects forever in the background.
  */
-export interface NatsHistoryOptions {
+export interface NatsHistoryOptions extends HistoryStreamOptions {
   /** The cluster prefix (`mawjly`): names the stream and the subjects. */
   readonly prefix?: string;
   /** How long one call may take before it rejects (default 2 s). */
   readonly deadlineMs?: number;
-  /** Stream-wide limits: the largest retention any app may ask for. */
-  readonly maxEventsCap?: number;
-  readonly maxAgeCapMs?: number;
-  readonly replicas?: number;
-  readonly storage?: 'file' | 'memory';
 }
 
 interface Stored {
@@ -70,13 +71,6 @@ interface Jet {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
-}
-
-interface DirectGet {
-  getMessage(
-    stream: string,
-    query: { seq: number; next_by_subj: string } | { last_by_subj: string },
-  ): Promise<StoredMsg>;
 }
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -148,7 +142,7 @@ export class NatsHistory implements ChannelHistory {
 
   async dropApp(appId: string): Promise<void> {
     this.#gaps.dropApp(appId);
-    const filter = `${this.#prefix}.history.${encode(appId)}.>`;
+    const filter = `${this.#prefix}.history.${encodeToken(appId)}.>`;
     await this.#deadline(
       (async () => {
         const { jsm } = await this.#connect();
@@ -295,14 +289,9 @@ export class NatsHistory implements ChannelHistory {
     return last;
   }
 
-  async #get(
-    jsm: JetStreamManager,
-    query: { seq: number; next_by_subj: string } | { last_by_subj: string },
-  ): Promise<StoredMsg | undefined> {
+  async #get(jsm: JetStreamManager, query: DirectQuery): Promise<StoredMsg | undefined> {
     try {
-      // The manager has a direct-get API (`jsm.direct`, NATS ≥ 2.9) its published type does not list.
-      const direct = (jsm as unknown as { direct: DirectGet }).direct;
-      return await direct.getMessage(this.#stream, query);
+      return await directGet(jsm, this.#stream, query);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -319,7 +308,7 @@ export class NatsHistory implements ChannelHistory {
   }
 
   #subject(appId: string, channel: string): string {
-    return `${this.#prefix}.history.${encode(appId)}.${encode(channel)}`;
+    return `${this.#prefix}.history.${encodeToken(appId)}.${encodeToken(channel)}`;
   }
 
   /** Connects once (retried on the next call if the first attempt failed) and ensures the stream. */
@@ -339,7 +328,7 @@ export class NatsHistory implements ChannelHistory {
       if (this.#closed) await nc.close();
       void this.#watch(nc);
       const jsm = await nc.jetstreamManager({ timeout: this.#deadlineMs });
-      await this.#ensureStream(jsm);
+      await ensureHistoryStream(jsm, this.#stream, this.#prefix, this.#options);
       return { nc, jsm, js: nc.jetstream({ timeout: this.#deadlineMs }) };
     })();
     const pending = this.#jet;
@@ -370,41 +359,6 @@ export class NatsHistory implements ChannelHistory {
     }
   }
 
-  async #ensureStream(jsm: JetStreamManager): Promise<void> {
-    const maxAgeMs = this.#options.maxAgeCapMs ?? 86_400_000;
-    const config = {
-      name: this.#stream,
-      subjects: [`${this.#prefix}.history.>`],
-      max_msgs_per_subject: this.#options.maxEventsCap ?? 10_000,
-      max_age: nanos(maxAgeMs),
-      duplicate_window: nanos(Math.min(maxAgeMs, 120_000)),
-      discard: DiscardPolicy.Old,
-      allow_direct: true,
-      storage: this.#options.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      num_replicas: this.#options.replicas ?? 1,
-    };
-    try {
-      const info = await jsm.streams.info(this.#stream);
-      const current = info.config;
-      if (
-        current.max_msgs_per_subject !== config.max_msgs_per_subject ||
-        current.max_age !== config.max_age ||
-        !current.allow_direct
-      ) {
-        // Only the fields Mawjly relies on: replicas, storage, max_bytes… stay as an operator set them.
-        await jsm.streams.update(this.#stream, {
-          max_msgs_per_subject: config.max_msgs_per_subject,
-          max_age: config.max_age,
-          allow_direct: true,
-        });
-      }
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      // Two nodes starting at once both add it; the same config makes the second add a no-op.
-      await jsm.streams.add(config);
-    }
-  }
-
   /** Rejects after the deadline whatever the client does; failures become HistoryUnavailableError. */
   async #deadline<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -422,19 +376,4 @@ export class NatsHistory implements ChannelHistory {
       work.catch(() => undefined);
     }
   }
-}
-
-function encode(text: string): string {
-  return Buffer.from(text, 'utf8').toString('base64url');
-}
-
-function apiCode(error: unknown): number | undefined {
-  const api = (error as { api_error?: { err_code?: number } } | undefined)?.api_error;
-  return api?.err_code;
-}
-
-function isNotFound(error: unknown): boolean {
-  const code = (error as { code?: string } | undefined)?.code;
-  const api = (error as { api_error?: { code?: number } } | undefined)?.api_error;
-  return code === '404' || api?.code === 404 || /not found/i.test(String(error));
 }
