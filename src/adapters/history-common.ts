@@ -82,3 +82,20 @@ export class GapLedger {
     for (const [key, gap] of this.#pending) if (gap.appId === appId) this.#pending.delete(key);
   }
 }
+
+/** `work`, or a rejection after `ms` (then `onExpire` runs); `work` keeps running either way. */
+export async function withinDeadline<T>(work: Promise<T>, ms: number, onExpire?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      onExpire?.();
+      reject(new Error(`no answer within ${String(ms)} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+  }
+}

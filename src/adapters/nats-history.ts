@@ -12,7 +12,7 @@ import type {
   HistoryRead,
   HistoryRetention,
 } from '../core/ports/channel-history.js';
-import { GapLedger, HistoryUnavailableError, type PendingGap } from './history-common.js';
+import { GapLedger, HistoryUnavailableError, withinDeadline, type PendingGap } from './history-common.js';
 import {
   apiCode,
   directGet,
@@ -88,6 +88,8 @@ export class NatsHistory implements ChannelHistory {
   #connection: NatsConnection | undefined;
   /** The connection was lost and is being made again: calls fail at once meanwhile. */
   #down = false;
+  /** A call went past the deadline and the server has not answered since (see #probe). */
+  #unanswered = false;
   #lastError: string | undefined;
   #closed = false;
   /** The last message this node knows of per subject (a guess, checked by the server on publish). */
@@ -174,7 +176,7 @@ export class NatsHistory implements ChannelHistory {
 
   /** Writes the gap markers of failed appends (GapLedger); those that fail again stay pending. */
   #writeGaps(): void {
-    if (this.#writingGaps || this.#closed || this.#down) return;
+    if (this.#writingGaps || this.#closed || this.#down || this.#unanswered) return;
     this.#writingGaps = true;
     const gaps = this.#gaps.takeAll();
     void Promise.all(
@@ -341,10 +343,36 @@ export class NatsHistory implements ChannelHistory {
       await this.#connection?.close().catch(() => undefined);
       throw error;
     }
+    if (this.#unanswered) throw new Error('a call went unanswered; waiting for NATS to answer a flush');
     if (this.#down) {
       throw new Error(`disconnected from NATS${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`);
     }
     return jet;
+  }
+
+  /**
+   * A call went past the deadline (a black-holed connection the client has not noticed yet): later
+   * calls fail at once instead of each waiting it out, until the server answers a flush.
+   */
+  #probe(): void {
+    if (this.#unanswered) return;
+    this.#unanswered = true;
+    const attempt = (): void => {
+      const nc = this.#connection;
+      if (this.#closed || !this.#unanswered) return;
+      const retry = (): void => {
+        setTimeout(attempt, 250).unref();
+      };
+      if (!nc || nc.isClosed()) {
+        this.#unanswered = false;
+        return;
+      }
+      withinDeadline(nc.flush(), this.#deadlineMs).then(() => {
+        this.#unanswered = false;
+        this.#writeGaps();
+      }, retry);
+    };
+    attempt();
   }
 
   async #watch(nc: NatsConnection): Promise<void> {
@@ -361,19 +389,12 @@ export class NatsHistory implements ChannelHistory {
 
   /** Rejects after the deadline whatever the client does; failures become HistoryUnavailableError. */
   async #deadline<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no answer within ${String(this.#deadlineMs)} ms`));
-      }, this.#deadlineMs);
-    });
     try {
-      return await Promise.race([work, expired]);
+      return await withinDeadline(work, this.#deadlineMs, () => {
+        this.#probe();
+      });
     } catch (error) {
       throw new HistoryUnavailableError('nats', error instanceof Error ? error.message : String(error));
-    } finally {
-      clearTimeout(timer);
-      work.catch(() => undefined);
     }
   }
 }

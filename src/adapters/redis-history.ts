@@ -25,7 +25,8 @@ import { GapLedger, HistoryUnavailableError, readyWithin, type PendingGap } from
  *
  * Outages: no offline queue and no retries. A call rejects with HistoryUnavailableError at once while
  * a connection that once worked is down, after `deadlineMs` while the first one is being made, and
- * after `deadlineMs` when Redis does not answer (a black-holed connection).
+ * after `deadlineMs` when Redis does not answer (a black-holed connection), and then at once until it
+ * answers a PING.
  */
 const APPEND = `
 local key = KEYS[1]
@@ -174,6 +175,8 @@ export class RedisHistory implements ChannelHistory {
   readonly #deadlineMs: number;
   #lastError: string | undefined;
   #everReady = false;
+  /** A call timed out and Redis has not answered since (see #probe). */
+  #unanswered = false;
   #closed = false;
   readonly #gaps = new GapLedger();
   #writingGaps = false;
@@ -193,6 +196,7 @@ export class RedisHistory implements ChannelHistory {
     });
     this.#redis.on('ready', () => {
       this.#everReady = true;
+      this.#unanswered = false;
       this.#writeGaps();
     });
     this.#redis.defineCommand('mawjlyHistoryAppend', { numberOfKeys: 1, lua: APPEND });
@@ -309,6 +313,12 @@ export class RedisHistory implements ChannelHistory {
     if (this.#everReady && redis.status !== 'ready') {
       throw new HistoryUnavailableError('redis', this.#lastError ?? `connection ${redis.status}`);
     }
+    if (this.#unanswered) {
+      throw new HistoryUnavailableError(
+        'redis',
+        'a call went unanswered; waiting for Redis to answer a PING',
+      );
+    }
     const ready = await readyWithin(
       this.#deadlineMs,
       () => redis.status === 'ready',
@@ -323,8 +333,32 @@ export class RedisHistory implements ChannelHistory {
     try {
       return await run();
     } catch (error) {
-      throw new HistoryUnavailableError('redis', error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      if (/timed out/i.test(message)) this.#probe();
+      throw new HistoryUnavailableError('redis', message);
     }
+  }
+
+  /**
+   * A call timed out (a black-holed connection the client has not noticed): later calls fail at once
+   * instead of each waiting out the deadline, until Redis answers a PING or the client reconnects.
+   */
+  #probe(): void {
+    if (this.#unanswered) return;
+    this.#unanswered = true;
+    const attempt = (): void => {
+      if (this.#closed || !this.#unanswered) return;
+      this.#redis.ping().then(
+        () => {
+          this.#unanswered = false;
+          this.#writeGaps();
+        },
+        () => {
+          setTimeout(attempt, 250).unref();
+        },
+      );
+    };
+    attempt();
   }
 }
 

@@ -256,6 +256,15 @@ export function runHistoryContract(name: string, options: HistoryContractOptions
             );
             const took = Date.now() - started;
             assert.ok(took < 6_000, `${mode}: rejected after ${String(took)} ms`);
+            // The engine noticed: the next call fails at once rather than waiting out the deadline
+            // again (live events wait on their append, so each wait would delay them).
+            const nextStarted = Date.now();
+            await assert.rejects(
+              engine.append('app1', 'ch', { event: 'e', data: `${mode} again` }, KEEP),
+              /history unavailable/,
+            );
+            const nextTook = Date.now() - nextStarted;
+            assert.ok(nextTook < 500, `${mode}: the next call rejected after ${String(nextTook)} ms`);
             await assert.rejects(engine.read('app1', 'ch', 0, 10, KEEP), /history unavailable/);
             proxy.setMode('pass');
             if (mode === 'hold') proxy.setMode('cut');
