@@ -2,17 +2,18 @@
 import { DiscardPolicy, nanos, StorageType, type JetStreamManager, type StoredMsg } from 'nats';
 
 export interface HistoryStreamOptions {
-  /** Stream-wide limits (defaults 10 000 and 24 h): the largest retention any app may ask for. */
+  /** Stream-wide limits when the stream is created (defaults 10 000 and 24 h): the plan ceilings. */
   readonly maxEventsCap?: number;
   readonly maxAgeCapMs?: number;
-  /** Used when the stream is created (defaults 1 and file); later changes are the operator's. */
+  /** Used when the stream is created (defaults 1 and file). */
   readonly replicas?: number;
   readonly storage?: 'file' | 'memory';
 }
 
 /**
- * Creates the stream, or brings the limits Mawjly relies on (per-subject count, age, direct gets) to
- * these values; replicas, storage, max_bytes and the rest stay as an operator set them.
+ * Creates the stream with these limits, or turns on direct gets (which reads need) on an existing one.
+ * Its limits, replicas and storage are then the operator's (`nats stream edit`): smaller limits only
+ * shorten what can be recovered, and readers are told when they cannot (`complete: false`).
  */
 export async function ensureHistoryStream(
   jsm: JetStreamManager,
@@ -34,17 +35,7 @@ export async function ensureHistoryStream(
   };
   try {
     const current = (await jsm.streams.info(name)).config;
-    if (
-      current.max_msgs_per_subject !== config.max_msgs_per_subject ||
-      current.max_age !== config.max_age ||
-      !current.allow_direct
-    ) {
-      await jsm.streams.update(name, {
-        max_msgs_per_subject: config.max_msgs_per_subject,
-        max_age: config.max_age,
-        allow_direct: true,
-      });
-    }
+    if (!current.allow_direct) await jsm.streams.update(name, { allow_direct: true });
   } catch (error) {
     if (!isNotFound(error)) throw error;
     // Two nodes starting at once both add it; the same config makes the second add a no-op.
