@@ -1,4 +1,5 @@
 import type { Adapter } from './ports/adapter.js';
+import type { ChannelHistory } from './ports/channel-history.js';
 import type { AppDirectory } from './ports/app-directory.js';
 import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
@@ -43,4 +44,6 @@ export interface EngineOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly limits?: Partial<EngineLimits>;
+  /** Where channel history is kept (adapters/channel-history-factory.ts); default: in memory. */
+  readonly history?: ChannelHistory;
 }

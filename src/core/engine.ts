@@ -28,6 +28,7 @@ import {
   type WebhookPayload,
   type WebhookSink,
 } from './ports/webhook-sink.js';
+import { HistoryService } from './history-service.js';
 import { publishEvents } from './publisher.js';
 import { SignedInUsers } from './signed-in-users.js';
 import { SubscriptionCountThrottle } from './subscription-count-throttle.js';
@@ -55,6 +56,8 @@ export class Engine implements RealtimeView {
   readonly local = new LocalChannels();
   readonly cache: CacheStore;
   readonly users: SignedInUsers;
+  /** Channel history (serials, recovery); undefined when the engine was built without a store. */
+  readonly history: HistoryService | undefined;
 
   readonly #sessions = new Set<Session>();
   readonly #byApp = new Map<string, Set<Session>>();
@@ -78,6 +81,7 @@ export class Engine implements RealtimeView {
     this.logger = options.logger ?? silentLogger;
     this.cache = new CacheStore(this.limits.cacheTtlSeconds);
     this.users = new SignedInUsers(this.adapter);
+    this.history = options.history ? new HistoryService(options.history, this.logger) : undefined;
     // A console's backlog replay stays well inside the SSE stream's bounded buffer.
     this.#debug = new DebugStream(
       this.clock,
@@ -295,6 +299,7 @@ export class Engine implements RealtimeView {
     const app = session.app;
     const entry = this.local.get(app.id, channel);
     session.channels.delete(channel);
+    session.replays?.delete(channel);
     if (!entry) return;
     entry.sockets.delete(session);
     if (subscription.userId !== undefined) {
@@ -325,6 +330,7 @@ export class Engine implements RealtimeView {
     // entry of a Set during for…of is safe.
     for (const session of entry.sockets) {
       if (session.socketId === exceptSocketId) continue;
+      if (session.replays !== undefined && this.history?.hold(this, session, channel, text)) continue;
       if (session.sendShared(message)) count++;
     }
     if (count > 0) {
@@ -401,11 +407,13 @@ export class Engine implements RealtimeView {
     this.#countThrottle.close();
     for (const session of [...this.#sessions]) this.terminate(session, 'server_shutting_down');
     await this.adapter.close();
+    await this.history?.close();
   }
 
   // --- app changes ------------------------------------------------------------------------------
 
   #applyAppChange(appId: string, app: App | undefined): void {
+    this.history?.appChanged(appId, app);
     const sessions = this.#byApp.get(appId);
     if (!sessions) return;
     if (!app) {

@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createChannelHistory } from '../adapters/channel-history-factory.js';
 import { ClusterAdapter } from '../adapters/cluster-adapter.js';
 import { MemoryBus } from '../adapters/memory-bus.js';
 import { NatsBus } from '../adapters/nats-bus.js';
@@ -26,6 +27,7 @@ import { createDashboardHandler, defaultDashboardDir } from '../transport/http/d
 import { createManagementApi } from '../transport/http/management-api/create-management-api.js';
 import { Engine } from '../core/engine.js';
 import { MemoryAppDirectory } from '../core/memory-app-directory.js';
+import type { ChannelHistory } from '../core/ports/channel-history.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
@@ -62,6 +64,7 @@ export interface StartOptions {
   readonly apps?: readonly App[];
   /** Cluster bus to join (tests join several nodes over one MemoryBusHub). */
   readonly bus?: ClusterBus;
+  readonly channelHistory?: ChannelHistory; // default: chosen by the cluster URL
   readonly nodeId?: string;
   readonly clock?: Clock;
   /** The built dashboard served under /dashboard (default: dashboard/dist of this checkout). */
@@ -175,6 +178,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     ...(webhooks ? { webhooks: webhooks.sink } : {}),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    history: options.channelHistory ?? createChannelHistory(config.clusterUrl, config.clusterPrefix, options),
     // Another node (or this one) changed an app record: re-read it from the store.
     ...(managed
       ? {

@@ -1,6 +1,8 @@
 // `pusher:subscribe`: name rules, plan rules, signature over the exact received strings, presence
 // limits, then join. Every refusal is a `pusher:subscription_error` carrying the channel and a status.
+import { historyRetention } from '../app.js';
 import type { Engine } from '../engine.js';
+import { recoverySince } from '../history-service.js';
 import type { Session } from '../session.js';
 import {
   checkChannelName,
@@ -165,6 +167,10 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
   // after a valid signature (full channel, bad channel_data) leaves the socket unauthorized.
   if (requiresAuth(type.kind)) session.authorized = true;
   engine.announceJoin(session, channel, type.cache);
+  // Recovery (docs/history.md): replay what the client missed, before its next live event.
+  const since = recoverySince(data);
+  if (since !== undefined && engine.history && !session.closed)
+    engine.history.recover(engine, session, channel, since, historyRetention(app));
 }
 
 function presenceData(engine: Engine, appId: string, channel: string): string {

@@ -17,6 +17,7 @@ import { sendEmptyObject, sendError, sendJson } from '../respond.js';
 import { queryValue, type ApiTarget, type QueryPairs } from './api-target.js';
 import { authenticateRequest } from './authenticate.js';
 import { channelAttributes } from './channel-info.js';
+import { readChannelEvents } from './channel-events.js';
 import { parseInfo, readPublishInput, type InfoAttribute } from './publish-request.js';
 
 /** 10 events of ≤ 100 KB each, plus their envelopes. */
@@ -45,6 +46,12 @@ const routes: readonly Route[] = [
   { method: 'POST', pattern: /^\/apps\/([^/]+)\/batch_events$/, name: 'batch_events', handle: triggerBatch },
   { method: 'GET', pattern: /^\/apps\/([^/]+)\/channels$/, name: 'channels', handle: listChannels },
   { method: 'GET', pattern: /^\/apps\/([^/]+)\/channels\/([^/]+)$/, name: 'channel', handle: getChannel },
+  {
+    method: 'GET',
+    pattern: /^\/apps\/([^/]+)\/channels\/([^/]+)\/events$/,
+    name: 'channel_events',
+    handle: (ctx) => readChannelEvents(ctx.engine, ctx.app, channelParam(ctx.params), ctx.query),
+  },
   {
     method: 'GET',
     pattern: /^\/apps\/([^/]+)\/channels\/([^/]+)\/users$/,
@@ -85,12 +92,24 @@ export function createPusherApi(engine: Engine, logger: Logger): PusherApiHandle
       );
       engine.metrics.apiCall?.(app.id);
       const result = route.handle({ engine, app, params, query: target.query, body });
-      if (result === EMPTY_RESULT) sendEmptyObject(res);
-      else sendJson(res, 200, result);
-      engine.metrics.httpCall(route.name, 200);
+      if (result instanceof Promise) {
+        result.then(
+          (value: unknown) => {
+            respond(res, route.name, value);
+          },
+          (error: unknown) => {
+            fail(res, route.name, error);
+          },
+        );
+      } else respond(res, route.name, result);
     } catch (error) {
       fail(res, route.name, error);
     }
+  };
+  const respond = (res: ServerResponse, routeName: string, result: unknown): void => {
+    if (result === EMPTY_RESULT) sendEmptyObject(res);
+    else sendJson(res, 200, result);
+    engine.metrics.httpCall(routeName, 200);
   };
   return (req, res, target) => {
     const { path } = target;
