@@ -1,11 +1,22 @@
 import { after } from 'node:test';
 import { connect } from 'nats';
+import { MemoryChannelHistory } from '../../src/adapters/memory-history.js';
 import { NatsHistory } from '../../src/adapters/nats-history.js';
 import { RedisHistory } from '../../src/adapters/redis-history.js';
 import { runHistoryContract } from './channel-history-contract.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+// A lone node: engines on one namespace are one instance (the "two nodes" of a namespace share it).
+const memories = new Map<string, MemoryChannelHistory>();
+runHistoryContract('memory', {
+  open: (namespace) => {
+    let engine = memories.get(namespace);
+    if (!engine) memories.set(namespace, (engine = new MemoryChannelHistory()));
+    return engine;
+  },
+});
 
 // Redis keys of the test namespaces expire on their own (maxAgeMs + 60 s after the last append).
 runHistoryContract('redis', {
