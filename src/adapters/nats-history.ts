@@ -105,6 +105,9 @@ export class NatsHistory implements ChannelHistory {
     this.#stream = `${this.#prefix}_history`;
     this.#deadlineMs = options.deadlineMs ?? 2_000;
     this.#options = options;
+    // Connect now, so the first append does not pay for the connection and the stream set-up; a
+    // failure here is retried by the next call.
+    this.#connect().catch(() => undefined);
   }
 
   async append(
