@@ -42,6 +42,9 @@ import {
  * purged down to `maxEvents` every few appends. Appends to one channel from one node are queued, so
  * they resolve in call order.
  *
+ * It connects, and creates the stream, on first use: a cluster whose apps keep no history never
+ * creates it.
+ *
  * Outages: every call rejects with HistoryUnavailableError after `deadlineMs` at most, and at once
  * while a connection that once worked is down; the client reconnects forever in the background.
  */
@@ -105,9 +108,6 @@ export class NatsHistory implements ChannelHistory {
     this.#stream = `${this.#prefix}_history`;
     this.#deadlineMs = options.deadlineMs ?? 2_000;
     this.#options = options;
-    // Connect now, so the first append does not pay for the connection and the stream set-up; a
-    // failure here is retried by the next call.
-    this.#connect().catch(() => undefined);
   }
 
   async append(

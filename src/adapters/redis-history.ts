@@ -185,6 +185,8 @@ export class RedisHistory implements ChannelHistory {
     this.#prefix = `${options.prefix ?? 'mawjly:'}history:`;
     this.#deadlineMs = options.deadlineMs ?? 2_000;
     this.#redis = new Redis(url, {
+      // Connected on first use: a cluster whose apps keep no history holds no extra connection.
+      lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
@@ -319,6 +321,7 @@ export class RedisHistory implements ChannelHistory {
         'a call went unanswered; waiting for Redis to answer a PING',
       );
     }
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
     const ready = await readyWithin(
       this.#deadlineMs,
       () => redis.status === 'ready',
