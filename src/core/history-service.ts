@@ -44,6 +44,11 @@ export interface HistoryHost {
 export interface ReplayHold {
   readonly frames: string[];
   bytes: number;
+  /**
+   * After the replay: the last serial replayed. A live frame of an append that was in flight during
+   * the read can still arrive; frames up to this serial are dropped until a later one goes out.
+   */
+  floor?: number;
 }
 
 export class HistoryService {
@@ -94,7 +99,11 @@ export class HistoryService {
     const key = `${app.id}\n${channel}`;
     const previous = this.#tails.get(key);
     const sent = (previous ? previous.then(() => appended) : appended).then((serial) => {
-      host.broadcast(app, channel, serial > 0 ? withSerial(text, serial) : text, exceptSocketId);
+      try {
+        host.broadcast(app, channel, serial > 0 ? withSerial(text, serial) : text, exceptSocketId);
+      } catch (error) {
+        this.#logger.error({ err: error, appId: app.id, channel }, 'could not send a kept event');
+      }
     });
     this.#tails.set(key, sent);
     void sent.then(() => {
@@ -130,10 +139,17 @@ export class HistoryService {
           session.send(withSerial(encodeChannelEvent(e.event, channel, e.data, e.userId), e.serial));
           last = e.serial;
         }
-        for (const frame of hold.frames) {
+        const held = hold.frames.filter((frame) => {
           const serial = serialOf(frame);
-          if (serial === 0 || serial > last) session.send(frame);
+          return serial === 0 || serial > last;
+        });
+        // Still replayed: drop late live frames of it until a newer one passes (hold() below).
+        if (events !== undefined && events.length > 0 && !held.some((f) => serialOf(f) > last)) {
+          hold.floor = last;
+          hold.frames.length = 0;
+          (session.replays ??= new Map()).set(channel, hold);
         }
+        for (const frame of held) session.send(frame);
       },
       (error: unknown) => {
         this.#logger.warn({ err: error, appId, channel }, 'history read for a recovery failed');
@@ -145,23 +161,34 @@ export class HistoryService {
   }
 
   /**
-   * Called by fan-out for a socket with holds: true when the frame was held (not to be sent now).
-   * A hold past the socket's buffer bound disconnects it like a slow consumer.
+   * Called by fan-out for a socket with holds: true when the frame is not to be sent now (held
+   * during a replay, or already replayed). A hold past the socket's buffer bound disconnects it like
+   * a slow consumer.
    */
   hold(host: HistoryHost, session: Session, channel: string, text: string): boolean {
     const hold = session.replays?.get(channel);
     if (!hold) return false;
+    if (hold.floor !== undefined) {
+      const serial = serialOf(text);
+      if (serial !== 0 && serial <= hold.floor) return true;
+      if (serial !== 0) this.#forget(session, channel);
+      return false;
+    }
     hold.frames.push(text);
     hold.bytes += text.length;
     if (hold.bytes > host.maxBufferedBytes) host.terminate(session, 'over_capacity');
     return true;
   }
 
+  #forget(session: Session, channel: string): void {
+    session.replays?.delete(channel);
+    if (session.replays?.size === 0) session.replays = undefined;
+  }
+
   /** Ends a hold; false when the socket or its subscription is gone meanwhile (nothing to send). */
   #release(session: Session, channel: string, hold: ReplayHold): boolean {
     if (session.replays?.get(channel) !== hold) return false;
-    session.replays.delete(channel);
-    if (session.replays.size === 0) session.replays = undefined;
+    this.#forget(session, channel);
     return !session.closed && session.channels.has(channel);
   }
 
