@@ -37,13 +37,10 @@ import {
  * again. `p` tells a reader whether anything between its `since` and the first message it gets was
  * dropped (`complete`); `n` applies an app's count limit exactly on read.
  *
- * Limits: the stream caps every subject at `maxEventsCap` messages and every message at
- * `maxAgeCapMs` (the plan maxima); an app's smaller retention is applied on read, and the subject is
+ * Limits: the stream is created with `maxEventsCap` per subject and `maxAgeCapMs` (the plan maxima);
+ * an app's smaller retention is applied on read, and the subject is
  * purged down to `maxEvents` every few appends. Appends to one channel from one node are queued, so
- * they resolve in call order.
- *
- * It connects, and creates the stream, on first use: a cluster whose apps keep no history never
- * creates it.
+ * they resolve in call order. Connects and creates the stream on first use (none without history).
  *
  * Outages: every call rejects with HistoryUnavailableError after `deadlineMs` at most, and at once
  * while a connection that once worked is down; the client reconnects forever in the background.
