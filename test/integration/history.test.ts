@@ -330,4 +330,24 @@ describe('channel history on a lone node', () => {
     const offRefusal = await plain.next((f) => f.event === 'mawjly:cannot_recover');
     assert.equal((JSON.parse(offRefusal.data as string) as { reason: string }).reason, 'history_off');
   });
+
+  test('a recovered cache channel gets the missed events in order, not its cached latest first', async () => {
+    const sdk = serverSdk(server, pro);
+    await sdk.trigger('cache-prices', 'p', { v: 1 });
+    const first = (await (await sdk.get({ path: '/channels/cache-prices/events' })).json()) as EventsAnswer;
+    await sdk.trigger('cache-prices', 'p', { v: 2 });
+    await sdk.trigger('cache-prices', 'p', { v: 3 });
+    const client = raw(pro);
+    await client.socketId;
+    client.send({
+      event: 'pusher:subscribe',
+      data: { channel: 'cache-prices', mawjly_since: first.last_serial },
+    });
+    await until(() => client.frames.filter((f) => f.event === 'p').length >= 2, 'the replay');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(
+      client.frames.filter((f) => f.event === 'p').map((f) => f.data),
+      ['{"v":2}', '{"v":3}'],
+    );
+  });
 });

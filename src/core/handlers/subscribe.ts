@@ -166,11 +166,13 @@ export function handleSubscribe(engine: Engine, session: Session, frame: ClientF
   // Only a subscription that went through counts for authorized connections: a presence join refused
   // after a valid signature (full channel, bad channel_data) leaves the socket unauthorized.
   if (requiresAuth(type.kind)) session.authorized = true;
-  engine.announceJoin(session, channel, type.cache);
-  // Recovery (docs/history.md): replay what the client missed, before its next live event.
+  // Recovery (docs/history.md): replay what the client missed, before its next live event. A
+  // replayed cache channel skips its cached event (older events would follow the latest one).
   const since = recoverySince(data);
+  const retention = since === undefined || !engine.history ? null : historyRetention(app);
+  engine.announceJoin(session, channel, type.cache && retention === null);
   if (since !== undefined && engine.history && !session.closed)
-    engine.history.recover(engine, session, channel, since, historyRetention(app));
+    engine.history.recover(engine, session, channel, since, retention);
 }
 
 function presenceData(engine: Engine, appId: string, channel: string): string {
