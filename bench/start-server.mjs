@@ -8,7 +8,9 @@
 //
 // usage: npm run build && node bench/start-server.mjs [--port 0] [--host 127.0.0.1]
 //          [--app-id bench-app] [--key bench-key] [--secret bench-secret] [--log-level warn]
-//          [--webhooks N]
+//          [--webhooks N] [--history EVENTS,SECONDS]
+// --history 100,120: the app keeps channel history (docs/history.md), e.g. to compare fan-out with
+// history on and off.
 // --webhooks N: the app lives in a store (a temporary SQLite data directory) and has N webhook
 // endpoints subscribed to every event type, pointing at a receiver in a separate process that
 // answers 200 (so its CPU is not counted as the server's).
@@ -59,7 +61,13 @@ const UNLIMITED_PLAN = {
   maxWebhookEndpoints: null,
   clientEvents: true,
   encryptedChannels: true,
+  history: { maxEvents: 100_000, maxAgeSeconds: 86_400 },
 };
+const [historyEvents, historySeconds] = arg('history', '').split(',').map(Number);
+const history =
+  historyEvents > 0 && historySeconds > 0
+    ? { maxEvents: historyEvents, maxAgeMs: historySeconds * 1000 }
+    : null;
 const app = {
   id: arg('app-id', 'bench-app'),
   key: arg('key', 'bench-key'),
@@ -67,7 +75,7 @@ const app = {
   accountId: 'benchmark',
   name: 'Benchmark app',
   plan: UNLIMITED_PLAN,
-  settings: DEFAULT_APP_SETTINGS,
+  settings: { ...DEFAULT_APP_SETTINGS, history },
 };
 
 const webhooks = Math.max(0, Number(arg('webhooks', '0')) || 0);
@@ -112,7 +120,11 @@ else {
       key: app.key,
       secret: app.secrets[0],
       operator: true,
-      settings: { client_events: true, subscription_count: true },
+      settings: {
+        client_events: true,
+        subscription_count: true,
+        ...(history ? { history: { max_events: historyEvents, max_age_seconds: historySeconds } } : {}),
+      },
     },
     'bench',
   );

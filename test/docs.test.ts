@@ -142,6 +142,7 @@ test('docs/configuration.md lists the default plan table the server uses', () =>
       plan.maxWebhookEndpoints,
       plan.clientEvents,
       plan.encryptedChannels,
+      plan.history && `${plan.history.maxEvents} / ${plan.history.maxAgeSeconds} s`,
     ].map((value) => (value === null ? 'null' : String(value)));
     assert.deepEqual(cells, expected, `the ${plan.name} row`);
   }

@@ -9,6 +9,13 @@ export interface AppSettings {
   subscription_count: boolean;
   authorized_connections: boolean;
   allowed_origins: string[];
+  /** Channel history (docs/history.md): null when off. */
+  history?: HistorySettings | null;
+}
+
+export interface HistorySettings {
+  max_events: number;
+  max_age_seconds: number;
 }
 
 export interface App {
@@ -46,6 +53,8 @@ export interface Plan {
   max_webhook_endpoints: number | null;
   client_events: boolean;
   encrypted_channels: boolean;
+  /** The most an app may keep per channel; null when the plan has no history. */
+  history?: HistorySettings | null;
 }
 
 export interface Usage {

@@ -1,6 +1,8 @@
 // What the realtime engine knows about an app: credentials, the owning account's plan limits and the
 // app's settings. The management layer keeps these records current (see ports/app-directory.ts).
 
+import type { HistoryRetention } from './ports/channel-history.js';
+
 export type PlanName = 'free' | 'startup' | 'pro' | 'business';
 export const PLAN_NAMES: readonly PlanName[] = ['free', 'startup', 'pro', 'business'];
 
@@ -14,6 +16,14 @@ export interface PlanLimits {
   readonly maxWebhookEndpoints: number | null;
   readonly clientEvents: boolean;
   readonly encryptedChannels: boolean;
+  /** Channel history (issue 11 §3): the most an app may keep per channel, or null when the plan has none. */
+  readonly history: PlanHistory | null;
+}
+
+/** A plan's ceiling on the history settings of its apps. */
+export interface PlanHistory {
+  readonly maxEvents: number;
+  readonly maxAgeSeconds: number;
 }
 
 export const DEFAULT_PLANS: Readonly<Record<PlanName, PlanLimits>> = {
@@ -26,6 +36,7 @@ export const DEFAULT_PLANS: Readonly<Record<PlanName, PlanLimits>> = {
     maxWebhookEndpoints: 1,
     clientEvents: false,
     encryptedChannels: false,
+    history: null,
   },
   startup: {
     name: 'startup',
@@ -36,6 +47,7 @@ export const DEFAULT_PLANS: Readonly<Record<PlanName, PlanLimits>> = {
     maxWebhookEndpoints: 5,
     clientEvents: true,
     encryptedChannels: true,
+    history: null,
   },
   pro: {
     name: 'pro',
@@ -46,6 +58,7 @@ export const DEFAULT_PLANS: Readonly<Record<PlanName, PlanLimits>> = {
     maxWebhookEndpoints: 10,
     clientEvents: true,
     encryptedChannels: true,
+    history: { maxEvents: 100, maxAgeSeconds: 120 },
   },
   business: {
     name: 'business',
@@ -56,6 +69,7 @@ export const DEFAULT_PLANS: Readonly<Record<PlanName, PlanLimits>> = {
     maxWebhookEndpoints: 25,
     clientEvents: true,
     encryptedChannels: true,
+    history: { maxEvents: 1_000, maxAgeSeconds: 3_600 },
   },
 };
 
@@ -68,6 +82,11 @@ export interface AppSettings {
   readonly subscriptionCount: boolean;
   readonly authorizedConnections: boolean;
   readonly allowedOrigins: readonly string[];
+  /**
+   * Channel history as kept (issue 11 §3): null when off. Already bounded by the plan's ceiling
+   * (the management layer clamps it), so the engine uses it as is.
+   */
+  readonly history: HistoryRetention | null;
 }
 
 export const DEFAULT_APP_SETTINGS: AppSettings = {
@@ -77,6 +96,7 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   subscriptionCount: false,
   authorizedConnections: false,
   allowedOrigins: ['*'],
+  history: null,
 };
 
 export interface App {
@@ -93,4 +113,9 @@ export interface App {
 /** Client events are allowed when both the plan and the app's setting allow them. */
 export function clientEventsAllowed(app: App): boolean {
   return app.plan.clientEvents && app.settings.clientEvents;
+}
+
+/** What the app keeps of each channel, or null when history is off (setting off or plan without it). */
+export function historyRetention(app: App): HistoryRetention | null {
+  return app.plan.history === null ? null : app.settings.history;
 }

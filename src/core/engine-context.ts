@@ -5,6 +5,7 @@
 import type { App } from './app.js';
 import type { CacheStore } from './cache-store.js';
 import type { EngineLimits } from './engine-options.js';
+import type { HistoryService } from './history-service.js';
 import type { Adapter } from './ports/adapter.js';
 import type { AppDirectory } from './ports/app-directory.js';
 import type { Clock } from './ports/clock.js';
@@ -33,6 +34,10 @@ export interface EngineContext {
   readonly cache: CacheStore;
   /** This node's signed-in sessions and watchlists. */
   readonly users: SignedInUsers;
+  /** Channel history (serials, recovery); undefined when the engine keeps none. */
+  readonly history: HistoryService | undefined;
+  /** MAWJLY_MAX_BUFFERED_BYTES (a replay's held frames count against it). */
+  readonly maxBufferedBytes: number;
 
   // --- channels ---
   /** Adds a session to a channel (presence: `userId` and its user_info); no frame is sent. */

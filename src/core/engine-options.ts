@@ -1,4 +1,5 @@
 import type { Adapter } from './ports/adapter.js';
+import type { ChannelHistory } from './ports/channel-history.js';
 import type { AppDirectory } from './ports/app-directory.js';
 import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
@@ -46,4 +47,6 @@ export interface EngineOptions {
   readonly limits?: Partial<EngineLimits>;
   /** The transport's native fan-out (uWebSockets.js topics); absent, the engine sends to each subscriber. */
   readonly fanOut?: TopicFanOut;
+  /** Where channel history is kept (adapters/channel-history-factory.ts); default: in memory. */
+  readonly history?: ChannelHistory;
 }

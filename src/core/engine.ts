@@ -19,6 +19,7 @@ import { systemClock, type Clock } from './ports/clock.js';
 import type { Connection, Outbound } from './ports/connection.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import { noopMetrics, type Metrics } from './ports/metrics.js';
+import type { HistoryRead } from './ports/channel-history.js';
 import type { ChannelState, Realtime } from './ports/realtime.js';
 import type { ChannelSummary, DebugEvent, PublishInput } from './ports/realtime-view.js';
 import { channelTopic, type TopicFanOut } from './ports/topic-fan-out.js';
@@ -29,6 +30,8 @@ import {
   type WebhookPayload,
   type WebhookSink,
 } from './ports/webhook-sink.js';
+import { HistoryService } from './history-service.js';
+import { MawjlyError } from '../protocol/errors.js';
 import { publishEvents } from './publisher.js';
 import { SignedInUsers } from './signed-in-users.js';
 import { SubscriptionCountThrottle } from './subscription-count-throttle.js';
@@ -49,6 +52,8 @@ export class Engine implements Realtime, EngineContext {
   readonly logger: Logger;
   readonly cache: CacheStore;
   readonly users: SignedInUsers;
+  /** Channel history (serials, recovery); undefined when the engine was built without a store. */
+  readonly history: HistoryService | undefined;
 
   readonly #adapter: Adapter;
   readonly #webhooks: WebhookSink;
@@ -80,6 +85,7 @@ export class Engine implements Realtime, EngineContext {
     this.logger = options.logger ?? silentLogger;
     this.cache = new CacheStore(this.limits.cacheTtlSeconds);
     this.users = new SignedInUsers(this.#adapter);
+    this.history = options.history ? new HistoryService(options.history, this.logger) : undefined;
     // A console's backlog replay stays well inside the SSE stream's bounded buffer.
     this.#debug = new DebugStream(
       this.clock,
@@ -249,6 +255,7 @@ export class Engine implements Realtime, EngineContext {
     const app = session.app;
     const entry = this.#local.get(app.id, channel);
     session.channels.delete(channel);
+    session.replays?.delete(channel);
     if (!entry) return;
     entry.sockets.delete(session);
     this.#fanOut?.unsubscribe(session.connection, channelTopic(app.id, channel));
@@ -276,7 +283,9 @@ export class Engine implements Realtime, EngineContext {
     if (!entry) return 0;
     const message: Outbound = { text };
     let count = 0;
-    if (this.#fanOut) {
+    // A socket replaying a channel's history holds its live frames (HistoryService.hold), which a
+    // topic publish cannot do: while one does, this channel's frames go out one by one.
+    if (this.#fanOut && !(this.history !== undefined && replaying(entry.sockets, channel))) {
       // The transport writes to every subscriber (its own backpressure rule closes slow ones with
       // 4100); usage counts the subscribers, less the excluded one when it is among them.
       const except = exceptSocketId === undefined ? undefined : this.#bySocketId?.get(exceptSocketId);
@@ -288,6 +297,7 @@ export class Engine implements Realtime, EngineContext {
       // entry of a Set during for…of is safe.
       for (const session of entry.sockets) {
         if (session.socketId === exceptSocketId) continue;
+        if (session.replays !== undefined && this.history?.hold(this, session, channel, text)) continue;
         if (session.sendShared(message)) count++;
       }
     }
@@ -318,6 +328,11 @@ export class Engine implements Realtime, EngineContext {
   }
 
   /** `POST users/{id}/terminate_connections`: every node closes the user's signed-in sockets. */
+  readHistory(app: App, channel: string, since: number, limit: number): Promise<HistoryRead> {
+    if (this.history === undefined) return Promise.reject(new MawjlyError('history_disabled'));
+    return this.history.readForApi(app, channel, since, limit);
+  }
+
   terminateUserConnections(app: App, userId: string): void {
     this.#adapter.terminateUser(app.id, userId);
   }
@@ -386,11 +401,13 @@ export class Engine implements Realtime, EngineContext {
     this.#countThrottle.close();
     for (const session of [...this.#sessions]) this.terminate(session, 'server_shutting_down');
     await this.#adapter.close();
+    await this.history?.close();
   }
 
   // --- app changes ------------------------------------------------------------------------------
 
   #applyAppChange(appId: string, app: App | undefined): void {
+    this.history?.appChanged(appId, app);
     const sessions = this.#byApp.get(appId);
     if (!sessions) return;
     if (!app) {
@@ -411,4 +428,9 @@ const NO_USER: Subscription = Object.freeze({});
 
 function* names(channels: Iterable<[string, number]>): Generator<string> {
   for (const [name] of channels) yield name;
+}
+
+function replaying(sessions: ReadonlySet<Session>, channel: string): boolean {
+  for (const session of sessions) if (session.replays?.has(channel)) return true;
+  return false;
 }

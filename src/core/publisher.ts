@@ -1,7 +1,7 @@
 // Backend publishes (REST `events` / `batch_events`, the management event creator): validate every
 // event first (all or nothing), then encode each (event, channel) once and hand the same text to the
 // cluster and to this node's subscribers.
-import type { App } from './app.js';
+import { historyRetention, type App } from './app.js';
 import type { EngineContext } from './engine-context.js';
 import type { PublishInput } from './ports/realtime-view.js';
 import { checkChannelName, classifyChannel, isEncryptedChannel } from '../protocol/channel-name.js';
@@ -89,10 +89,14 @@ export function publishEvents(engine: EngineContext, app: App, inputs: readonly 
   for (const input of inputs) validatePublish(engine, app, input);
   // Pusher counts a publish once per channel it names, then once per delivery.
   let published = 0;
+  const retention = engine.history && historyRetention(app);
   for (const input of inputs) {
     for (const channel of input.channels) {
       const text = encodeChannelEvent(input.name, channel, input.data);
-      engine.broadcast(app, channel, text, input.socketId);
+      if (retention) {
+        const event = { name: input.name, data: input.data };
+        engine.history.publish(engine, app, channel, event, text, input.socketId, retention);
+      } else engine.broadcast(app, channel, text, input.socketId);
       if (classifyChannel(channel).cache)
         engine.cache.set(app.id, channel, input.name, input.data, engine.clock.now());
     }

@@ -1,6 +1,7 @@
 // One client connection: its identity, subscriptions and timers' state. The engine's sweeper drives
 // activity checks for all sessions from one shared timer; a session holds only numbers, no timers.
 import type { App } from './app.js';
+import type { ReplayHold } from './history-service.js';
 import type { Connection, Outbound } from './ports/connection.js';
 import { encodeError } from '../protocol/codec.js';
 import { ERRORS, type ErrorCode } from '../protocol/errors.js';
@@ -41,6 +42,8 @@ export class Session {
   closed = false;
   /** Presence channels among `channels` (the per-connection presence cap counts them). */
   presenceChannels = 0;
+  /** Channels whose live frames are held while missed events are replayed (history-service.ts). */
+  replays: Map<string, ReplayHold> | undefined;
   readonly #bound: OutboundBound;
 
   constructor(socketId: string, connection: Connection, app: App, nowMs: number, bound: OutboundBound) {

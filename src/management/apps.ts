@@ -2,7 +2,12 @@
 // during which both secrets verify. Every change is audited and reaches the directory at once.
 import { randomBytes, randomInt } from 'node:crypto';
 import { MawjlyError } from '../protocol/errors.js';
-import { applySettingsPatch, defaultAppSettings, type AppSettingsPatch } from './app-settings.js';
+import {
+  applySettingsPatch,
+  checkHistorySetting,
+  defaultAppSettings,
+  type AppSettingsPatch,
+} from './app-settings.js';
 import type { Actor } from './audit.js';
 import type { ManagementContext } from './management-context.js';
 import type { AccountRecord, AppRecord, StoredAppSettings } from './store.js';
@@ -208,6 +213,10 @@ export class AppService {
         'plan_feature_unavailable',
         `Client events are not available on the ${account.plan} plan; upgrade to Startup or above`,
       );
+    }
+    // Checked when the setting changes only: after a downgrade the engine clamps what is stored.
+    if (JSON.stringify(settings.history ?? null) !== JSON.stringify(before?.history ?? null)) {
+      checkHistorySetting(settings.history, plan);
     }
     return settings;
   }

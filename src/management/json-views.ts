@@ -43,7 +43,11 @@ export function appJson(
     cluster,
     account: app.accountId,
     created_at: iso(app.createdAt),
-    settings: { ...app.settings, allowed_origins: [...app.settings.allowed_origins] },
+    settings: {
+      ...app.settings,
+      allowed_origins: [...app.settings.allowed_origins],
+      history: app.settings.history ?? null,
+    },
   };
 }
 

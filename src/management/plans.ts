@@ -3,6 +3,7 @@
 // omitted plans and keys keep their defaults, `null` means unlimited.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { MAX_HISTORY_AGE_SECONDS, MAX_HISTORY_EVENTS } from '../protocol/limits.js';
 import { DEFAULT_PLANS, PLAN_NAMES, type PlanLimits, type PlanName } from '../core/app.js';
 
 export type PlanTable = Readonly<Record<PlanName, PlanLimits>>;
@@ -16,6 +17,13 @@ const planOverrideSchema = z.strictObject({
   max_webhook_endpoints: limit.optional(),
   client_events: z.boolean().optional(),
   encrypted_channels: z.boolean().optional(),
+  history: z
+    .strictObject({
+      max_events: z.number().int().min(1).max(MAX_HISTORY_EVENTS),
+      max_age_seconds: z.number().int().min(1).max(MAX_HISTORY_AGE_SECONDS),
+    })
+    .nullable()
+    .optional(),
 });
 const plansOverrideSchema = z.strictObject({
   free: planOverrideSchema.optional(),
@@ -38,6 +46,10 @@ function applyOverride(base: PlanLimits, o: PlanOverride): PlanLimits {
       o.max_webhook_endpoints === undefined ? base.maxWebhookEndpoints : o.max_webhook_endpoints,
     clientEvents: o.client_events ?? base.clientEvents,
     encryptedChannels: o.encrypted_channels ?? base.encryptedChannels,
+    history:
+      o.history === undefined
+        ? base.history
+        : o.history && { maxEvents: o.history.max_events, maxAgeSeconds: o.history.max_age_seconds },
   };
 }
 
@@ -47,7 +59,7 @@ export function parsePlansOverride(value: unknown, source = 'plans file'): PlanT
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(
-      `Invalid ${source}: expected {"free"|"startup"|"pro"|"business": {max_connections, max_messages_per_day, max_apps, max_presence_members, max_webhook_endpoints (integer or null = unlimited), client_events, encrypted_channels (boolean)}}\n${lines.join('\n')}`,
+      `Invalid ${source}: expected {"free"|"startup"|"pro"|"business": {max_connections, max_messages_per_day, max_apps, max_presence_members, max_webhook_endpoints (integer or null = unlimited), client_events, encrypted_channels (boolean), history ({max_events, max_age_seconds} or null = none)}}\n${lines.join('\n')}`,
     );
   }
   const table = {} as Record<PlanName, PlanLimits>;
@@ -97,5 +109,9 @@ export function planToJson(plan: PlanLimits): Record<string, unknown> {
     max_webhook_endpoints: plan.maxWebhookEndpoints,
     client_events: plan.clientEvents,
     encrypted_channels: plan.encryptedChannels,
+    history: plan.history && {
+      max_events: plan.history.maxEvents,
+      max_age_seconds: plan.history.maxAgeSeconds,
+    },
   };
 }

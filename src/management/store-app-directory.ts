@@ -26,7 +26,7 @@ export function toCoreApp(record: AppRecord, account: AccountRecord, plans: Plan
     accountId: record.accountId,
     name: record.name,
     plan: plans[account.plan],
-    settings: toCoreSettings(record.settings),
+    settings: toCoreSettings(record.settings, plans[account.plan]),
   };
 }
 

@@ -33,6 +33,13 @@ export interface StoredAppSettings {
   readonly subscription_count: boolean;
   readonly authorized_connections: boolean;
   readonly allowed_origins: readonly string[];
+  /** Channel history (issue 11 §3); absent in records written before it existed (= off). */
+  readonly history?: StoredHistorySettings | null;
+}
+
+export interface StoredHistorySettings {
+  readonly max_events: number;
+  readonly max_age_seconds: number;
 }
 
 export interface AppRecord {

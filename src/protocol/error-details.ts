@@ -32,6 +32,7 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
   invalid_signature: ['Invalid signature for channel {channel}'],
   presence_full: ['Presence channel is full ({max} members on this plan)'],
   invalid_request: [
+    '{name}: an integer from {min} to {max}',
     'Event "data" must be a string (JSON-encode objects)',
     'Give "channel" or a non-empty "channels" array',
     'Invalid socket_id',
@@ -60,6 +61,7 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'name: 1 to {max} characters',
     'grace_period_seconds: an integer from 0 to {max_grace_seconds}',
     'role: expected one of {roles}',
+    'history: the {plan} plan keeps at most {max_events} events for {max_age_seconds} seconds per channel',
     'email: not a valid email address',
     'password: {min_password_length} to {max_password_length} characters',
     'scopes: unknown {unknown}; expected {scopes}',
@@ -112,6 +114,7 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
   plan_feature_unavailable: [
     'Client events are not available on the {plan} plan; upgrade to Startup or above',
     'Encrypted channels are not available on the {plan} plan; upgrade to Startup or above',
+    'Channel history is not available on the {plan} plan; upgrade to Pro or Business',
   ],
   insufficient_role: [
     'Only an owner can make a member owner',

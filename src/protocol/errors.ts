@@ -140,6 +140,16 @@ export const ERRORS = {
     message: 'Encrypted channels are not available on the Free plan; upgrade to Startup or above',
   },
 
+  history_disabled: {
+    httpStatus: 403,
+    message:
+      "Channel history is off for this app: turn on the app's history setting (Pro and Business plans)",
+  },
+  history_unavailable: {
+    httpStatus: 503,
+    message: 'Channel history cannot be read right now (its storage does not answer); retry later',
+  },
+
   // REST API (PROTOCOL.md §7).
   auth_missing: {
     httpStatus: 401,

@@ -22,6 +22,12 @@ export const InternalEvent = {
   watchlistEvents: 'pusher_internal:watchlist_events',
 } as const;
 
+/** Mawjly's own events to clients (docs/history.md); stock pusher-js passes them to channel listeners. */
+export const MawjlyEvent = {
+  /** A resubscription asked for missed events that cannot be replayed: the app must refetch. */
+  cannotRecover: 'mawjly:cannot_recover',
+} as const;
+
 export const PUSHER_EVENT_PREFIX = 'pusher:';
 export const INTERNAL_EVENT_PREFIX = 'pusher_internal:';
 export const CLIENT_EVENT_PREFIX = 'client-';

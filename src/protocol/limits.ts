@@ -20,3 +20,8 @@ export const MAX_INCOMING_FRAME_BYTES = MAX_EVENT_DATA_BYTES + 8 * 1024;
 /** Encrypted envelope: secretbox nonce and authenticator sizes (XSalsa20-Poly1305). */
 export const SECRETBOX_NONCE_BYTES = 24;
 export const SECRETBOX_OVERHEAD_BYTES = 16;
+/** Channel history: the largest retention any plan (even an operator's plans file) may allow. */
+export const MAX_HISTORY_EVENTS = 10_000;
+export const MAX_HISTORY_AGE_SECONDS = 24 * 3600;
+/** Events one REST history read or one recovery returns at most. */
+export const MAX_HISTORY_READ = 1000;

@@ -15,6 +15,8 @@ import type { Adapter } from '../core/ports/adapter.js';
 import type { AppDirectory } from '../core/ports/app-directory.js';
 import { systemClock, type Clock } from '../core/ports/clock.js';
 import type { TopicFanOut } from '../core/ports/topic-fan-out.js';
+import type { ChannelHistory } from '../core/ports/channel-history.js';
+import { createChannelHistory } from '../adapters/channel-history-factory.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import { silentLogger, type Logger } from '../core/ports/logger.js';
 import { noopWebhookMetrics, type Metrics, type WebhookMetrics } from '../core/ports/metrics.js';
@@ -109,6 +111,8 @@ export interface ComposeOptions {
   readonly createDatabase?: CreatePolicy;
   readonly historyFlushIntervalMs?: number;
   readonly historySampleIntervalMs?: number;
+  /** Where channel history is kept (default: chosen by the cluster URL). */
+  readonly channelHistory?: ChannelHistory;
   /** The transport's native topic fan-out (uWebSockets.js); absent: the engine's own loop. */
   readonly fanOut?: TopicFanOut;
 }
@@ -200,6 +204,11 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
     logger,
     ...(webhooks ? { webhooks: webhooks.sink } : {}),
     ...(options.fanOut ? { fanOut: options.fanOut } : {}),
+    history:
+      options.channelHistory ??
+      createChannelHistory(config.clusterUrl, config.clusterPrefix, {
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     // Another node (or this one) changed an app record: re-read it from the store.
     ...(managed

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ENV_VARS, type Config } from '../config/config.js';
 import type { App } from '../core/app.js';
 import type { AppDirectory } from '../core/ports/app-directory.js';
+import type { ChannelHistory } from '../core/ports/channel-history.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import { systemClock, type Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
@@ -46,6 +47,8 @@ export interface StartOptions {
   readonly apps?: readonly App[];
   /** Cluster bus to join (tests join several nodes over one MemoryBusHub). */
   readonly bus?: ClusterBus;
+  /** Where channel history is kept (default: chosen by the cluster URL). */
+  readonly channelHistory?: ChannelHistory;
   readonly nodeId?: string;
   readonly clock?: Clock;
   /** The built dashboard served under /dashboard (default: dashboard/dist of this checkout). */
@@ -104,6 +107,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(uwsServer ? { fanOut: uwsServer.fanOut } : {}),
     ...(options.apps === undefined ? {} : { apps: options.apps }),
     ...(options.bus === undefined ? {} : { bus: options.bus }),
+    ...(options.channelHistory === undefined ? {} : { channelHistory: options.channelHistory }),
     ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.createDatabase === undefined ? {} : { createDatabase: options.createDatabase }),

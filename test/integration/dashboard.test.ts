@@ -378,6 +378,10 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     await sections.getByRole('link', { name: 'Settings' }).click();
     const counting = page.getByRole('switch', { name: /Subscription counting/ });
     assert.equal(await counting.isChecked(), false);
+    // Channel history is a Pro and Business feature: shown, explained, not switchable here.
+    const history = page.getByRole('switch', { name: /Channel history and recovery/ });
+    assert.equal(await history.isDisabled(), true);
+    await page.getByText('Not available on the startup plan (Pro and Business).').waitFor();
     await counting.check();
     await page.getByText('Subscription counting saved.').waitFor();
     await page.getByLabel(/One origin per line/).fill('https://shop.example\nhttps://admin.example');

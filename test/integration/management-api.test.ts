@@ -108,6 +108,7 @@ for (const kind of ['sqlite', 'postgres'] as StoreKind[]) {
         subscription_count: false,
         authorized_connections: false,
         allowed_origins: ['*'],
+        history: null,
       });
       const live = h.management.directory.findByKey(app.key);
       assert.deepEqual(live?.secrets, [app.secret], 'the directory knows the app at once');

@@ -30,8 +30,12 @@ export function SettingsTab({ app, onChange }: { app: App; onChange: (app: App) 
       setError(err);
     }
   };
-  const toggle = (key: keyof Omit<AppSettings, 'allowed_origins'>, label: string) => (value: boolean) =>
-    void patch({ settings: { [key]: value } }, label);
+  const toggle =
+    (key: keyof Omit<AppSettings, 'allowed_origins' | 'history'>, label: string) => (value: boolean) =>
+      void patch({ settings: { [key]: value } }, label);
+  // Channel history: on keeps the plan's maximum (the API accepts anything within it).
+  const ceiling = plan?.history ?? null;
+  const history = app.settings.history ?? null;
 
   const remove = async (): Promise<void> => {
     setBusy(true);
@@ -92,6 +96,31 @@ export function SettingsTab({ app, onChange }: { app: App; onChange: (app: App) 
           checked={app.settings.authorized_connections}
           disabled={!editable}
           onChange={toggle('authorized_connections', 'Authorized connections')}
+        />
+        <Toggle
+          label="Channel history and recovery"
+          description={
+            plan && !ceiling
+              ? `Not available on the ${plan.name} plan (Pro and Business).`
+              : history
+                ? `Keeps the last ${history.max_events} events or ${history.max_age_seconds} s per channel; reconnecting @mawjly/client clients get what they missed.`
+                : 'Keep recent events per channel so reconnecting @mawjly/client clients get what they missed.'
+          }
+          checked={history !== null}
+          disabled={!editable || !ceiling}
+          onChange={(on) =>
+            void patch(
+              {
+                settings: {
+                  history:
+                    on && ceiling
+                      ? { max_events: ceiling.max_events, max_age_seconds: ceiling.max_age_seconds }
+                      : null,
+                },
+              },
+              'Channel history',
+            )
+          }
         />
       </section>
       <section class="card" aria-labelledby="origins-title">

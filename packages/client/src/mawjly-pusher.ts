@@ -2,6 +2,7 @@
 import * as PusherModule from 'pusher-js';
 import type { Options } from 'pusher-js';
 import { withDerivedSharedSecret } from './derived-secret-authorizer.js';
+import { HistoryRecovery } from './history-recovery.js';
 import { decodeMasterKey } from './master-key.js';
 
 // pusher-js is CommonJS (`module.exports = Pusher`) typed as `export default`; depending on the
@@ -23,6 +24,7 @@ export type MawjlyOptions = Options & {
 // Outside the instance on purpose: nothing reachable from the object (console.log, JSON.stringify,
 // debuggers' property views, error reporters) shows the key.
 const masterKeys = new WeakMap<object, Uint8Array>();
+const recoveries = new WeakMap<object, HistoryRecovery>();
 
 function splitOptions(options: MawjlyOptions): { pusherOptions: Options; masterKey: Uint8Array | undefined } {
   // Missing options: let pusher-js throw its own "You must pass an options object".
@@ -43,6 +45,24 @@ export class MawjlyPusher extends Pusher {
       masterKeys.set(this, masterKey);
       this.config.channelAuthorizer = withDerivedSharedSecret(this.config.channelAuthorizer, masterKey);
     }
+    recoveries.set(this, new HistoryRecovery(this));
+  }
+
+  // Recovery after reconnects (history-recovery.ts): hooks on subscribe, unsubscribe and sends.
+  override subscribe(channelName: string): ReturnType<InstanceType<typeof Pusher>['subscribe']> {
+    const channel = super.subscribe(channelName);
+    recoveries.get(this)?.hookChannel(channel);
+    return channel;
+  }
+
+  override unsubscribe(channelName: string): void {
+    recoveries.get(this)?.forget(channelName);
+    super.unsubscribe(channelName);
+  }
+
+  override send_event(eventName: string, data: unknown, channel?: string): boolean {
+    const recovery = recoveries.get(this);
+    return super.send_event(eventName, recovery ? recovery.decorate(eventName, data) : data, channel);
   }
 
   // pusher-js rebuilds its config (and so its authorizer) when switching cluster.

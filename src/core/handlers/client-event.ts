@@ -1,7 +1,7 @@
 // Client events (PROTOCOL.md §6): private and presence channels only, never encrypted ones,
 // subscribed sockets only, never echoed, `user_id` added on presence, 10 per second per connection
 // (a non-closing 4301 beyond that).
-import { clientEventsAllowed } from '../app.js';
+import { clientEventsAllowed, historyRetention } from '../app.js';
 import type { EngineContext } from '../engine-context.js';
 import type { Session } from '../session.js';
 import { classifyChannel } from '../../protocol/channel-name.js';
@@ -68,8 +68,12 @@ export function handleClientEvent(engine: EngineContext, session: Session, frame
     return;
   }
   const text = encodeRelayedClientEvent(frame.event, channel, frame.data, subscription.userId);
-  engine.broadcast(app, channel, text, session.socketId);
   const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data ?? null);
+  const retention = engine.history && historyRetention(app);
+  if (retention) {
+    const event = { name: frame.event, data, userId: subscription.userId };
+    engine.history.publish(engine, app, channel, event, text, session.socketId, retention);
+  } else engine.broadcast(app, channel, text, session.socketId);
   engine.webhook(app, {
     name: 'client_event',
     channel,

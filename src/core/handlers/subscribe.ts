@@ -1,6 +1,8 @@
 // `pusher:subscribe`: name rules, plan rules, signature over the exact received strings, presence
 // limits, then join. Every refusal is a `pusher:subscription_error` carrying the channel and a status.
+import { historyRetention } from '../app.js';
 import type { EngineContext } from '../engine-context.js';
+import { recoverySince } from '../history-service.js';
 import type { Session } from '../session.js';
 import {
   checkChannelName,
@@ -164,7 +166,13 @@ export function handleSubscribe(engine: EngineContext, session: Session, frame: 
   // Only a subscription that went through counts for authorized connections: a presence join refused
   // after a valid signature (full channel, bad channel_data) leaves the socket unauthorized.
   if (requiresAuth(type.kind)) session.authorized = true;
-  engine.announceJoin(session, channel, type.cache);
+  // Recovery (docs/history.md): replay what the client missed, before its next live event. A
+  // replayed cache channel skips its cached event (older events would follow the latest one).
+  const since = recoverySince(data);
+  const retention = since === undefined || !engine.history ? null : historyRetention(app);
+  engine.announceJoin(session, channel, type.cache && retention === null);
+  if (since !== undefined && engine.history && !session.closed)
+    engine.history.recover(engine, session, channel, since, retention);
 }
 
 function presenceData(engine: EngineContext, appId: string, channel: string): string {

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { App } from '../app.js';
+import type { HistoryRead } from './channel-history.js';
 import type { Connection } from './connection.js';
 import type { PublishInput, RealtimeView } from './realtime-view.js';
 
@@ -51,6 +52,11 @@ export interface Realtime extends RealtimeView {
   channel(appId: string, channel: string): ChannelState;
   /** Asks every node to close the user's signed-in sockets (`terminate_connections`). */
   terminateUserConnections(app: App, userId: string): void;
+  /**
+   * A channel's kept events after `since` (REST `GET …/channels/{name}/events`). Throws MawjlyError
+   * `history_disabled` when the app keeps none, `history_unavailable` when the store cannot answer.
+   */
+  readHistory(app: App, channel: string, since: number, limit: number): Promise<HistoryRead>;
   /** Whether someone watches the app's debug events on this node. */
   isDebugged(appId: string): boolean;
   /** This node's open sessions. */

@@ -11,7 +11,8 @@ import type { HttpRequest, HttpResponse } from '../exchange.js';
 import { sendEmptyObject, sendError, sendJson } from '../respond.js';
 import type { ApiTarget } from './api-target.js';
 import { authenticateRequest } from './authenticate.js';
-import { getChannel, listChannels, listUsers } from './channels.js';
+import { readChannelEvents } from './channel-events.js';
+import { channelParam, getChannel, listChannels, listUsers } from './channels.js';
 import { EMPTY_RESULT, type EndpointHandler } from './endpoint.js';
 import { terminateConnections } from './terminate.js';
 import { triggerBatch, triggerEvent } from './trigger.js';
@@ -31,6 +32,12 @@ const routes: readonly Route[] = [
   { method: 'POST', pattern: /^\/apps\/([^/]+)\/batch_events$/, name: 'batch_events', handle: triggerBatch },
   { method: 'GET', pattern: /^\/apps\/([^/]+)\/channels$/, name: 'channels', handle: listChannels },
   { method: 'GET', pattern: /^\/apps\/([^/]+)\/channels\/([^/]+)$/, name: 'channel', handle: getChannel },
+  {
+    method: 'GET',
+    pattern: /^\/apps\/([^/]+)\/channels\/([^/]+)\/events$/,
+    name: 'channel_events',
+    handle: (ctx) => readChannelEvents(ctx.engine, ctx.app, channelParam(ctx.params), ctx.query),
+  },
   {
     method: 'GET',
     pattern: /^\/apps\/([^/]+)\/channels\/([^/]+)\/users$/,
@@ -81,12 +88,24 @@ export function createPusherApi(engine: Realtime, ports: PusherApiPorts, logger:
       );
       metrics.apiCall?.(app.id);
       const result = route.handle({ engine, app, params, query: target.query, body });
-      if (result === EMPTY_RESULT) sendEmptyObject(res);
-      else sendJson(res, 200, result);
-      metrics.httpCall(route.name, 200);
+      if (result instanceof Promise) {
+        result.then(
+          (value: unknown) => {
+            respond(res, route.name, value);
+          },
+          (error: unknown) => {
+            fail(res, route.name, error);
+          },
+        );
+      } else respond(res, route.name, result);
     } catch (error) {
       fail(res, route.name, error);
     }
+  };
+  const respond = (res: HttpResponse, routeName: string, result: unknown): void => {
+    if (result === EMPTY_RESULT) sendEmptyObject(res);
+    else sendJson(res, 200, result);
+    metrics.httpCall(routeName, 200);
   };
   return (req, res, target) => {
     const { path } = target;
