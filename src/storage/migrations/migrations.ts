@@ -13,7 +13,12 @@ export interface Migration {
   readonly postgres: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, webhooksSchema, statsSchema, endpointOrderSchema];
+export const MIGRATIONS: readonly Migration[] = [
+  initialSchema,
+  webhooksSchema,
+  statsSchema,
+  endpointOrderSchema,
+];
 
 /** Throws when versions are not strictly increasing positive integers (a programming error). */
 export function checkMigrations(migrations: readonly Migration[]): void {
