@@ -64,6 +64,8 @@ export interface AppSettings {
   readonly enabled: boolean;
   /** Effective only where the plan allows client events. */
   readonly clientEvents: boolean;
+  /** `client-*` events on `private-encrypted-*` channels, secretbox envelopes only (needs clientEvents). */
+  readonly encryptedClientEvents: boolean;
   readonly userAuthentication: boolean;
   readonly subscriptionCount: boolean;
   readonly authorizedConnections: boolean;
@@ -73,6 +75,7 @@ export interface AppSettings {
 export const DEFAULT_APP_SETTINGS: AppSettings = {
   enabled: true,
   clientEvents: true,
+  encryptedClientEvents: false,
   userAuthentication: true,
   subscriptionCount: false,
   authorizedConnections: false,

@@ -1,7 +1,8 @@
 // The pusher-js class, plus the `encryptionMasterKeyBase64` option of the product page's snippet.
 import * as PusherModule from 'pusher-js';
-import type { Options } from 'pusher-js';
+import type { Channel, Options } from 'pusher-js';
 import { withDerivedSharedSecret } from './derived-secret-authorizer.js';
+import { encryptClientEvents } from './encrypted-client-events.js';
 import { decodeMasterKey } from './master-key.js';
 
 // pusher-js is CommonJS (`module.exports = Pusher`) typed as `export default`; depending on the
@@ -43,6 +44,11 @@ export class MawjlyPusher extends Pusher {
       masterKeys.set(this, masterKey);
       this.config.channelAuthorizer = withDerivedSharedSecret(this.config.channelAuthorizer, masterKey);
     }
+  }
+
+  // Encrypted channels get a `trigger` that sends ciphertext (encrypted-client-events.ts).
+  override subscribe(channelName: string): Channel {
+    return encryptClientEvents(super.subscribe(channelName));
   }
 
   // pusher-js rebuilds its config (and so its authorizer) when switching cluster.

@@ -42,7 +42,11 @@ export function appJson(
     cluster,
     account: app.accountId,
     created_at: iso(app.createdAt),
-    settings: { ...app.settings, allowed_origins: [...app.settings.allowed_origins] },
+    settings: {
+      ...app.settings,
+      encrypted_client_events: app.settings.encrypted_client_events ?? false,
+      allowed_origins: [...app.settings.allowed_origins],
+    },
   };
 }
 
