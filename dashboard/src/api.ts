@@ -5,6 +5,7 @@ export type Role = 'owner' | 'admin' | 'developer' | 'viewer';
 export interface AppSettings {
   enabled: boolean;
   client_events: boolean;
+  encrypted_client_events: boolean;
   user_authentication: boolean;
   subscription_count: boolean;
   authorized_connections: boolean;

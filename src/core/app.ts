@@ -78,6 +78,8 @@ export interface AppSettings {
   readonly enabled: boolean;
   /** Effective only where the plan allows client events. */
   readonly clientEvents: boolean;
+  /** `client-*` events on `private-encrypted-*` channels, secretbox envelopes only (needs clientEvents). */
+  readonly encryptedClientEvents: boolean;
   readonly userAuthentication: boolean;
   readonly subscriptionCount: boolean;
   readonly authorizedConnections: boolean;
@@ -92,6 +94,7 @@ export interface AppSettings {
 export const DEFAULT_APP_SETTINGS: AppSettings = {
   enabled: true,
   clientEvents: true,
+  encryptedClientEvents: false,
   userAuthentication: true,
   subscriptionCount: false,
   authorizedConnections: false,

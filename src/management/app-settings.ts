@@ -26,6 +26,7 @@ const allowedOrigins = z
 export const appSettingsPatchSchema = z.strictObject({
   enabled: z.boolean().optional(),
   client_events: z.boolean().optional(),
+  encrypted_client_events: z.boolean().optional(),
   user_authentication: z.boolean().optional(),
   subscription_count: z.boolean().optional(),
   authorized_connections: z.boolean().optional(),
@@ -45,6 +46,7 @@ export function defaultAppSettings(plan: PlanLimits): StoredAppSettings {
   return {
     enabled: true,
     client_events: plan.clientEvents,
+    encrypted_client_events: false,
     user_authentication: true,
     subscription_count: false,
     authorized_connections: false,
@@ -57,6 +59,7 @@ export function applySettingsPatch(base: StoredAppSettings, patch: AppSettingsPa
   return {
     enabled: patch.enabled ?? base.enabled,
     client_events: patch.client_events ?? base.client_events,
+    encrypted_client_events: patch.encrypted_client_events ?? base.encrypted_client_events ?? false,
     user_authentication: patch.user_authentication ?? base.user_authentication,
     subscription_count: patch.subscription_count ?? base.subscription_count,
     authorized_connections: patch.authorized_connections ?? base.authorized_connections,
@@ -104,6 +107,7 @@ export function toCoreSettings(s: StoredAppSettings, plan?: PlanLimits): AppSett
   return {
     enabled: s.enabled,
     clientEvents: s.client_events,
+    encryptedClientEvents: s.encrypted_client_events ?? false,
     userAuthentication: s.user_authentication,
     subscriptionCount: s.subscription_count,
     authorizedConnections: s.authorized_connections,

@@ -45,6 +45,7 @@ export function appJson(
     created_at: iso(app.createdAt),
     settings: {
       ...app.settings,
+      encrypted_client_events: app.settings.encrypted_client_events ?? false,
       allowed_origins: [...app.settings.allowed_origins],
       history: app.settings.history ?? null,
     },

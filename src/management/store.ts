@@ -29,6 +29,8 @@ export interface UserRecord {
 export interface StoredAppSettings {
   readonly enabled: boolean;
   readonly client_events: boolean;
+  /** Absent in records written before the setting existed: read as false. */
+  readonly encrypted_client_events?: boolean;
   readonly user_authentication: boolean;
   readonly subscription_count: boolean;
   readonly authorized_connections: boolean;

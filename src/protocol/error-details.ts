@@ -54,7 +54,10 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'Invalid user id',
     'The path must not contain NUL characters (%00)',
   ],
-  encrypted_envelope_invalid: ['Refused publish to {channel}: {reason}'],
+  encrypted_envelope_invalid: [
+    'Refused publish to {channel}: {reason}',
+    'Refused client event on {channel}: {reason}',
+  ],
   validation_failed: [
     "Unknown plan '{plan}': expected free, startup, pro or business",
     'Account name: 1 to 100 characters, letters, digits, space, ".", "_", "@" or "-", starting with a letter or digit',

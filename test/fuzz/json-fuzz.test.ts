@@ -28,6 +28,7 @@ const KNOWN_KEYS = [
   'settings',
   'enabled',
   'client_events',
+  'encrypted_client_events',
   'user_authentication',
   'subscription_count',
   'authorized_connections',

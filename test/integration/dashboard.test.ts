@@ -384,11 +384,16 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     await page.getByText('Not available on the startup plan (Pro and Business).').waitFor();
     await counting.check();
     await page.getByText('Subscription counting saved.').waitFor();
+    const encrypted = page.getByRole('switch', { name: /Encrypted client events/ });
+    assert.equal(await encrypted.isChecked(), false);
+    await encrypted.check();
+    await page.getByText('Encrypted client events saved.').waitFor();
     await page.getByLabel(/One origin per line/).fill('https://shop.example\nhttps://admin.example');
     await page.getByRole('button', { name: 'Save origins' }).click();
     await page.getByText('Allowed origins saved.').waitFor();
     await page.reload();
     assert.equal(await page.getByRole('switch', { name: /Subscription counting/ }).isChecked(), true);
+    assert.equal(await page.getByRole('switch', { name: /Encrypted client events/ }).isChecked(), true);
     assert.equal(
       await page.getByLabel(/One origin per line/).inputValue(),
       'https://shop.example\nhttps://admin.example',

@@ -62,6 +62,10 @@ const RUN_ELSEWHERE: Record<string, string> = {
   'packages/client/README.md: <script src="http://127.0.0.1:6001/js/mawjly.js"></script>':
     'test/integration/client-package.test.ts',
   'docs/encrypted-channels.md: // main.js': 'test/integration/client-package.test.ts',
+  "docs/encrypted-channels.md: <!-- support.html: the helper's bundle sets the global Pusher -->":
+    'test/integration/encrypted-client-events-browser.test.ts',
+  "docs/encrypted-channels.md: const channel = window.Echo.encryptedPrivate('support.42');":
+    'test/integration/encrypted-client-events-browser.test.ts',
   'docs/encrypted-channels.md: <script src="http://127.0.0.1:6001/js/pusher-with-encryption.min.js"></script>':
     'test/integration/client-package.test.ts',
 };

@@ -104,6 +104,7 @@ for (const kind of ['sqlite', 'postgres'] as StoreKind[]) {
       assert.deepEqual(app.settings, {
         enabled: true,
         client_events: true,
+        encrypted_client_events: false,
         user_authentication: true,
         subscription_count: false,
         authorized_connections: false,

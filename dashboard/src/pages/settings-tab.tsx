@@ -77,6 +77,17 @@ export function SettingsTab({ app, onChange }: { app: App; onChange: (app: App) 
           onChange={toggle('client_events', 'Client events')}
         />
         <Toggle
+          label="Encrypted client events"
+          description={
+            plan && !(plan.client_events && plan.encrypted_channels)
+              ? `Not available on the ${plan.name} plan.`
+              : 'Relay client-* events on private-encrypted- channels, ciphertext envelopes only (send them with @mawjly/client). Needs client events on.'
+          }
+          checked={app.settings.encrypted_client_events}
+          disabled={!editable || (plan !== undefined && !(plan.client_events && plan.encrypted_channels))}
+          onChange={toggle('encrypted_client_events', 'Encrypted client events')}
+        />
+        <Toggle
           label="User authentication"
           description="Accept pusher:signin (authenticated users, sendToUser)."
           checked={app.settings.user_authentication}

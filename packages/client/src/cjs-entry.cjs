@@ -9,4 +9,5 @@ module.exports = Object.assign(client.MawjlyPusher, {
   decodeMasterKey: client.decodeMasterKey,
   deriveSharedSecret: client.deriveSharedSecret,
   isEncryptedChannel: client.isEncryptedChannel,
+  encryptClientEvents: client.encryptClientEvents,
 });

@@ -4,3 +4,4 @@
 export { MawjlyPusher, MawjlyPusher as default, type MawjlyOptions } from './mawjly-pusher.js';
 export { withDerivedSharedSecret } from './derived-secret-authorizer.js';
 export { decodeMasterKey, deriveSharedSecret, isEncryptedChannel } from './master-key.js';
+export { encryptClientEvents, type EncryptedEnvelope } from './encrypted-client-events.js';

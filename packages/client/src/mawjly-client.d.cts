@@ -9,10 +9,12 @@ declare const MawjlyPusher: typeof Client.MawjlyPusher & {
   readonly decodeMasterKey: typeof Client.decodeMasterKey;
   readonly deriveSharedSecret: typeof Client.deriveSharedSecret;
   readonly isEncryptedChannel: typeof Client.isEncryptedChannel;
+  readonly encryptClientEvents: typeof Client.encryptClientEvents;
 };
 declare namespace MawjlyPusher {
   /** An instance: `const pusher: MawjlyPusher.MawjlyPusher = new MawjlyPusher(…)`. */
   type MawjlyPusher = Client.MawjlyPusher;
   type MawjlyOptions = Client.MawjlyOptions;
+  type EncryptedEnvelope = Client.EncryptedEnvelope;
 }
 export = MawjlyPusher;

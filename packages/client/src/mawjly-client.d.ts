@@ -1,6 +1,6 @@
 // Type declarations of `@mawjly/client` for `import` (hand-written; copied to dist/index.d.ts by build.mjs).
 import type * as PusherModule from 'pusher-js';
-import type { ChannelAuthorizationHandler, Options } from 'pusher-js';
+import type { Channel, ChannelAuthorizationHandler, Options } from 'pusher-js';
 
 // pusher-js is CommonJS typed with `export default`: depending on the consumer's module settings the
 // import is the class or a namespace holding it under `default`. Unwrap either way.
@@ -17,7 +17,10 @@ export type MawjlyOptions = Options & {
   encryptionMasterKeyBase64?: string | undefined;
 };
 
-/** pusher-js's `Pusher` class, plus the `encryptionMasterKeyBase64` option. */
+/**
+ * pusher-js's `Pusher` class, plus the `encryptionMasterKeyBase64` option; `trigger` on its
+ * `private-encrypted-*` channels sends encrypted client events.
+ */
 export declare class MawjlyPusher extends PusherClass {
   constructor(appKey: string, options: MawjlyOptions);
 }
@@ -36,3 +39,16 @@ export declare function decodeMasterKey(value: unknown): Uint8Array;
 export declare function deriveSharedSecret(channelName: string, masterKey: Uint8Array): string;
 
 export declare function isEncryptedChannel(channelName: string): boolean;
+
+/** The `{"nonce","ciphertext"}` (base64) envelope of an encrypted event. */
+export interface EncryptedEnvelope {
+  readonly nonce: string;
+  readonly ciphertext: string;
+}
+
+/**
+ * Makes `channel.trigger('client-…', data)` on a `private-encrypted-*` channel of any pusher-js
+ * client encrypt `data` with the channel's shared secret; other channels are returned untouched.
+ * The server relays them only with the app setting `encrypted_client_events` on.
+ */
+export declare function encryptClientEvents<C extends Channel>(channel: C): C;

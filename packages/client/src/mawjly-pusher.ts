@@ -1,8 +1,9 @@
 // The pusher-js class, plus the `encryptionMasterKeyBase64` option of the product page's snippet.
 import * as PusherModule from 'pusher-js';
-import type { Options } from 'pusher-js';
+import type { Channel, Options } from 'pusher-js';
 import { withDerivedSharedSecret } from './derived-secret-authorizer.js';
 import { HistoryRecovery } from './history-recovery.js';
+import { encryptClientEvents } from './encrypted-client-events.js';
 import { decodeMasterKey } from './master-key.js';
 
 // pusher-js is CommonJS (`module.exports = Pusher`) typed as `export default`; depending on the
@@ -48,12 +49,15 @@ export class MawjlyPusher extends Pusher {
     recoveries.set(this, new HistoryRecovery(this));
   }
 
-  // Recovery after reconnects (history-recovery.ts): hooks on subscribe, unsubscribe and sends.
-  override subscribe(channelName: string): ReturnType<InstanceType<typeof Pusher>['subscribe']> {
-    const channel = super.subscribe(channelName);
+  // Encrypted channels get a `trigger` that sends ciphertext (encrypted-client-events.ts); every
+  // channel is hooked for recovery after reconnects (history-recovery.ts).
+  override subscribe(channelName: string): Channel {
+    const channel = encryptClientEvents(super.subscribe(channelName));
     recoveries.get(this)?.hookChannel(channel);
     return channel;
   }
+
+  // Recovery: hooks on unsubscribe and sends.
 
   override unsubscribe(channelName: string): void {
     recoveries.get(this)?.forget(channelName);

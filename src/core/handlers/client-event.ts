@@ -1,11 +1,12 @@
-// Client events (PROTOCOL.md §6): private and presence channels only, never encrypted ones,
-// subscribed sockets only, never echoed, `user_id` added on presence, 10 per second per connection
+// Client events (PROTOCOL.md §6): private and presence channels only, encrypted ones only with the
+// app setting `encryptedClientEvents` and a valid secretbox envelope, subscribed sockets only, never echoed, `user_id` added on presence, 10 per second per connection
 // (a non-closing 4301 beyond that).
 import { clientEventsAllowed, historyRetention } from '../app.js';
 import type { EngineContext } from '../engine-context.js';
 import type { Session } from '../session.js';
 import { classifyChannel } from '../../protocol/channel-name.js';
 import { encodeRelayedClientEvent, type ClientFrame } from '../../protocol/codec.js';
+import { checkEncryptedEnvelope } from '../../protocol/encrypted-envelope.js';
 import { CLIENT_EVENTS_PER_SECOND, MAX_EVENT_NAME_LENGTH } from '../../protocol/limits.js';
 
 export function handleClientEvent(engine: EngineContext, session: Session, frame: ClientFrame): void {
@@ -26,7 +27,7 @@ export function handleClientEvent(engine: EngineContext, session: Session, frame
       message: message ?? code,
     }));
   };
-  if (kind === 'encrypted') {
+  if (kind === 'encrypted' && !app.settings.encryptedClientEvents) {
     refuse('client_event_encrypted');
     return;
   }
@@ -37,7 +38,7 @@ export function handleClientEvent(engine: EngineContext, session: Session, frame
     );
     return;
   }
-  if (kind !== 'private' && kind !== 'presence') {
+  if (kind !== 'private' && kind !== 'presence' && kind !== 'encrypted') {
     refuse('client_event_channel_type');
     return;
   }
@@ -51,6 +52,12 @@ export function handleClientEvent(engine: EngineContext, session: Session, frame
   }
   if (frame.event.length > MAX_EVENT_NAME_LENGTH) {
     refuse('event_name_invalid', 'Event name too long (maximum 200 characters)');
+    return;
+  }
+  const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data ?? null);
+  const notEnvelope = kind === 'encrypted' ? checkEncryptedEnvelope(data) : undefined;
+  if (notEnvelope !== undefined) {
+    refuse('encrypted_envelope_invalid', `Refused client event on ${channel}: ${notEnvelope}`);
     return;
   }
   const now = engine.clock.now();
@@ -68,7 +75,6 @@ export function handleClientEvent(engine: EngineContext, session: Session, frame
     return;
   }
   const text = encodeRelayedClientEvent(frame.event, channel, frame.data, subscription.userId);
-  const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data ?? null);
   const retention = engine.history && historyRetention(app);
   if (retention) {
     const event = { name: frame.event, data, userId: subscription.userId };
