@@ -59,6 +59,7 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'Account name: 1 to 100 characters, letters, digits, space, ".", "_", "@" or "-", starting with a letter or digit',
     'name: 1 to {max} characters',
     'grace_period_seconds: an integer from 0 to {max_grace_seconds}',
+    'window_seconds: an integer from 0 to {max_window_seconds}',
     'role: expected one of {roles}',
     'email: not a valid email address',
     'password: {min_password_length} to {max_password_length} characters',

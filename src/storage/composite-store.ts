@@ -9,6 +9,7 @@ import type {
   AppRecord,
   AuditEntry,
   EncryptionKeyRecord,
+  NewEncryptionKey,
   NewAuditEntry,
   Role,
   SessionRecord,
@@ -47,7 +48,11 @@ export type TokensPart = Pick<
 >;
 export type EncryptionKeysPart = Pick<
   Store,
-  'findActiveEncryptionKey' | 'listEncryptionKeys' | 'insertEncryptionKey' | 'retireEncryptionKey'
+  | 'findActiveEncryptionKey'
+  | 'listEncryptionKeys'
+  | 'insertEncryptionKey'
+  | 'retireEncryptionKey'
+  | 'endEncryptionKeyWindow'
 >;
 export type AuditLogPart = Pick<Store, 'appendAudit' | 'listAudit'>;
 export type UsagePart = Pick<Store, 'addUsage' | 'getUsage' | 'listUsage'>;
@@ -182,12 +187,16 @@ export abstract class CompositeStore implements Store {
     return this.parts.encryptionKeys.listEncryptionKeys(appId);
   }
 
-  insertEncryptionKey(input: Omit<EncryptionKeyRecord, 'id' | 'retiredAt'>): Promise<EncryptionKeyRecord> {
+  insertEncryptionKey(input: NewEncryptionKey): Promise<EncryptionKeyRecord> {
     return this.parts.encryptionKeys.insertEncryptionKey(input);
   }
 
   retireEncryptionKey(appId: string, at: number): Promise<void> {
     return this.parts.encryptionKeys.retireEncryptionKey(appId, at);
+  }
+
+  endEncryptionKeyWindow(appId: string, at: number): Promise<void> {
+    return this.parts.encryptionKeys.endEncryptionKeyWindow(appId, at);
   }
 
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {

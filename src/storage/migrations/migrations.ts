@@ -5,6 +5,7 @@ import { initialSchema } from './initial-schema.js';
 import { statsSchema } from './stats-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { endpointOrderSchema } from './endpoint-order-schema.js';
+import { rotationSchema } from './rotation-schema.js';
 
 export interface Migration {
   readonly version: number;
@@ -13,7 +14,13 @@ export interface Migration {
   readonly postgres: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, webhooksSchema, statsSchema, endpointOrderSchema];
+export const MIGRATIONS: readonly Migration[] = [
+  initialSchema,
+  webhooksSchema,
+  statsSchema,
+  endpointOrderSchema,
+  rotationSchema,
+];
 
 /** Throws when versions are not strictly increasing positive integers (a programming error). */
 export function checkMigrations(migrations: readonly Migration[]): void {
