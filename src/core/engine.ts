@@ -5,6 +5,7 @@ import type { App } from './app.js';
 import { CacheStore } from './cache-store.js';
 import { DEFAULT_LIMITS, type EngineLimits, type EngineOptions } from './engine-options.js';
 import { handleClientEvent } from './handlers/client-event.js';
+import { handleDecryptionReport } from './handlers/decryption-report.js';
 import { handleSignin } from './handlers/signin.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { handleUnsubscribe } from './handlers/unsubscribe.js';
@@ -40,7 +41,7 @@ import {
   parseClientFrame,
 } from '../protocol/codec.js';
 import { ERRORS, type ErrorCode } from '../protocol/errors.js';
-import { CLIENT_EVENT_PREFIX, PusherEvent } from '../protocol/events.js';
+import { CLIENT_EVENT_PREFIX, MawjlyEvent, PusherEvent } from '../protocol/events.js';
 import { generateSocketId } from '../protocol/socket-id.js';
 
 export class Engine implements RealtimeView {
@@ -224,6 +225,9 @@ export class Engine implements RealtimeView {
           return;
         case PusherEvent.signin:
           handleSignin(this, session, frame);
+          return;
+        case MawjlyEvent.decryptionFailures:
+          handleDecryptionReport(this, session, frame);
           return;
         default:
           if (frame.event.startsWith(CLIENT_EVENT_PREFIX)) {

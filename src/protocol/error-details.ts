@@ -13,6 +13,7 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'Client events need a "channel"',
     'pusher:subscribe needs data.channel (a string)',
     'pusher:unsubscribe needs data.channel (a string)',
+    'mawjly:decryption_failures needs data.count (an integer from 1 to {max})',
   ],
   client_events_disabled: ['Client events are not available on the {plan} plan'],
   client_event_not_subscribed: [

@@ -22,6 +22,12 @@ export const InternalEvent = {
   watchlistEvents: 'pusher_internal:watchlist_events',
 } as const;
 
+/** Mawjly's own client → server frames (ignored by nothing: stock servers answer unknown_event). */
+export const MawjlyEvent = {
+  /** `{"count": n}`: events the client helper could not decrypt since its last report. */
+  decryptionFailures: 'mawjly:decryption_failures',
+} as const;
+
 export const PUSHER_EVENT_PREFIX = 'pusher:';
 export const INTERNAL_EVENT_PREFIX = 'pusher_internal:';
 export const CLIENT_EVENT_PREFIX = 'client-';

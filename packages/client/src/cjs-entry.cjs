@@ -9,4 +9,6 @@ module.exports = Object.assign(client.MawjlyPusher, {
   decodeMasterKey: client.decodeMasterKey,
   deriveSharedSecret: client.deriveSharedSecret,
   isEncryptedChannel: client.isEncryptedChannel,
+  DECRYPTION_FAILED_EVENT: client.DECRYPTION_FAILED_EVENT,
+  masterKeyFingerprint: client.masterKeyFingerprint,
 });

@@ -4,3 +4,9 @@
 export { MawjlyPusher, MawjlyPusher as default, type MawjlyOptions } from './mawjly-pusher.js';
 export { withDerivedSharedSecret } from './derived-secret-authorizer.js';
 export { decodeMasterKey, deriveSharedSecret, isEncryptedChannel } from './master-key.js';
+export {
+  DECRYPTION_FAILED_EVENT,
+  masterKeyFingerprint,
+  type DecryptionFailure,
+  type TriedKey,
+} from './key-ring-decryption.js';

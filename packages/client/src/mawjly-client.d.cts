@@ -9,10 +9,13 @@ declare const MawjlyPusher: typeof Client.MawjlyPusher & {
   readonly decodeMasterKey: typeof Client.decodeMasterKey;
   readonly deriveSharedSecret: typeof Client.deriveSharedSecret;
   readonly isEncryptedChannel: typeof Client.isEncryptedChannel;
+  readonly DECRYPTION_FAILED_EVENT: typeof Client.DECRYPTION_FAILED_EVENT;
+  readonly masterKeyFingerprint: typeof Client.masterKeyFingerprint;
 };
 declare namespace MawjlyPusher {
   /** An instance: `const pusher: MawjlyPusher.MawjlyPusher = new MawjlyPusher(…)`. */
   type MawjlyPusher = Client.MawjlyPusher;
   type MawjlyOptions = Client.MawjlyOptions;
+  type DecryptionFailure = Client.DecryptionFailure;
 }
 export = MawjlyPusher;

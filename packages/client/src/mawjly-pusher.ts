@@ -2,7 +2,8 @@
 import * as PusherModule from 'pusher-js';
 import type { Options } from 'pusher-js';
 import { withDerivedSharedSecret } from './derived-secret-authorizer.js';
-import { decodeMasterKey } from './master-key.js';
+import { decodeMasterKey, isEncryptedChannel } from './master-key.js';
+import { keyRingFor, type KeyRingOptions, type KeyRingState } from './key-ring-client.js';
 
 // pusher-js is CommonJS (`module.exports = Pusher`) typed as `export default`; depending on the
 // loader (Node ESM, esbuild, tsx) the namespace is the class or holds it under `default`.
@@ -18,7 +19,7 @@ export type MawjlyOptions = Options & {
    * trusted processes (docs/client-helper.md).
    */
   encryptionMasterKeyBase64?: string | undefined;
-};
+} & KeyRingOptions;
 
 // Outside the instance on purpose: nothing reachable from the object (console.log, JSON.stringify,
 // debuggers' property views, error reporters) shows the key.
@@ -29,11 +30,18 @@ function splitOptions(options: MawjlyOptions): { pusherOptions: Options; masterK
   if (typeof options !== 'object' || (options as unknown) === null) {
     return { pusherOptions: options, masterKey: undefined };
   }
-  const { encryptionMasterKeyBase64, ...pusherOptions } = options;
+  const {
+    encryptionMasterKeyBase64,
+    previousEncryptionMasterKeyBase64: _previous,
+    reportDecryptionFailures: _report,
+    ...pusherOptions
+  } = options;
   const masterKey =
     encryptionMasterKeyBase64 === undefined ? undefined : decodeMasterKey(encryptionMasterKeyBase64);
   return { pusherOptions, masterKey };
 }
+
+const keyRings = new WeakMap<object, KeyRingState>();
 
 export class MawjlyPusher extends Pusher {
   constructor(appKey: string, options: MawjlyOptions) {
@@ -43,6 +51,17 @@ export class MawjlyPusher extends Pusher {
       masterKeys.set(this, masterKey);
       this.config.channelAuthorizer = withDerivedSharedSecret(this.config.channelAuthorizer, masterKey);
     }
+    const ring = keyRingFor(this, options, masterKey);
+    keyRings.set(this, ring);
+    this.config.channelAuthorizer = ring.ring.wrap(this.config.channelAuthorizer);
+  }
+
+  // Encrypted channels decrypt with the current, then the previous secret (key-ring-decryption.ts).
+  override subscribe(channelName: string): ReturnType<InstanceType<typeof Pusher>['subscribe']> {
+    const channel = super.subscribe(channelName);
+    const ring = keyRings.get(this);
+    if (ring && isEncryptedChannel(channelName)) ring.install(channel);
+    return channel;
   }
 
   // pusher-js rebuilds its config (and so its authorizer) when switching cluster.
@@ -52,6 +71,8 @@ export class MawjlyPusher extends Pusher {
     if (masterKey !== undefined) {
       this.config.channelAuthorizer = withDerivedSharedSecret(this.config.channelAuthorizer, masterKey);
     }
+    const ring = keyRings.get(this);
+    if (ring) this.config.channelAuthorizer = ring.ring.wrap(this.config.channelAuthorizer);
   }
 }
 
