@@ -44,6 +44,8 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
   let appKey: string;
   let appSecret: string;
   let token: string;
+  /** Every client a test opened: disconnected in `after` even when an assertion failed. */
+  const clients: { disconnect(): void }[] = [];
 
   async function api(method: string, path: string, body?: unknown) {
     const res = await fetch(`${server.url}/api/v1${path}`, {
@@ -72,7 +74,7 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
   /** A subscriber whose auth endpoint is `endpoint()` at the time of each authorization. */
   async function subscriber(
     kind: 'helper' | 'stock',
-    endpoint: () => MawjlyServer,
+    endpoint: () => Pick<MawjlyServer, 'authorizeChannel'>,
     extra: Partial<MawjlyOptions> = {},
   ): Promise<Subscriber> {
     const options: MawjlyOptions = {
@@ -92,6 +94,7 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
       ...extra,
     };
     const client = kind === 'helper' ? new MawjlyPusher(appKey, options) : new PusherJS(appKey, options);
+    clients.push(client);
     const received: number[] = [];
     const failures: DecryptionFailure[] = [];
     const channel = client.subscribe(CHANNEL);
@@ -121,6 +124,7 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
     appSecret = app.secret;
   });
   after(async () => {
+    for (const client of clients) client.disconnect();
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -138,6 +142,14 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
     // A client whose endpoint runs a key this app never had: every event fails, visibly.
     const foreign = sdk({ current: randomBytes(32).toString('base64') });
     const stranger = await subscriber('helper', () => foreign);
+    // A trusted client holding master keys (no channel secrets from the endpoint): it is deployed
+    // with the ring before publishers switch, and derives both channel secrets itself.
+    const signer = sdk({ current: randomBytes(32).toString('base64') });
+    const authOnly = {
+      authorizeChannel: (socketId: string, channel: string) => ({
+        auth: signer.authorizeChannel(socketId, channel).auth,
+      }),
+    };
 
     let n = 0;
     const publish = (by: MawjlyServer) => by.trigger(CHANNEL, 'order.updated', { n: n++ });
@@ -159,6 +171,10 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
     // Step 1: auth endpoints deploy the ring { current: new, previous: old }. Subscribers already
     // connected still hold only the old channel secret.
     endpoint = sdk({ current: newKey, previous: oldKey });
+    const masterKeyClient = await subscriber('helper', () => authOnly, {
+      encryptionMasterKeyBase64: newKey,
+      previousEncryptionMasterKeyBase64: oldKey,
+    });
     const auth = endpoint.authorizeChannel('1234.5678', CHANNEL);
     assert.equal(auth.key_fingerprint, rotated.json.fingerprint);
     assert.equal(auth.previous_key_fingerprint, keyFingerprint(Buffer.from(oldKey, 'base64')));
@@ -169,11 +185,15 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
 
     const expected = Array.from({ length: TOTAL }, (_, i) => i);
     await waitFor(() => helper.received.length >= TOTAL, 'the helper subscriber');
+    await waitFor(() => masterKeyClient.received.length >= 2 * PHASE, 'the master-key client');
     await waitFor(() => stranger.failures.length >= TOTAL, 'the foreign-key client');
     // The stock client saw the same frames (the last one reached the helper); give it a moment more.
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.deepEqual(helper.received, expected, 'the helper gets every event, in order');
     assert.deepEqual(helper.failures, []);
+    // Subscribed after phase 1: everything since, both keys, in order.
+    assert.deepEqual(masterKeyClient.received, expected.slice(PHASE));
+    assert.deepEqual(masterKeyClient.failures, []);
     const lost = TOTAL - stock.received.length;
     console.log(`# rotation run: helper lost 0 of ${TOTAL}; stock pusher-js lost ${lost} of ${TOTAL}`);
     assert.ok(lost > 0, 'stock pusher-js drops old-key events once it re-authorized');
@@ -216,7 +236,7 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
     assert.ok(actions.includes('encryption_key.rotation_finished'));
     for (const key of [oldKey, newKey]) assert.ok(!audit.text.includes(key));
 
-    for (const s of [helper, stock, stranger]) s.disconnect();
+    for (const s of [helper, stock, stranger, masterKeyClient]) s.disconnect();
   });
 
   test('a bad mawjly:decryption_failures frame gets a non-closing error and counts nothing', async () => {
