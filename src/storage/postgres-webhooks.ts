@@ -87,9 +87,7 @@ export class PostgresWebhooks implements WebhookStore {
     const rows =
       appId === undefined
         ? await this.db.rows('SELECT * FROM webhook_endpoints ORDER BY seq')
-        : await this.db.rows('SELECT * FROM webhook_endpoints WHERE app_id = $1 ORDER BY seq', [
-            appId,
-          ]);
+        : await this.db.rows('SELECT * FROM webhook_endpoints WHERE app_id = $1 ORDER BY seq', [appId]);
     return rows.map(toEndpoint);
   }
 
