@@ -75,6 +75,8 @@ export interface StatsPoint {
   messages: number;
   api_calls: number;
   webhook_deliveries: number;
+  decryption_failures: number;
+  decryption_failed_clients: number;
 }
 
 export interface Stats {
@@ -84,6 +86,8 @@ export interface Stats {
   to: string;
   limits: { connections: number | null; messages_per_day: number | null };
   points: StatsPoint[];
+  /** Client-reported decryption failures of the last 60 minutes (whatever the range asked). */
+  decryption_failures_last_hour: { clients: number; failures: number };
 }
 
 export interface KeyHistoryEntry {
@@ -100,6 +104,8 @@ export interface EncryptionKeyStatus {
   version?: number | null;
   created_at?: string | number | null;
   created_by?: string | null;
+  /** The key a rotation replaced, while its window is open. */
+  previous?: { fingerprint: string; version: number; until: string } | null;
   history: KeyHistoryEntry[];
 }
 
@@ -248,8 +254,13 @@ export const api = {
 
   encryptionKey: (id: string) => request<EncryptionKeyStatus>('GET', `/apps/${enc(id)}/encryption-key`),
   generateEncryptionKey: (id: string) => request<NewEncryptionKey>('POST', `/apps/${enc(id)}/encryption-key`),
-  rotateEncryptionKey: (id: string) =>
-    request<NewEncryptionKey>('POST', `/apps/${enc(id)}/encryption-key/rotate`, { confirm: true }),
+  rotateEncryptionKey: (id: string, windowSeconds: number) =>
+    request<NewEncryptionKey>('POST', `/apps/${enc(id)}/encryption-key/rotate`, {
+      confirm: true,
+      window_seconds: windowSeconds,
+    }),
+  finishKeyRotation: (id: string) =>
+    request<unknown>('POST', `/apps/${enc(id)}/encryption-key/finish-rotation`),
   retireEncryptionKey: (id: string) => request<undefined>('DELETE', `/apps/${enc(id)}/encryption-key`),
 
   tokens: () => request<{ tokens: Token[] }>('GET', '/tokens'),

@@ -74,6 +74,7 @@ export function keyHistoryJson(key: EncryptionKeyRecord): Record<string, unknown
     version: key.version,
     created_at: iso(key.createdAt),
     retired_at: iso(key.retiredAt),
+    previous_until: iso(key.previousUntil),
     created_by: key.createdBy,
   };
 }

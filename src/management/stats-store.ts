@@ -22,6 +22,10 @@ export interface StatsSample {
   readonly messages: number;
   readonly apiCalls: number;
   readonly webhookDeliveries: number;
+  /** Events client helpers reported they could not decrypt (migration 5). */
+  readonly decryptionFailures: number;
+  /** Connections that reported such failures (each at most once an hour). */
+  readonly decryptionFailedClients: number;
 }
 
 /** One bucket of the cluster-wide history (every node's rows summed). */
@@ -33,6 +37,8 @@ export interface StatsPoint {
   readonly messages: number;
   readonly apiCalls: number;
   readonly webhookDeliveries: number;
+  readonly decryptionFailures: number;
+  readonly decryptionFailedClients: number;
 }
 
 export interface StatsStore {
@@ -52,4 +58,4 @@ export function hourOf(ms: number): number {
   return ms - (ms % HOUR_MS);
 }
 
-export const STATS_UPSERT_COLUMNS = `connections_peak, connections_sum, connections_samples, messages, api_calls, webhook_deliveries`;
+export const STATS_UPSERT_COLUMNS = `connections_peak, connections_sum, connections_samples, messages, api_calls, webhook_deliveries, decryption_failures, decryption_failed_clients`;

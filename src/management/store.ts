@@ -81,7 +81,14 @@ export interface EncryptionKeyRecord {
   readonly createdAt: number;
   readonly createdBy: string;
   readonly retiredAt: number | null;
+  /** A rotated-away key stays "previous" until this time (rotation window); null = no window. */
+  readonly previousUntil: number | null;
 }
+
+/** A key to record; `previousUntil` opens a rotation window for the key it replaces. */
+export type NewEncryptionKey = Omit<EncryptionKeyRecord, 'id' | 'retiredAt' | 'previousUntil'> & {
+  readonly previousUntil?: number | undefined;
+};
 
 export interface AuditEntry {
   readonly id: string;
@@ -149,9 +156,15 @@ export interface EncryptionKeyStore {
   findActiveEncryptionKey(appId: string): Promise<EncryptionKeyRecord | undefined>;
   /** Every key record of an app, newest first. */
   listEncryptionKeys(appId: string): Promise<EncryptionKeyRecord[]>;
-  /** Retires the active key (if any) and inserts the new one in one transaction. */
-  insertEncryptionKey(input: Omit<EncryptionKeyRecord, 'id' | 'retiredAt'>): Promise<EncryptionKeyRecord>;
+  /**
+   * Retires the active key (if any) and inserts the new one in one transaction; the retired key
+   * stays previous until `input.previousUntil` (when given), and any older window ends.
+   */
+  insertEncryptionKey(input: NewEncryptionKey): Promise<EncryptionKeyRecord>;
+  /** Retires the active key and ends any rotation window. */
   retireEncryptionKey(appId: string, at: number): Promise<void>;
+  /** Ends an open rotation window at `at` (previous_until > at becomes at). */
+  endEncryptionKeyWindow(appId: string, at: number): Promise<void>;
 }
 
 export interface AuditLogStore {

@@ -33,15 +33,26 @@ test('a failed flush keeps its counts for the next one; a minute flushed in part
     assert.deepEqual(await store.stats.listStats('app', 'minute', T0, T0 + 60_000), []);
     history.connectionClosed('app');
     history.apiCall('app');
+    history.decryptionFailures('app', 3, true);
     history.sample();
     await history.flush(); // the kept counts and the new ones
     now = T0 + 30_000;
     history.addMessages('app', 1);
     history.webhookDelivered('app');
+    history.decryptionFailures('app', 2, false);
     history.sample();
     await history.flush(); // the rest of the minute, added to its row
     assert.deepEqual(await store.stats.listStats('app', 'minute', T0, T0 + 60_000), [
-      { t: T0, connectionsPeak: 2, connectionsAvg: 1.33, messages: 4, apiCalls: 1, webhookDeliveries: 1 },
+      {
+        t: T0,
+        connectionsPeak: 2,
+        connectionsAvg: 1.33,
+        messages: 4,
+        apiCalls: 1,
+        webhookDeliveries: 1,
+        decryptionFailures: 5,
+        decryptionFailedClients: 1,
+      },
     ]);
     await history.close();
   } finally {

@@ -36,6 +36,8 @@ interface Bucket {
   messages: number;
   apiCalls: number;
   webhookDeliveries: number;
+  decryptionFailures: number;
+  decryptionFailedClients: number;
 }
 
 const emptyBucket = (): Bucket => ({
@@ -45,6 +47,8 @@ const emptyBucket = (): Bucket => ({
   messages: 0,
   apiCalls: 0,
   webhookDeliveries: 0,
+  decryptionFailures: 0,
+  decryptionFailedClients: 0,
 });
 
 export class UsageHistory {
@@ -107,6 +111,13 @@ export class UsageHistory {
     this.#bucket(appId).webhookDeliveries += 1;
   }
 
+  /** Failures reported by client helpers; `newClient` counts the reporting connection once an hour. */
+  decryptionFailures(appId: string, failures: number, newClient: boolean): void {
+    const bucket = this.#bucket(appId);
+    bucket.decryptionFailures += failures;
+    if (newClient) bucket.decryptionFailedClients += 1;
+  }
+
   /** Adds one sample of every app's connection count to the current minute. */
   sample(): void {
     for (const [appId, count] of this.#connections) {
@@ -144,6 +155,8 @@ export class UsageHistory {
         messages: b.messages,
         apiCalls: b.apiCalls,
         webhookDeliveries: b.webhookDeliveries,
+        decryptionFailures: b.decryptionFailures,
+        decryptionFailedClients: b.decryptionFailedClients,
       });
     }
     if (samples.length > 0) {
@@ -177,6 +190,8 @@ export class UsageHistory {
     into.messages += b.messages;
     into.apiCalls += b.apiCalls;
     into.webhookDeliveries += b.webhookDeliveries;
+    into.decryptionFailures += b.decryptionFailures;
+    into.decryptionFailedClients += b.decryptionFailedClients;
   }
 
   #bucket(appId: string): Bucket {
@@ -219,6 +234,10 @@ export function withHistory(
     apiCall(appId) {
       inner.apiCall?.(appId);
       history.apiCall(appId);
+    },
+    decryptionFailures(appId, failures, newClient) {
+      inner.decryptionFailures?.(appId, failures, newClient);
+      history.decryptionFailures(appId, failures, newClient);
     },
     publishRejected: (reason) => {
       inner.publishRejected(reason);

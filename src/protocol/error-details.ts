@@ -13,6 +13,7 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'Client events need a "channel"',
     'pusher:subscribe needs data.channel (a string)',
     'pusher:unsubscribe needs data.channel (a string)',
+    'mawjly:decryption_failures needs data.count (an integer from 1 to {max})',
   ],
   client_events_disabled: ['Client events are not available on the {plan} plan'],
   client_event_not_subscribed: [
@@ -63,6 +64,7 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'Account name: 1 to 100 characters, letters, digits, space, ".", "_", "@" or "-", starting with a letter or digit',
     'name: 1 to {max} characters',
     'grace_period_seconds: an integer from 0 to {max_grace_seconds}',
+    'window_seconds: an integer from 0 to {max_window_seconds}',
     'role: expected one of {roles}',
     'history: the {plan} plan keeps at most {max_events} events for {max_age_seconds} seconds per channel',
     'email: not a valid email address',

@@ -218,6 +218,11 @@ export const ERRORS = {
     message: 'This app already has an active encryption master key; rotate it instead',
   },
   no_key: { httpStatus: 404, message: 'This app has no active encryption master key' },
+  rotation_in_progress: {
+    httpStatus: 409,
+    message: 'A key rotation window is open; finish the rotation before rotating again',
+  },
+  no_rotation_window: { httpStatus: 409, message: 'No key rotation window is open' },
   confirmation_required: {
     httpStatus: 400,
     message: 'Rotation invalidates in-flight encrypted messages; send {"confirm":true} to proceed',

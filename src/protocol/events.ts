@@ -22,10 +22,15 @@ export const InternalEvent = {
   watchlistEvents: 'pusher_internal:watchlist_events',
 } as const;
 
-/** Mawjly's own events to clients (docs/history.md); stock pusher-js passes them to channel listeners. */
+/**
+ * Mawjly's own events. To clients (docs/history.md): stock pusher-js passes them to channel
+ * listeners. From clients (the helper's reports): a stock server answers them with unknown_event.
+ */
 export const MawjlyEvent = {
   /** A resubscription asked for missed events that cannot be replayed: the app must refetch. */
   cannotRecover: 'mawjly:cannot_recover',
+  /** Client → server, `{"count": n}`: events the client helper could not decrypt since its last report. */
+  decryptionFailures: 'mawjly:decryption_failures',
 } as const;
 
 export const PUSHER_EVENT_PREFIX = 'pusher:';

@@ -1,7 +1,6 @@
 // Encryption master key records (metadata only) in the SQLite store.
 import { randomUUID } from 'node:crypto';
-import type { EncryptionKeyRecord } from '../management/store.js';
-import type { EncryptionKeyStore } from '../management/store.js';
+import type { EncryptionKeyRecord, EncryptionKeyStore, NewEncryptionKey } from '../management/store.js';
 import { translateSqliteError, type SqliteDatabase } from './sqlite-database.js';
 import { notFoundError } from './store-errors.js';
 import { toEncryptionKey } from './store-rows.js';
@@ -26,16 +25,17 @@ export class SqliteEncryptionKeys implements EncryptionKeyStore {
     );
   }
 
-  async insertEncryptionKey(
-    input: Omit<EncryptionKeyRecord, 'id' | 'retiredAt'>,
-  ): Promise<EncryptionKeyRecord> {
-    const record: EncryptionKeyRecord = { id: randomUUID(), ...input, retiredAt: null };
+  async insertEncryptionKey(input: NewEncryptionKey): Promise<EncryptionKeyRecord> {
+    const { previousUntil, ...fields } = input;
+    const record: EncryptionKeyRecord = { id: randomUUID(), ...fields, retiredAt: null, previousUntil: null };
     try {
       this.db.immediate(() => {
         if (!this.db.one('SELECT 1 FROM apps WHERE id = ?', record.appId)) throw notFoundError('App');
+        this.#endWindow(record.appId, record.createdAt);
         this.db.run(
-          'UPDATE encryption_keys SET retired_at = ? WHERE app_id = ? AND retired_at IS NULL',
+          'UPDATE encryption_keys SET retired_at = ?, previous_until = ? WHERE app_id = ? AND retired_at IS NULL',
           record.createdAt,
+          previousUntil ?? null,
           record.appId,
         );
         this.db.run(
@@ -58,6 +58,7 @@ export class SqliteEncryptionKeys implements EncryptionKeyStore {
   async retireEncryptionKey(appId: string, at: number): Promise<void> {
     this.db.immediate(() => {
       if (!this.db.one('SELECT 1 FROM apps WHERE id = ?', appId)) throw notFoundError('App');
+      this.#endWindow(appId, at);
       this.db.run(
         'UPDATE encryption_keys SET retired_at = ? WHERE app_id = ? AND retired_at IS NULL',
         at,
@@ -65,5 +66,22 @@ export class SqliteEncryptionKeys implements EncryptionKeyStore {
       );
     });
     return Promise.resolve();
+  }
+
+  async endEncryptionKeyWindow(appId: string, at: number): Promise<void> {
+    this.db.immediate(() => {
+      if (!this.db.one('SELECT 1 FROM apps WHERE id = ?', appId)) throw notFoundError('App');
+      this.#endWindow(appId, at);
+    });
+    return Promise.resolve();
+  }
+
+  #endWindow(appId: string, at: number): void {
+    this.db.run(
+      'UPDATE encryption_keys SET previous_until = ? WHERE app_id = ? AND previous_until > ?',
+      at,
+      appId,
+      at,
+    );
   }
 }

@@ -10,15 +10,18 @@ import type { SqliteDatabase } from './sqlite-database.js';
 import { LIST_STATS_COLUMNS, checkResolution, checkSample, pointOf } from './stats-rows.js';
 
 const UPSERT = `INSERT INTO app_stats (app_id, resolution, bucket, node_id, connections_peak, connections_sum,
-    connections_samples, messages, api_calls, webhook_deliveries)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    connections_samples, messages, api_calls, webhook_deliveries, decryption_failures,
+    decryption_failed_clients)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (app_id, resolution, bucket, node_id) DO UPDATE SET
     connections_peak = MAX(app_stats.connections_peak, excluded.connections_peak),
     connections_sum = app_stats.connections_sum + excluded.connections_sum,
     connections_samples = app_stats.connections_samples + excluded.connections_samples,
     messages = app_stats.messages + excluded.messages,
     api_calls = app_stats.api_calls + excluded.api_calls,
-    webhook_deliveries = app_stats.webhook_deliveries + excluded.webhook_deliveries`;
+    webhook_deliveries = app_stats.webhook_deliveries + excluded.webhook_deliveries,
+    decryption_failures = app_stats.decryption_failures + excluded.decryption_failures,
+    decryption_failed_clients = app_stats.decryption_failed_clients + excluded.decryption_failed_clients`;
 
 export class SqliteStats implements StatsStore {
   private readonly db: SqliteDatabase;
@@ -38,6 +41,8 @@ export class SqliteStats implements StatsStore {
           s.messages,
           s.apiCalls,
           s.webhookDeliveries,
+          s.decryptionFailures,
+          s.decryptionFailedClients,
         ];
         this.db.run(UPSERT, s.appId, 'minute', s.minute, nodeId, ...values);
         this.db.run(UPSERT, s.appId, 'hour', hourOf(s.minute), nodeId, ...values);

@@ -17,6 +17,8 @@ export function checkSample(s: StatsSample): StatsSample {
   count(s.messages, 'messages');
   count(s.apiCalls, 'apiCalls');
   count(s.webhookDeliveries, 'webhookDeliveries');
+  count(s.decryptionFailures, 'decryptionFailures');
+  count(s.decryptionFailedClients, 'decryptionFailedClients');
   return s;
 }
 
@@ -28,7 +30,8 @@ export function checkResolution(resolution: StatsResolution): StatsResolution {
 export const LIST_STATS_COLUMNS = `bucket,
   SUM(connections_peak) AS connections_peak,
   SUM(CASE WHEN connections_samples > 0 THEN CAST(connections_sum AS DOUBLE PRECISION) / connections_samples ELSE 0 END) AS connections_avg,
-  SUM(messages) AS messages, SUM(api_calls) AS api_calls, SUM(webhook_deliveries) AS webhook_deliveries`;
+  SUM(messages) AS messages, SUM(api_calls) AS api_calls, SUM(webhook_deliveries) AS webhook_deliveries,
+  SUM(decryption_failures) AS decryption_failures, SUM(decryption_failed_clients) AS decryption_failed_clients`;
 
 export function pointOf(row: Row): StatsPoint {
   const avg = Number(row.connections_avg);
@@ -39,5 +42,7 @@ export function pointOf(row: Row): StatsPoint {
     messages: integer(row, 'messages'),
     apiCalls: integer(row, 'api_calls'),
     webhookDeliveries: integer(row, 'webhook_deliveries'),
+    decryptionFailures: integer(row, 'decryption_failures'),
+    decryptionFailedClients: integer(row, 'decryption_failed_clients'),
   };
 }

@@ -108,6 +108,7 @@ export function toEncryptionKey(row: Row): EncryptionKeyRecord {
     createdAt: integer(row, 'created_at'),
     createdBy: text(row, 'created_by'),
     retiredAt: integerOrNull(row, 'retired_at'),
+    previousUntil: integerOrNull(row, 'previous_until'),
   };
 }
 

@@ -41,7 +41,7 @@ describe('SqliteStore specifics', () => {
       try {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
         const versions = db.prepare('SELECT version FROM schema_migrations').pluck().all();
-        assert.deepEqual(versions, [1, 2, 3, 4]);
+        assert.deepEqual(versions, [1, 2, 3, 4, 5]);
       } finally {
         db.close();
       }

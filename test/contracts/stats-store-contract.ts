@@ -23,6 +23,8 @@ function sample(appId: string, minute: number, over: Partial<StatsSample> = {}):
     messages: 0,
     apiCalls: 0,
     webhookDeliveries: 0,
+    decryptionFailures: 0,
+    decryptionFailedClients: 0,
     ...over,
   };
 }
@@ -39,6 +41,8 @@ export function runStatsStoreContract(get: Get): void {
           connectionsSamples: 2,
           messages: 10,
           apiCalls: 1,
+          decryptionFailures: 3,
+          decryptionFailedClients: 1,
         }),
         sample(app, T0 + MIN, { connectionsPeak: 2, connectionsSum: 2, connectionsSamples: 1, messages: 5 }),
       ]);
@@ -50,11 +54,21 @@ export function runStatsStoreContract(get: Get): void {
           connectionsSamples: 1,
           messages: 2,
           webhookDeliveries: 7,
+          decryptionFailures: 2,
         }),
       ]);
       const minutes = await store.stats.listStats(app, 'minute', T0, T0 + HOUR);
       assert.deepEqual(minutes, [
-        { t: T0, connectionsPeak: 4, connectionsAvg: 3, messages: 12, apiCalls: 1, webhookDeliveries: 7 },
+        {
+          t: T0,
+          connectionsPeak: 4,
+          connectionsAvg: 3,
+          messages: 12,
+          apiCalls: 1,
+          webhookDeliveries: 7,
+          decryptionFailures: 5,
+          decryptionFailedClients: 1,
+        },
         {
           t: T0 + MIN,
           connectionsPeak: 2,
@@ -62,11 +76,22 @@ export function runStatsStoreContract(get: Get): void {
           messages: 5,
           apiCalls: 0,
           webhookDeliveries: 0,
+          decryptionFailures: 0,
+          decryptionFailedClients: 0,
         },
       ]);
       const hours = await store.stats.listStats(app, 'hour', T0, T0 + HOUR);
       assert.deepEqual(hours, [
-        { t: T0, connectionsPeak: 4, connectionsAvg: 2.75, messages: 17, apiCalls: 1, webhookDeliveries: 7 },
+        {
+          t: T0,
+          connectionsPeak: 4,
+          connectionsAvg: 2.75,
+          messages: 17,
+          apiCalls: 1,
+          webhookDeliveries: 7,
+          decryptionFailures: 5,
+          decryptionFailedClients: 1,
+        },
       ]);
       // [from, to): the end is exclusive, other apps are not included.
       assert.deepEqual(await store.stats.listStats(app, 'minute', T0 + 2 * MIN, T0 + HOUR), []);
@@ -94,6 +119,8 @@ export function runStatsStoreContract(get: Get): void {
           messages: 10,
           apiCalls: 0,
           webhookDeliveries: 0,
+          decryptionFailures: 0,
+          decryptionFailedClients: 0,
         });
       } finally {
         await peer.close();

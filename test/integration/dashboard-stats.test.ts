@@ -2,6 +2,7 @@
 // (pusher-js connections and management-API publishes, one step per hour), flushed to the store by
 // the server's own timer, then drawn on the Overview page from GET /apps/{id}/stats: a UTC time axis,
 // the 24 h / 7 d / 30 d ranges, the plan-limit lines and the CSV export — with no CSP violation.
+import WebSocket from 'ws';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
@@ -54,6 +55,18 @@ describe('usage history on the Overview page (Chromium)', { timeout: 120_000 }, 
       );
       return res.json.points[0]?.messages === dayShape(23).messages;
     });
+    // A client helper reports 3 events it could not decrypt (what @mawjly/client sends).
+    const ws = new WebSocket(`${stack.url.replace(/^http/, 'ws')}/app/${stack.appKey}?protocol=7`);
+    await new Promise((resolve) => ws.once('message', resolve));
+    ws.send(JSON.stringify({ event: 'mawjly:decryption_failures', data: { count: 3 } }));
+    await waitFor(async () => {
+      const res = await stack.api(`/api/v1/apps/${stack.appId}/stats`);
+      return (
+        (res.json as unknown as { decryption_failures_last_hour: { failures: number } })
+          .decryption_failures_last_hour.failures === 3
+      );
+    });
+    ws.close();
     browser = await launchChromium();
   });
   after(async () => {
@@ -71,6 +84,9 @@ describe('usage history on the Overview page (Chromium)', { timeout: 120_000 }, 
     page.on('console', (m) => consoleText.push(m.text()));
     try {
       await signIn(page, stack);
+      // The Overview's decryption-failure figure: 1 client, 3 events, in the last hour.
+      await page.getByText('clients failed to decrypt in the last hour (3 events)').waitFor();
+      assert.equal((await page.getByTestId('decryption-failed-clients').textContent())?.trim(), '1');
       const peakMax = Math.max(...Array.from({ length: 24 }, (_, h) => dayShape(h).connections));
 
       // 24 h, by minute: the hour ticks of a UTC day and the day's peaks and message counts.

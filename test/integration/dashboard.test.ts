@@ -146,6 +146,12 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     const rotatedFingerprint = fingerprintOf(rotatedKey);
     await page.getByTestId('active-fingerprint').getByText(rotatedFingerprint).waitFor();
     await page.getByTestId('key-history').getByText(fingerprint).waitFor();
+    // The rotation opened a window: the old fingerprint is "previous until …" until finished.
+    await page.getByTestId('previous-key').getByText(fingerprint).waitFor();
+    assert.match((await page.getByTestId('previous-key').textContent()) ?? '', /previous until/);
+    await panel.getByRole('button', { name: 'Finish rotation' }).click();
+    await panel.getByRole('button', { name: 'Rotate', exact: true }).waitFor();
+    assert.equal(await page.getByTestId('previous-key').count(), 0);
 
     // Nothing carried either key: no request, no storage, no URL, no console line.
     for (const key of [keyText, rotatedKey]) {

@@ -356,6 +356,75 @@ for (const kind of ['sqlite', 'postgres'] as StoreKind[]) {
         assert.ok(!audit.text.includes(k));
     });
 
+    test('encryption key rotation window: previous until <time>, one window at a time, finish, audited', async () => {
+      const { token } = await h.account('startup');
+      const app = (await h.request('POST', '/api/v1/apps', { token, body: {} })).json;
+      const base = `/api/v1/apps/${app.id}/encryption-key`;
+      const gen = await h.request('POST', base, { token });
+      assertError(await h.request('POST', `${base}/finish-rotation`, { token }), 409, 'no_rotation_window');
+      for (const window_seconds of [-1, 1.5, 'x', 30 * 86_400 + 1]) {
+        assertError(
+          await h.request('POST', `${base}/rotate`, { token, body: { confirm: true, window_seconds } }),
+          422,
+          'validation_failed',
+        );
+      }
+      const before = h.clock.now();
+      const rot = await h.request('POST', `${base}/rotate`, {
+        token,
+        body: { confirm: true, window_seconds: 3600 },
+      });
+      assert.equal(rot.status, 200);
+      assert.equal(rot.json.previous_fingerprint, gen.json.fingerprint);
+      assert.equal(rot.json.previous_version, 1);
+      const until = Date.parse(rot.json.previous_until);
+      assert.equal(until, before + 3_600_000, rot.json.previous_until);
+
+      const status = await h.request('GET', base, { token });
+      assert.equal(status.json.version, 2);
+      assert.deepEqual(status.json.previous, {
+        fingerprint: gen.json.fingerprint,
+        version: 1,
+        until: rot.json.previous_until,
+      });
+      assert.equal(status.json.history[1].previous_until, rot.json.previous_until);
+      for (const k of [gen.json.key_base64, rot.json.key_base64]) assert.ok(!status.text.includes(k));
+      // A second rotation would drop the previous key while clients may still hold it.
+      assertError(
+        await h.request('POST', `${base}/rotate`, { token, body: { confirm: true, window_seconds: 60 } }),
+        409,
+        'rotation_in_progress',
+      );
+
+      const finished = await h.request('POST', `${base}/finish-rotation`, { token });
+      assert.equal(finished.status, 200);
+      assert.equal(finished.json.previous_fingerprint, gen.json.fingerprint);
+      assert.equal(Date.parse(finished.json.previous_until), h.clock.now());
+      const after = await h.request('GET', base, { token });
+      assert.equal(after.json.previous, null);
+      assert.equal(after.json.history[1].previous_until, finished.json.previous_until);
+      assertError(await h.request('POST', `${base}/finish-rotation`, { token }), 409, 'no_rotation_window');
+      // Without a window the old key is retired at once, as before.
+      const plain = await h.request('POST', `${base}/rotate`, { token, body: { confirm: true } });
+      assert.equal(plain.json.previous_until, null);
+      assert.equal((await h.request('GET', base, { token })).json.previous, null);
+
+      const audit = await h.request('GET', '/api/v1/audit-log?limit=100', { token });
+      const mine = audit.json.entries.filter((e: { target: string }) => e.target === `app:${app.id}`);
+      const rotated = mine.find(
+        (e: { action: string; details: { window_seconds?: number } }) =>
+          e.action === 'encryption_key.rotated' && e.details.window_seconds === 3600,
+      );
+      assert.ok(rotated, 'rotation with a window audited');
+      assert.equal(rotated.details.previous_fingerprint, gen.json.fingerprint);
+      assert.equal(rotated.details.previous_until, rot.json.previous_until);
+      const finish = mine.find((e: { action: string }) => e.action === 'encryption_key.rotation_finished');
+      assert.ok(finish, 'finish audited');
+      assert.equal(finish.details.previous_fingerprint, gen.json.fingerprint);
+      assert.equal(finish.details.planned_until, rot.json.previous_until);
+      for (const k of [gen.json.key_base64, rot.json.key_base64]) assert.ok(!audit.text.includes(k));
+    });
+
     test('Free: generating a key is 403 plan_feature_unavailable and audited as generate_denied', async () => {
       const { token } = await h.account('free');
       const app = (await h.request('POST', '/api/v1/apps', { token, body: {} })).json;

@@ -140,6 +140,9 @@ function VerifyKey({ status }: { status: EncryptionKeyStatus }): JSX.Element {
   );
 }
 
+/** The window a dashboard rotation opens (docs/encrypted-channels.md: a day). */
+const ROTATION_WINDOW_SECONDS = 86_400;
+
 export function EncryptionPanel({ app }: { app: App }): JSX.Element {
   const { session, account, plan } = useSession();
   const [status, setStatus] = useState<EncryptionKeyStatus>();
@@ -239,18 +242,43 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
             <dd>
               {formatTime(status.created_at)} by {formatActor(status.created_by)}
             </dd>
+            {status.previous && (
+              <>
+                <dt>Previous key</dt>
+                <dd data-testid="previous-key">
+                  <code>{status.previous.fingerprint}</code> (version {status.previous.version}), previous
+                  until {formatTime(status.previous.until)}
+                </dd>
+              </>
+            )}
           </dl>
           {allowed && mayManage && (
             <div class="actions left">
-              <button
-                type="button"
-                class="danger"
-                onClick={() => {
-                  setDialog('rotate');
-                }}
-              >
-                Rotate
-              </button>
+              {status.previous ? (
+                <button
+                  type="button"
+                  class="primary"
+                  disabled={busy}
+                  onClick={() =>
+                    void run(async () => {
+                      await api.finishKeyRotation(app.id);
+                      return undefined;
+                    })
+                  }
+                >
+                  Finish rotation
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  class="danger"
+                  onClick={() => {
+                    setDialog('rotate');
+                  }}
+                >
+                  Rotate
+                </button>
+              )}
               <button
                 type="button"
                 class="secondary"
@@ -306,15 +334,16 @@ export function EncryptionPanel({ app }: { app: App }): JSX.Element {
         onCancel={() => {
           setDialog(undefined);
         }}
-        onConfirm={() => void run(() => api.rotateEncryptionKey(app.id))}
+        onConfirm={() => void run(() => api.rotateEncryptionKey(app.id, ROTATION_WINDOW_SECONDS))}
       >
         <p>
-          Rotation <strong>invalidates in-flight messages</strong>: events encrypted with the current key that
-          subscribers have not decrypted yet cannot be read with the new key (the envelope carries no key id).
+          For stock pusher-js subscribers, rotation <strong>invalidates in-flight messages</strong>: events
+          encrypted with one key cannot be read with the other (the envelope carries no key id).
         </p>
         <p>
-          The new key is shown once. Deploy it to every publisher and auth endpoint in one release, in a quiet
-          period, and re-send what matters.
+          The new key is shown once. The current key stays <em>previous</em> for a day: deploy both to your
+          auth endpoints (<code>@mawjly/server</code> key ring) first, then the new key to publishers, then
+          finish the rotation. Subscribers using <code>@mawjly/client</code> lose nothing meanwhile.
         </p>
       </ConfirmDialog>
       <ConfirmDialog

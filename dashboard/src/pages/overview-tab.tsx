@@ -146,6 +146,18 @@ export function OverviewTab({ app }: { app: App }): JSX.Element {
         <p class="big">{live ? live.messages.toLocaleString('en-US') : '…'}</p>
         <p class="muted small">this app, since 00:00 UTC</p>
       </div>
+      <div class="card stat">
+        <h2>Decryption failures</h2>
+        <p class="big" data-testid="decryption-failed-clients">
+          {history ? history.main.decryption_failures_last_hour.clients.toLocaleString('en-US') : '…'}
+        </p>
+        <p class="muted small">
+          clients failed to decrypt in the last hour
+          {history
+            ? ` (${history.main.decryption_failures_last_hour.failures.toLocaleString('en-US')} events)`
+            : ''}
+        </p>
+      </div>
       <div class="card wide">
         <h2>Account quota today</h2>
         {account ? (

@@ -10,4 +10,6 @@ module.exports = Object.assign(client.MawjlyPusher, {
   deriveSharedSecret: client.deriveSharedSecret,
   isEncryptedChannel: client.isEncryptedChannel,
   encryptClientEvents: client.encryptClientEvents,
+  DECRYPTION_FAILED_EVENT: client.DECRYPTION_FAILED_EVENT,
+  masterKeyFingerprint: client.masterKeyFingerprint,
 });

@@ -5,3 +5,9 @@ export { MawjlyPusher, MawjlyPusher as default, type MawjlyOptions } from './maw
 export { withDerivedSharedSecret } from './derived-secret-authorizer.js';
 export { decodeMasterKey, deriveSharedSecret, isEncryptedChannel } from './master-key.js';
 export { encryptClientEvents, type EncryptedEnvelope } from './encrypted-client-events.js';
+export {
+  DECRYPTION_FAILED_EVENT,
+  masterKeyFingerprint,
+  type DecryptionFailure,
+  type TriedKey,
+} from './key-ring-decryption.js';

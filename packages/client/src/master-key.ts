@@ -51,7 +51,7 @@ export function isEncryptedChannel(channelName: string): boolean {
   return channelName.startsWith(ENCRYPTED_CHANNEL_PREFIX);
 }
 
-function base64ToBytes(value: string): Uint8Array {
+export function base64ToBytes(value: string): Uint8Array {
   const binary = atob(value);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

@@ -10,11 +10,14 @@ declare const MawjlyPusher: typeof Client.MawjlyPusher & {
   readonly deriveSharedSecret: typeof Client.deriveSharedSecret;
   readonly isEncryptedChannel: typeof Client.isEncryptedChannel;
   readonly encryptClientEvents: typeof Client.encryptClientEvents;
+  readonly DECRYPTION_FAILED_EVENT: typeof Client.DECRYPTION_FAILED_EVENT;
+  readonly masterKeyFingerprint: typeof Client.masterKeyFingerprint;
 };
 declare namespace MawjlyPusher {
   /** An instance: `const pusher: MawjlyPusher.MawjlyPusher = new MawjlyPusher(…)`. */
   type MawjlyPusher = Client.MawjlyPusher;
   type MawjlyOptions = Client.MawjlyOptions;
   type EncryptedEnvelope = Client.EncryptedEnvelope;
+  type DecryptionFailure = Client.DecryptionFailure;
 }
 export = MawjlyPusher;

@@ -15,6 +15,16 @@ export type MawjlyOptions = Options & {
    * encrypted channel of the app: give it only to trusted processes.
    */
   encryptionMasterKeyBase64?: string | undefined;
+  /**
+   * The master key being rotated away (with `encryptionMasterKeyBase64`): events encrypted with it
+   * still decrypt when the authorization carries no `previous_shared_secret`.
+   */
+  previousEncryptionMasterKeyBase64?: string | undefined;
+  /**
+   * Report to the server how many events this client could not decrypt (a count in a
+   * `mawjly:decryption_failures` frame, never content). Default true.
+   */
+  reportDecryptionFailures?: boolean | undefined;
 };
 
 /**
@@ -52,3 +62,22 @@ export interface EncryptedEnvelope {
  * The server relays them only with the app setting `encrypted_client_events` on.
  */
 export declare function encryptClientEvents<C extends Channel>(channel: C): C;
+/** The channel event the helper emits instead of silently dropping an event it cannot decrypt. */
+export declare const DECRYPTION_FAILED_EVENT: 'mawjly:decryption_failed';
+
+export interface TriedKey {
+  /** `current` (the channel's secret) or `previous` (the rotation window's older one). */
+  readonly key: 'current' | 'previous';
+  /** Fingerprint of the master key behind it, as Mawjly shows it; null when the client cannot know. */
+  readonly fingerprint: string | null;
+}
+
+/** The data of `mawjly:decryption_failed`. */
+export interface DecryptionFailure {
+  readonly channel: string;
+  readonly event: string;
+  readonly tried: readonly TriedKey[];
+}
+
+/** Mawjly's fingerprint of a master key (what the dashboard and the management API show). */
+export declare function masterKeyFingerprint(key: Uint8Array): string;

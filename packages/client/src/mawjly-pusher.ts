@@ -4,7 +4,8 @@ import type { Channel, Options } from 'pusher-js';
 import { withDerivedSharedSecret } from './derived-secret-authorizer.js';
 import { HistoryRecovery } from './history-recovery.js';
 import { encryptClientEvents } from './encrypted-client-events.js';
-import { decodeMasterKey } from './master-key.js';
+import { decodeMasterKey, isEncryptedChannel } from './master-key.js';
+import { keyRingFor, type KeyRingOptions, type KeyRingState } from './key-ring-client.js';
 
 // pusher-js is CommonJS (`module.exports = Pusher`) typed as `export default`; depending on the
 // loader (Node ESM, esbuild, tsx) the namespace is the class or holds it under `default`.
@@ -20,7 +21,7 @@ export type MawjlyOptions = Options & {
    * trusted processes (docs/client-helper.md).
    */
   encryptionMasterKeyBase64?: string | undefined;
-};
+} & KeyRingOptions;
 
 // Outside the instance on purpose: nothing reachable from the object (console.log, JSON.stringify,
 // debuggers' property views, error reporters) shows the key.
@@ -32,11 +33,18 @@ function splitOptions(options: MawjlyOptions): { pusherOptions: Options; masterK
   if (typeof options !== 'object' || (options as unknown) === null) {
     return { pusherOptions: options, masterKey: undefined };
   }
-  const { encryptionMasterKeyBase64, ...pusherOptions } = options;
+  const {
+    encryptionMasterKeyBase64,
+    previousEncryptionMasterKeyBase64: _previous,
+    reportDecryptionFailures: _report,
+    ...pusherOptions
+  } = options;
   const masterKey =
     encryptionMasterKeyBase64 === undefined ? undefined : decodeMasterKey(encryptionMasterKeyBase64);
   return { pusherOptions, masterKey };
 }
+
+const keyRings = new WeakMap<object, KeyRingState>();
 
 export class MawjlyPusher extends Pusher {
   constructor(appKey: string, options: MawjlyOptions) {
@@ -46,19 +54,24 @@ export class MawjlyPusher extends Pusher {
       masterKeys.set(this, masterKey);
       this.config.channelAuthorizer = withDerivedSharedSecret(this.config.channelAuthorizer, masterKey);
     }
+    const ring = keyRingFor(this, options, masterKey);
+    keyRings.set(this, ring);
+    this.config.channelAuthorizer = ring.ring.wrap(this.config.channelAuthorizer);
     recoveries.set(this, new HistoryRecovery(this));
   }
 
-  // Encrypted channels get a `trigger` that sends ciphertext (encrypted-client-events.ts); every
-  // channel is hooked for recovery after reconnects (history-recovery.ts).
+  // Encrypted channels get a `trigger` that sends ciphertext (encrypted-client-events.ts) and
+  // decrypt with the current, then the previous secret (key-ring-decryption.ts); every channel is
+  // hooked for recovery after reconnects (history-recovery.ts).
   override subscribe(channelName: string): Channel {
     const channel = encryptClientEvents(super.subscribe(channelName));
+    const ring = keyRings.get(this);
+    if (ring && isEncryptedChannel(channelName)) ring.install(channel);
     recoveries.get(this)?.hookChannel(channel);
     return channel;
   }
 
   // Recovery: hooks on unsubscribe and sends.
-
   override unsubscribe(channelName: string): void {
     recoveries.get(this)?.forget(channelName);
     super.unsubscribe(channelName);
@@ -76,6 +89,8 @@ export class MawjlyPusher extends Pusher {
     if (masterKey !== undefined) {
       this.config.channelAuthorizer = withDerivedSharedSecret(this.config.channelAuthorizer, masterKey);
     }
+    const ring = keyRings.get(this);
+    if (ring) this.config.channelAuthorizer = ring.ring.wrap(this.config.channelAuthorizer);
   }
 }
 

@@ -3,11 +3,12 @@
 import type { EngineContext } from '../engine-context.js';
 import type { Session } from '../session.js';
 import { handleClientEvent } from './client-event.js';
+import { handleDecryptionReport } from './decryption-report.js';
 import { handleSignin } from './signin.js';
 import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 import { parseClientFrame } from '../../protocol/codec.js';
-import { CLIENT_EVENT_PREFIX, PusherEvent } from '../../protocol/events.js';
+import { CLIENT_EVENT_PREFIX, MawjlyEvent, PusherEvent } from '../../protocol/events.js';
 
 const PONG = JSON.stringify({ event: PusherEvent.pong, data: '{}' });
 
@@ -42,6 +43,9 @@ export function handleMessage(engine: EngineContext, session: Session, text: str
         return;
       case PusherEvent.signin:
         handleSignin(engine, session, frame);
+        return;
+      case MawjlyEvent.decryptionFailures:
+        handleDecryptionReport(engine, session, frame);
         return;
       default:
         if (frame.event.startsWith(CLIENT_EVENT_PREFIX)) {

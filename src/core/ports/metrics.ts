@@ -10,6 +10,11 @@ export interface Metrics {
   httpCall(route: string, status: number): void;
   /** A REST API request of an app passed authentication (the usage history counts them). */
   apiCall?(appId: string): void;
+  /**
+   * A client reported events it could not decrypt (`mawjly:decryption_failures`); `newClient` is
+   * true the first time a connection reports within an hour.
+   */
+  decryptionFailures?(appId: string, failures: number, newClient: boolean): void;
   publishRejected(reason: string): void;
 }
 

@@ -5,6 +5,7 @@ import { initialSchema } from './initial-schema.js';
 import { statsSchema } from './stats-schema.js';
 import { webhooksSchema } from './webhooks-schema.js';
 import { endpointOrderSchema } from './endpoint-order-schema.js';
+import { rotationSchema } from './rotation-schema.js';
 
 import type { Migration } from './migration.js';
 
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   webhooksSchema,
   statsSchema,
   endpointOrderSchema,
+  rotationSchema,
 ];
 
 /** Throws when versions are not strictly increasing positive integers (a programming error). */

@@ -49,10 +49,7 @@ export function attachUwsGateway(
     if (!session || session.closed || connection.closed) return;
     const buffered = connection.bufferedBytes;
     if (buffered <= bound) return;
-    logger.warn(
-      { socketId: session.socketId, bufferedBytes: buffered },
-      'closing a slow consumer (4100)',
-    );
+    logger.warn({ socketId: session.socketId, bufferedBytes: buffered }, 'closing a slow consumer (4100)');
     engine.terminate(session, 'over_capacity');
   };
 

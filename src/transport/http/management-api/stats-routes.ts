@@ -1,6 +1,12 @@
 // `GET /apps/:id/stats`: the usage history of an app (src/management/usage-history.ts), cluster-wide,
 // as a dense series (buckets without rows are zeros) with the plan's limits for quota lines.
-import { stepOf, type StatsPoint, type StatsResolution } from '../../../management/stats-store.js';
+import {
+  MINUTE_MS,
+  stepOf,
+  type StatsPoint,
+  type StatsResolution,
+  type StatsStore,
+} from '../../../management/stats-store.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { route, type Route } from './route.js';
 
@@ -35,7 +41,26 @@ function pointJson(t: number, p: StatsPoint | undefined): Record<string, unknown
     messages: p?.messages ?? 0,
     api_calls: p?.apiCalls ?? 0,
     webhook_deliveries: p?.webhookDeliveries ?? 0,
+    decryption_failures: p?.decryptionFailures ?? 0,
+    decryption_failed_clients: p?.decryptionFailedClients ?? 0,
   };
+}
+
+/** Client-reported decryption failures of the 60 minutes before `now` (the dashboard's figure). */
+async function lastHourFailures(
+  stats: StatsStore,
+  appId: string,
+  now: number,
+): Promise<{ clients: number; failures: number }> {
+  const end = Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  const rows = await stats.listStats(appId, 'minute', end - 60 * MINUTE_MS, end);
+  let clients = 0;
+  let failures = 0;
+  for (const row of rows) {
+    clients += row.decryptionFailedClients;
+    failures += row.decryptionFailures;
+  }
+  return { clients, failures };
 }
 
 export const statsRoutes: readonly Route[] = [
@@ -72,6 +97,7 @@ export const statsRoutes: readonly Route[] = [
         from: new Date(first).toISOString(),
         to: new Date(end).toISOString(),
         limits: { connections: plan.maxConnections, messages_per_day: plan.maxMessagesPerDay },
+        decryption_failures_last_hour: await lastHourFailures(management.store.stats, app.id, now),
         points,
       },
     };
