@@ -4,7 +4,7 @@
 import { historyRetention, type App } from './app.js';
 import type { ChannelHistory, HistoryEvent, HistoryRead, HistoryRetention } from './ports/channel-history.js';
 import type { Logger } from './ports/logger.js';
-import type { Session } from './session.js';
+import type { ReplayHold, Session } from './session.js';
 import { encodeChannelEvent } from '../protocol/codec.js';
 import { MawjlyError } from '../protocol/errors.js';
 import { MawjlyEvent } from '../protocol/events.js';
@@ -39,17 +39,6 @@ export interface HistoryHost {
   broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
   readonly maxBufferedBytes: number;
   terminate(session: Session, code: 'over_capacity'): void;
-}
-
-/** Live frames held for one socket's channel while its missed events are read. */
-export interface ReplayHold {
-  readonly frames: string[];
-  bytes: number;
-  /**
-   * After the replay: the last serial replayed. A live frame of an append that was in flight during
-   * the read can still arrive; frames up to this serial are dropped until a later one goes out.
-   */
-  floor?: number;
 }
 
 export class HistoryService {

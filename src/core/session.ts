@@ -1,7 +1,6 @@
 // One client connection: its identity, subscriptions and timers' state. The engine's sweeper drives
 // activity checks for all sessions from one shared timer; a session holds only numbers, no timers.
 import type { App } from './app.js';
-import type { ReplayHold } from './history-service.js';
 import type { Connection, Outbound } from './ports/connection.js';
 import { encodeError } from '../protocol/codec.js';
 import { ERRORS, type ErrorCode } from '../protocol/errors.js';
@@ -92,4 +91,15 @@ export function closeWithError(connection: Connection, code: ErrorCode, message?
   const text = message ?? spec.message;
   connection.send(encodeError(pusherCode, text));
   connection.close(pusherCode, text);
+}
+
+/** Live frames held for one socket's channel while its missed events are read. */
+export interface ReplayHold {
+  readonly frames: string[];
+  bytes: number;
+  /**
+   * After the replay: the last serial replayed. A live frame of an append that was in flight during
+   * the read can still arrive; frames up to this serial are dropped until a later one goes out.
+   */
+  floor?: number;
 }

@@ -6,7 +6,7 @@
 // - `app_stats.decryption_failures` / `decryption_failed_clients`: what client helpers reported over
 //   their sockets (`mawjly:decryption_failures`): events they could not decrypt, and connections
 //   that reported (each counted at most once an hour). Counts only, never content.
-import type { Migration } from './migrations.js';
+import type { Migration } from './migration.js';
 
 export const rotationSchema: Migration = {
   version: 5,
