@@ -158,8 +158,11 @@ describe('the SQLite data directory', () => {
         ((await refused.json()) as { error: { code: string } }).error.code,
         'database_unavailable',
       );
-      // Token use (best effort) and the write each wait half the 2 s bound.
-      assert.ok(ms >= 1900 && ms < 2000 + 1500, `answered in ${String(ms)} ms`);
+      // Token use (best effort) and the write each wait half the 2 s bound. SQLite's busy wait is
+      // synchronous: a background store call that meets the same lock meanwhile (webhook poll,
+      // usage flush) holds the event loop for its own wait too, so the upper margin is wide (once
+      // seen at 5.4 s on a loaded CI machine; docs/operations.md, "Database deadlines").
+      assert.ok(ms >= 1900 && ms < 2000 + 6000, `answered in ${String(ms)} ms`);
       assert.equal((await fetch(`${server.url}/ready`)).status, 503, 'a lock past the bound fails readiness');
       other.exec('ROLLBACK');
       assert.equal((await fetch(`${server.url}/ready`)).status, 200, 'and readiness recovers by itself');
