@@ -15,7 +15,7 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, table } from './lib/report.mjs';
-import { spawnNode, startTarget, stopTarget } from './lib/targets.mjs';
+import { spawnNode, startCluster, startTarget, stopTarget } from './lib/targets.mjs';
 import { scenarioArgs } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,7 +29,8 @@ const arg = (name, fallback) => {
 const all = (name) => args.flatMap((a, i) => (a === `--${name}` && i + 1 < args.length ? [args[i + 1]] : []));
 const USAGE = `usage: npm run bench -- [options]
   --scenarios LIST       ${Object.keys(scenarioArgs({})).join(',')}
-                         (default: every one but webhooks, fanout-setting and idle50k)
+                         (default: every one but webhooks, fanout-setting, idle50k and
+                         idle50k-cluster)
   --transports LIST      Mawjly transports to run: ws,uws (default; uws is skipped with a note
                          when its native module does not load)
   --no-baseline          do not run bench/baseline-ws.mjs --mode frame (ratios need it)
@@ -40,7 +41,10 @@ const USAGE = `usage: npm run bench -- [options]
   --toggle K=V           the setting(s) of the fanout-setting scenario (default
                          history={"max_events":100,"max_age_seconds":120}, needs --plan pro)
   --plan NAME            the benchmark app's plan (default startup); its caps are lifted
-  --idle-connections N   idle50k size (default 50000)
+  --idle-connections N   idle50k and idle50k-cluster size (default 50000)
+  --nodes N              idle50k-cluster: Mawjly uWS nodes sharing one port (default 3)
+  --cluster-url URL      idle50k-cluster: their cluster bus (default redis://127.0.0.1:6379; a
+                         fresh MAWJLY_CLUSTER_PREFIX per run)
   --host ADDR            server address (default 127.0.0.1; any 127.x.y.z)
   --client-addresses L   idle50k source addresses (default: .1-.4 of the /24 after --host's)
   --repeat N  --quick  --workers W  --no-build  --out FILE
@@ -66,7 +70,7 @@ const clientAddresses = arg(
 );
 const ALL = scenarioArgs({ quick, idleConnections, clientAddresses });
 const DEFAULT_SCENARIOS = Object.keys(ALL).filter(
-  (s) => !['webhooks', 'fanout-setting', 'idle50k'].includes(s),
+  (s) => !['webhooks', 'fanout-setting', 'idle50k', 'idle50k-cluster'].includes(s),
 );
 const scenarios = arg('scenarios', DEFAULT_SCENARIOS.join(','))
   .split(',')
@@ -107,6 +111,13 @@ if (!['user', 'memory'].includes(serverMode)) {
   process.exit(2);
 }
 const repeat = Math.max(1, Math.min(9, Number(arg('repeat', '1')) || 1));
+const nodes = Math.max(2, Math.min(16, Number(arg('nodes', '3')) || 3));
+const clusterUrl = arg('cluster-url', 'redis://127.0.0.1:6379');
+if (!/^(redis|nats):\/\/(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)(:\d+)?\/?$/.test(clusterUrl)) {
+  process.stderr.write('--cluster-url must be redis:// or nats:// on a loopback address\n');
+  process.exit(2);
+}
+const IDLE = ['idle50k', 'idle50k-cluster'];
 const workers = String(Math.max(1, Math.min(8, Number(arg('workers', '2')) || 2)));
 const transports = arg('transports', 'ws,uws')
   .split(',')
@@ -152,7 +163,7 @@ const startOptions = (scenario) => ({
   plan,
   webhooks: scenario === 'webhooks' ? 2 : 0,
   appSettings: scenario === 'fanout-setting' ? { ...appSettings, ...toggled } : appSettings,
-  files: scenario === 'idle50k' ? idleConnections + 1024 : 0,
+  files: IDLE.includes(scenario) ? idleConnections + 1024 : 0,
 });
 
 function runHarness(target, name, scenario, harnessArgs) {
@@ -169,13 +180,13 @@ function runHarness(target, name, scenario, harnessArgs) {
       '--secret',
       target.secret,
       '--server-pid',
-      String(target.pid),
+      (target.pids ?? [target.pid]).join(','),
       '--label',
       name,
       '--workers',
       workers,
       '--scenario-timeout',
-      scenario === 'idle50k' ? '900' : '240',
+      IDLE.includes(scenario) ? '900' : '240',
       '--settle',
       '2',
       ...harnessArgs,
@@ -185,14 +196,25 @@ function runHarness(target, name, scenario, harnessArgs) {
     child.stderr.on('data', (d) => {
       for (const line of d.toString().split('\n')) if (line.trim()) log(`    ${line}`);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), scenario === 'idle50k' ? 1_000_000 : 300_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), IDLE.includes(scenario) ? 1_000_000 : 300_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       const lines = out
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l));
-      resolve(lines[0] ?? { scenario, label: name, pass: false, error: `harness exit ${code}, no result` });
+      const first = lines[0] ?? {
+        scenario,
+        label: name,
+        pass: false,
+        error: `harness exit ${code}, no result`,
+      };
+      // idle50k-cluster: the fan-out check through the shared port follows the idle connections.
+      if (scenario === 'idle50k-cluster') {
+        first.cluster_fanout = lines[1] ?? { pass: false, error: 'no fan-out result' };
+        first.pass = first.pass === true && first.cluster_fanout.pass === true;
+      }
+      resolve(first);
     });
   });
 }
@@ -272,10 +294,23 @@ for (let round = 1; round <= repeat; round++) {
     for (const name of targets) {
       // webhooks and fanout-setting compare Mawjly with itself (against fanout): no baselines.
       if (['webhooks', 'fanout-setting'].includes(scenario) && !name.startsWith('mawjly')) continue;
-      log(`\n== ${scenario} / ${name}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}`);
+      // idle50k-cluster needs nodes that share a port and a cluster bus: only Mawjly on uWS has both.
+      const cluster = scenario === 'idle50k-cluster';
+      if (cluster && name !== 'mawjly-uws') {
+        if (round === 1)
+          notes.push(
+            `idle50k-cluster not run on ${name}: ${name === 'mawjly-ws' ? 'node:http in Node 20 cannot share a port (no SO_REUSEPORT)' : 'a baseline has no cluster'}`,
+          );
+        continue;
+      }
+      log(
+        `\n== ${scenario} / ${name}${cluster ? ` × ${nodes} nodes on one port` : ''}${repeat > 1 ? ` (round ${round}/${repeat})` : ''}`,
+      );
       let target;
       try {
-        target = await startTarget(name, startOptions(scenario));
+        target = cluster
+          ? await startCluster({ ...startOptions(scenario), nodes, clusterUrl })
+          : await startTarget(name, startOptions(scenario));
       } catch (error) {
         log(`    could not start ${name}: ${error.message}`);
         results.push({ label: name, scenario_key: scenario, round, pass: false, error: error.message });
@@ -283,21 +318,32 @@ for (let round = 1; round <= repeat; round++) {
       }
       try {
         let harnessArgs = ALL[scenario];
-        if (scenario === 'idle50k') {
+        if (IDLE.includes(scenario)) {
           const limit = openFilesLimit(target.pid);
-          if (limit !== null && limit < idleConnections + 512) {
-            const n = Math.max(100, limit - 1000);
+          const count = target.pids?.length ?? 1;
+          // The kernel spreads connections over the nodes by a hash, not exactly evenly: 10 % margin.
+          const room = count === 1 ? (limit ?? 0) - 1000 : Math.floor(count * ((limit ?? 0) - 1000) * 0.9);
+          if (limit !== null && idleConnections > room) {
+            const n = Math.max(100, room);
             notes.push(
-              `idle50k on ${name}: the server's open-files limit is ${limit} (the hard limit could not be raised), so ${n} connections were opened instead of ${idleConnections}`,
+              `${scenario} on ${name}: the open-files limit of ${count === 1 ? 'the server' : `each of ${count} nodes`} is ${limit} (the hard limit could not be raised), so ${n} connections were opened instead of ${idleConnections}`,
             );
-            harnessArgs = scenarioArgs({ quick, idleConnections: n, clientAddresses }).idle50k;
+            harnessArgs = scenarioArgs({ quick, idleConnections: n, clientAddresses })[scenario];
           }
         }
+        // Freshly started nodes shrink for several seconds (start-up garbage, V8's memory reducer):
+        // readings taken at once would count that as negative growth per connection.
+        if (cluster) await new Promise((resolve) => setTimeout(resolve, 12_000));
         const r = await runHarness(target, name, scenario, harnessArgs);
         r.scenario_key = scenario;
         if (harnessArgs !== ALL[scenario]) r.capped_from = idleConnections;
         r.round = round;
         r.transport_in_effect = target.transport;
+        if (cluster) {
+          r.nodes = target.pids.length;
+          r.cluster_url = clusterUrl;
+          r.cluster_prefix = target.clusterPrefix;
+        }
         r.server_mode = name.startsWith('mawjly') ? startOptions(scenario).server : 'baseline';
         results.push(r);
       } finally {

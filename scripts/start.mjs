@@ -69,7 +69,10 @@ const metricsPort =
   metricsText === undefined ? (port === 0 || port + 3600 > 65535 ? 0 : port + 3600) : Number(metricsText);
 try {
   // Invalid values are left to `mawjly serve`, which explains them.
-  if (Number.isInteger(port) && port > 0 && port <= 65535) await checkPort(port, host, 'PORT');
+  // Nodes sharing PORT (MAWJLY_REUSE_PORT, docs/operations.md): a probe without SO_REUSEPORT would
+  // find it taken by the first node; the server checks that the port is shared instead.
+  const sharesPort = ['true', '1', 'yes'].includes(env.MAWJLY_REUSE_PORT ?? '');
+  if (!sharesPort && Number.isInteger(port) && port > 0 && port <= 65535) await checkPort(port, host, 'PORT');
   if (Number.isInteger(metricsPort) && metricsPort > 0 && metricsPort <= 65535)
     await checkPort(metricsPort, host, 'METRICS_PORT');
 } catch (error) {

@@ -62,7 +62,41 @@ export const ROWS = [
   ['`idle50k` connections requested', 'idle50k', (r) => r.connections],
   ['`idle50k` connections held (failed as negative)', 'idle50k', held, { all: true }],
   ['`idle50k` RSS per connection (KB)', 'idle50k', (r) => r.server_rss_per_conn_kb, { max: 1.5 }],
+  // One service of N uWS nodes sharing one port; RSS is the sum of the nodes' growth.
+  ['`idle50k-cluster` nodes on one port', 'idle50k-cluster', (r) => r.nodes],
+  ['`idle50k-cluster` connections requested', 'idle50k-cluster', (r) => r.connections],
+  ['`idle50k-cluster` connections held (failed as negative)', 'idle50k-cluster', held, { all: true }],
+  [
+    '`idle50k-cluster` RSS per connection, all nodes (KB)',
+    'idle50k-cluster',
+    (r) => r.server_rss_per_conn_kb,
+    { max: 1.5 },
+  ],
+  ['`idle50k-cluster` connects/s', 'idle50k-cluster', (r) => r.connects_per_sec],
+  ['`idle50k-cluster` fewest connections on a node', 'idle50k-cluster', (r) => nodeMin(r, 'connections')],
+  ['`idle50k-cluster` most connections on a node', 'idle50k-cluster', (r) => nodeMax(r, 'connections')],
+  [
+    '`idle50k-cluster` fan-out check: deliveries lost (of subscribers × events)',
+    'idle50k-cluster',
+    (r) => (r.cluster_fanout?.expected > 0 ? r.cluster_fanout.lost + r.cluster_fanout.duplicates : null),
+  ],
+  [
+    '`idle50k-cluster` fan-out check: fewest subscribers on a node',
+    'idle50k-cluster',
+    (r) => nodeMin(r.cluster_fanout, 'subscribers'),
+  ],
 ];
+
+const nodeCounts = (r, key) =>
+  (r?.server_nodes ?? []).map((n) => n[key]).filter((x) => typeof x === 'number');
+function nodeMin(r, key) {
+  const v = nodeCounts(r, key);
+  return v.length ? Math.min(...v) : null;
+}
+function nodeMax(r, key) {
+  const v = nodeCounts(r, key);
+  return v.length ? Math.max(...v) : null;
+}
 
 function held(r) {
   if (typeof r.connected !== 'number') return null;
@@ -98,6 +132,8 @@ const LABELS = {
   baseline: 'baseline-ws (frame)',
   'ceiling-uws': 'ceiling uWS',
 };
+// (idle50k-cluster runs only on Mawjly uWS: its rows read – for the ws transport, which cannot
+// share a port on Node 20, and for the baselines, which have no cluster.)
 
 /**
  * results: harness JSON lines with `label` (target name) and `scenario_key`. targets: names run.

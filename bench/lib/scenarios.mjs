@@ -3,6 +3,19 @@
 
 /** opts: { quick, idleConnections, clientAddresses }. */
 export function scenarioArgs({ quick = false, idleConnections = 50_000, clientAddresses = '' }) {
+  const idle = [
+    '--scenarios',
+    'connections',
+    '--connections',
+    String(quick ? Math.min(idleConnections, 5000) : idleConnections),
+    '--workers',
+    '4',
+    '--connect-concurrency',
+    '100',
+    '--settle',
+    '10',
+    ...(clientAddresses ? ['--local-addresses', clientAddresses] : []),
+  ];
   const fanout = [
     '--scenarios',
     'fanout',
@@ -61,18 +74,17 @@ export function scenarioArgs({ quick = false, idleConnections = 50_000, clientAd
     'fanout-setting': fanout,
     // N idle connections from 4 client processes spread over several source addresses (each
     // source/destination pair has ~28k ephemeral ports), held for 10 s, then counted.
-    idle50k: [
-      '--scenarios',
-      'connections',
-      '--connections',
-      String(quick ? Math.min(idleConnections, 5000) : idleConnections),
-      '--workers',
-      '4',
-      '--connect-concurrency',
-      '100',
-      '--settle',
-      '10',
-      ...(clientAddresses ? ['--local-addresses', clientAddresses] : []),
+    idle50k: idle,
+    // idle50k against one service of --nodes Mawjly uWS nodes sharing one port (MAWJLY_REUSE_PORT,
+    // a cluster over --cluster-url), then a small fan-out through the same port: subscribers land
+    // on every node and each REST publish lands on one of them, so nothing is lost only if the
+    // cluster bus carries it.
+    'idle50k-cluster': [
+      ...idle.map((a) => (a === 'connections' ? 'connections,fanout' : a)),
+      '--subscribers',
+      quick ? '300' : '600',
+      '--messages',
+      quick ? '20' : '50',
     ],
   };
 }

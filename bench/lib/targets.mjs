@@ -11,6 +11,10 @@
 //   baseline               bench/baseline-ws.mjs --mode frame: the Node + ws ceiling.
 //   ceiling-uws            bench/baseline-uws.mjs: a minimal server on uWebSockets.js's native
 //                          publish/subscribe, the ceiling of that class of transport.
+//   startCluster()         N `mawjly-uws` nodes as above on ONE host and port (MAWJLY_REUSE_PORT=true,
+//                          the kernel spreads connections over them), one cluster over Redis or
+//                          NATS (--cluster-url) under a fresh MAWJLY_CLUSTER_PREFIX; each node has
+//                          its own data directory and METRICS_PORT, all the same apps file.
 //
 // Every server runs in its own process, started through `sh -c 'ulimit -n …; exec node …'` so its
 // open-files limit is raised as far as this machine allows, and is stopped by its own PID.
@@ -238,21 +242,94 @@ export async function startTarget(name, opts) {
 
 const keys = (app) => ({ appId: app.id, key: app.key, secret: app.secret });
 
-export function stopTarget(target) {
-  return new Promise((resolve) => {
-    const done = () => {
-      target.cleanup();
-      resolve();
+/** Resolves once `http://host:port/metrics` answers 200 (the metrics port is bound after PORT). */
+async function waitMetrics(child, host, port, logs, what, timeoutMs = 60_000) {
+  const by = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode})\n${logs.text}`);
+    if ((await get(host, port, '/metrics')).status === 200) return;
+    if (Date.now() > by) throw new Error(`${what}: metrics not up after ${timeoutMs} ms\n${logs.text}`);
+    await sleep(150);
+  }
+}
+
+/**
+ * Starts `nodes` Mawjly uWS nodes sharing one port (see the header). opts as startTarget's plus
+ * { nodes, clusterUrl }. Resolves a target whose `pids` lists every node; `stopTarget` stops them all.
+ */
+export async function startCluster(opts) {
+  const { root, host, track, nodes, clusterUrl } = opts;
+  const dir = mkdtempSync(join(tmpdir(), 'mawjly-bench-cluster-'));
+  const port = await freePort(host);
+  const prefix = `bench-${process.pid}-${Date.now().toString(36)}`;
+  const started = [];
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    for (let i = 0; i < nodes; i++) {
+      const nodeDir = join(dir, `node-${i + 1}`);
+      mkdirSync(nodeDir);
+      const metricsPort = await freePort(host);
+      const env = {
+        ...userConfiguration(nodeDir, opts.appSettings ?? {}, opts.plan ?? 'startup'),
+        PORT: String(port),
+        HOST: host,
+        METRICS_PORT: String(metricsPort),
+        MAWJLY_TRANSPORT: 'uws',
+        MAWJLY_REUSE_PORT: 'true',
+        MAWJLY_CLUSTER_URL: clusterUrl,
+        MAWJLY_CLUSTER_PREFIX: prefix,
+      };
+      env.LOG_LEVEL = undefined;
+      env.DATABASE_URL = undefined;
+      const child = spawnNode(track, root, join(root, 'bin', 'mawjly.js'), ['serve'], env, opts.files);
+      const logs = tail(child);
+      started.push({ child, logs, metricsPort });
+      // One node at a time: /ready on the shared port may be answered by any node already up.
+      await waitMetrics(child, host, metricsPort, logs, `cluster node ${i + 1}`);
+    }
+    const ready = await waitReady(started[0].child, host, port, started[0].logs, 'cluster');
+    return {
+      child: started[0].child,
+      pid: started[0].child.pid,
+      pids: started.map((n) => n.child.pid),
+      nodes: started.map((n) => ({
+        child: n.child,
+        pid: n.child.pid,
+        metricsPort: n.metricsPort,
+        logs: n.logs,
+      })),
+      host,
+      port,
+      clusterPrefix: prefix,
+      ...keys(BENCH_APP),
+      transport: transportInEffect(ready.headers, started[0].logs),
+      logs: started[0].logs,
+      cleanup,
     };
-    if (target.child.exitCode !== null || target.child.signalCode !== null) {
-      done();
+  } catch (error) {
+    for (const n of started) n.child.kill('SIGKILL');
+    cleanup();
+    throw error;
+  }
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
       return;
     }
-    const timer = setTimeout(() => target.child.kill('SIGKILL'), 10_000);
-    target.child.once('exit', () => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
       clearTimeout(timer);
-      done();
+      resolve();
     });
-    target.child.kill('SIGTERM');
+    child.kill('SIGTERM');
   });
+}
+
+export async function stopTarget(target) {
+  await Promise.all((target.nodes ?? [target]).map((n) => stopChild(n.child)));
+  target.cleanup();
 }

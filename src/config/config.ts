@@ -24,6 +24,12 @@ export const configSchema = z
     /** Bind address (HOST). */
     host: z.string().min(1).default('0.0.0.0'),
     /**
+     * Let several nodes on one host listen on the same PORT, the kernel spreading new connections
+     * over them (SO_REUSEPORT; MAWJLY_REUSE_PORT). uws transport only, and only with a cluster bus:
+     * nodes sharing a port without one would each see only their own clients.
+     */
+    reusePort: bool.default(false),
+    /**
      * Prometheus metrics port (METRICS_PORT); 0 picks a free port. Unset, it follows the HTTP port:
      * PORT + 3600 (6001 → 9601), so a second instance on another PORT does not collide on it.
      */
@@ -127,6 +133,15 @@ export const configSchema = z
         message: 'not set: set both TLS_CERT and TLS_KEY to serve https/wss, or neither',
       });
     }
+    // Clients would land on whichever node the kernel picks, and a publish would reach only the
+    // clients of the node that took it.
+    if (config.reusePort && config.clusterUrl === 'memory')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reusePort'],
+        message:
+          'true needs a cluster bus (MAWJLY_CLUSTER_URL=redis://… or nats://…): nodes sharing a port without one would each see only their own clients',
+      });
   })
   .transform((config) => ({ ...config, metricsPort: config.metricsPort ?? defaultMetricsPort(config.port) }));
 
@@ -142,6 +157,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   port: 'PORT',
   host: 'HOST',
+  reusePort: 'MAWJLY_REUSE_PORT',
   metricsPort: 'METRICS_PORT',
   dataDir: 'MAWJLY_DATA_DIR',
   appsFile: 'MAWJLY_APPS_FILE',

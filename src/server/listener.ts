@@ -34,6 +34,8 @@ export interface ListenerOptions {
   readonly port: number;
   /** The variable that chose the port, for the error when it cannot be bound. */
   readonly portVariable: string;
+  /** Share the port with other processes (SO_REUSEPORT, uws only); false: the port is this node's alone. */
+  readonly reusePort: boolean;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly engine: UwsSessionHost;
   readonly logger: Logger;
@@ -94,7 +96,7 @@ export async function listenUws(
   handler: ExchangeHandler,
 ): Promise<Listener> {
   server.attach(options.engine, options.logger, options.guard, handler);
-  const port = await server.listen(options.host, options.port, options.portVariable);
+  const port = await server.listen(options.host, options.port, options.portVariable, options.reusePort);
   return {
     transport: 'uws',
     port,

@@ -94,6 +94,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ? { certFile: config.tlsCert, keyFile: config.tlsKey }
       : undefined;
   if (transport.kind === 'uws') checkTlsFiles(tls);
+  // node:http in Node 20 has no SO_REUSEPORT: a second node would fail with EADDRINUSE anyway.
+  if (config.reusePort && transport.kind === 'ws')
+    throw new Error(
+      `${ENV_VARS.reusePort}=true needs the uws transport (node:http in Node 20 cannot share a port)${
+        transport.fallbackReason === undefined
+          ? ''
+          : `; uWebSockets.js is not available: ${transport.fallbackReason}`
+      }`,
+    );
   const uwsServer = transport.kind === 'uws' ? new UwsServer(transport.uws, tls ? { tls } : {}) : undefined;
   if (transport.kind === 'ws' && transport.fallbackReason !== undefined)
     logger.info(
@@ -161,6 +170,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     host: config.host,
     port: config.port,
     portVariable: ENV_VARS.port,
+    reusePort: config.reusePort,
     tls,
     engine,
     logger,

@@ -109,6 +109,37 @@ test('npm start builds only when a source is newer than the last build', async (
   }
 });
 
+test('npm start leaves a shared PORT (MAWJLY_REUSE_PORT=true) to the server, which checks it is shared', async () => {
+  // A scratch tree whose `mawjly serve` only says it ran (as above); PORT held by another listener.
+  const tree = await mkdtemp(join(tmpdir(), 'mawjly-start-reuse-'));
+  const taken = await listenOn();
+  const port = String((taken.address() as AddressInfo).port);
+  try {
+    const file = async (path: string, text = ''): Promise<void> => {
+      await mkdir(dirname(join(tree, path)), { recursive: true });
+      await writeFile(join(tree, path), text);
+    };
+    await file('scripts/start.mjs', await readFile(join(repoRoot, 'scripts/start.mjs'), 'utf8'));
+    await file('package.json', JSON.stringify({ scripts: { build: 'true' } }));
+    await file('bin/mawjly.js', "console.log('serve ran');\n");
+    for (const output of BUILD_OUTPUTS) await file(output);
+    await file('dist/.build-stamp');
+    const env = { HOST: '127.0.0.1', PORT: port, METRICS_PORT: '0' };
+    const plain = await run(`node ${join(tree, 'scripts/start.mjs')}`, env);
+    assert.equal(plain.code, 1, plain.output);
+    assert.match(plain.output, /is already in use/);
+    const sharing = await run(`node ${join(tree, 'scripts/start.mjs')}`, {
+      ...env,
+      MAWJLY_REUSE_PORT: 'true',
+    });
+    assert.equal(sharing.code, 0, sharing.output);
+    assert.match(sharing.output, /^serve ran$/m);
+  } finally {
+    taken.close();
+    await rm(tree, { recursive: true, force: true });
+  }
+});
+
 test('serve prints the banner first, says what it binds, and puts metrics at PORT + 3600', async () => {
   // A free port whose metrics neighbour is free too.
   let port = 0;

@@ -9,6 +9,9 @@ import { uwsExchange } from './uws-exchange.js';
 import { attachUwsGateway, type UwsGateway, type UwsSessionHost } from './uws-gateway.js';
 import type { UwsModule } from './uws-loader.js';
 
+/** uSockets' listen option that leaves SO_REUSEPORT unset (libusockets.h; the module exports it too). */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+
 export interface UwsServerOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
@@ -51,21 +54,39 @@ export class UwsServer {
     });
   }
 
-  /** Binds; a port that cannot be bound is reported with the variable that chose it. */
-  listen(host: string, port: number, variable: string): Promise<number> {
+  /**
+   * Binds; a port that cannot be bound is reported with the variable that chose it. uSockets sets
+   * SO_REUSEPORT on Linux unless told otherwise, so a second process could silently bind the same
+   * port and take half the connections: unless `reusePort`, the port is bound exclusively, and a
+   * port already taken fails as it does with node:http.
+   */
+  listen(host: string, port: number, variable: string, reusePort = false): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
+      const bound = (socket: us_listen_socket | false): void => {
         if (!socket) {
           reject(
             new Error(
-              `${variable}=${String(port)}: ${host}:${String(port)} is already in use, or not an address of this host (uWebSockets.js could not bind it)`,
+              `${variable}=${String(port)}: ${host}:${String(port)} is already in use${
+                reusePort ? ' by a process that does not share it' : ''
+              }, or not an address of this host (uWebSockets.js could not bind it)`,
             ),
           );
           return;
         }
         this.#listenSocket = socket;
         resolve(this.#uws.us_socket_local_port(socket));
-      });
+      };
+      if (reusePort) this.app.listen(host, port, bound);
+      else {
+        // listen(host, port, options, cb) exists in the native module but not in the v20 typings.
+        const listen = this.app.listen.bind(this.app) as unknown as (
+          host: string,
+          port: number,
+          options: number,
+          cb: (socket: us_listen_socket | false) => void,
+        ) => TemplatedApp;
+        listen(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, bound);
+      }
     });
   }
 
