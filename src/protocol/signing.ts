@@ -167,14 +167,50 @@ export function canonicalQuery(params: ReadonlyMap<string, string> | Record<stri
   // `instanceof Map` narrows the union to Map<any, any>; a key named "entries" rules out duck typing.
   const entries: Iterable<readonly [string, string]> =
     params instanceof Map ? (params as ReadonlyMap<string, string>).entries() : Object.entries(params);
-  const pairs: [string, string][] = [];
+  const keys: string[] = [];
+  const values: string[] = [];
   for (const [k, v] of entries) {
     const lower = k.toLowerCase();
-    if (lower !== 'auth_signature') pairs.push([lower, v]);
+    if (lower === 'auth_signature') continue;
+    keys.push(lower);
+    values.push(v);
   }
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+  const n = keys.length;
+  let order: number[] | undefined;
+  if (n <= INSERTION_SORT_MAX) {
+    // A stable insertion sort in place: a signed query has a handful of pairs, and this allocates
+    // nothing per pair (a comparator sort over [key, value] tuples did, on every REST request).
+    for (let i = 1; i < n; i++) {
+      const key = keys[i] as string;
+      const value = values[i] as string;
+      let j = i;
+      while (j > 0 && (keys[j - 1] as string) > key) {
+        keys[j] = keys[j - 1] as string;
+        values[j] = values[j - 1] as string;
+        j--;
+      }
+      keys[j] = key;
+      values[j] = value;
+    }
+  } else {
+    // Many pairs (hostile input): a stable O(n log n) sort of indices.
+    order = keys.map((_, i) => i);
+    order.sort((a, b) => {
+      const ka = keys[a] as string;
+      const kb = keys[b] as string;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+  }
+  let out = '';
+  for (let i = 0; i < n; i++) {
+    const at = order ? (order[i] as number) : i;
+    out += `${i === 0 ? '' : '&'}${keys[at] as string}=${values[at] as string}`;
+  }
+  return out;
 }
+
+/** Up to this many pairs, the canonical query is sorted by insertion (quadratic, so bounded). */
+const INSERTION_SORT_MAX = 24;
 
 export function restStringToSign(
   method: string,
