@@ -217,7 +217,12 @@ export function restStringToSign(
   path: string,
   params: ReadonlyMap<string, string> | Record<string, string>,
 ): string {
-  return `${method.toUpperCase()}\n${path}\n${canonicalQuery(params)}`;
+  return restStringToSignOf(method, path, canonicalQuery(params));
+}
+
+/** restStringToSign from the canonical query already made. */
+export function restStringToSignOf(method: string, path: string, canonical: string): string {
+  return `${method.toUpperCase()}\n${path}\n${canonical}`;
 }
 
 /** `X-Pusher-Signature` of a webhook: HMAC of the exact body bytes sent. */
