@@ -30,6 +30,17 @@ interface CountEntry {
   readonly byNode: Map<string, number>;
 }
 
+/** A counter's entry also keeps its key's hash lanes: counters change on every publish. */
+interface CounterEntry extends CountEntry {
+  readonly keyA: number;
+  readonly keyB: number;
+}
+
+function counterEntry(name: string): CounterEntry {
+  hashKey(`c${SEP}${name}${SEP}`);
+  return { total: 0, byNode: new Map(), keyA: laneA, keyB: laneB };
+}
+
 type Nested<T> = Map<string, Map<string, T>>;
 
 /** Running digest of one node's share: two 32-bit sums of entry hashes. */
@@ -93,7 +104,7 @@ export class ClusterState {
   readonly #members = new Map<string, Map<string, Map<string, MemberEntry>>>();
   /** app → user → entry */
   readonly #users: Nested<CountEntry> = new Map();
-  readonly #counters = new Map<string, CountEntry>();
+  readonly #counters = new Map<string, CounterEntry>();
   /** node → digest of that node's share as held here. */
   readonly #digests = new Map<string, Digest>();
   /** The node being dropped, while dropNode runs (reported with the members it takes along). */
@@ -118,6 +129,17 @@ export class ClusterState {
     let digest = this.#digests.get(node);
     if (!digest) this.#digests.set(node, (digest = { lo: 0, hi: 0 }));
     hashKey(key);
+    if (before !== 0) mix(digest, before, -1);
+    if (after !== 0) mix(digest, after, 1);
+  }
+
+  /** #rehash of a counter, from the lanes its entry keeps. */
+  #rehashCounter(node: string, entry: CounterEntry, before: number, after: number): void {
+    if (before === after) return;
+    let digest = this.#digests.get(node);
+    if (!digest) this.#digests.set(node, (digest = { lo: 0, hi: 0 }));
+    laneA = entry.keyA;
+    laneB = entry.keyB;
     if (before !== 0) mix(digest, before, -1);
     if (after !== 0) mix(digest, after, 1);
   }
@@ -154,12 +176,12 @@ export class ClusterState {
   /** Adds to this node's own value of a counter; returns the new own value. */
   addToLocalCounter(name: string, delta: number): number {
     let entry = this.#counters.get(name);
-    if (!entry) this.#counters.set(name, (entry = { total: 0, byNode: new Map() }));
+    if (!entry) this.#counters.set(name, (entry = counterEntry(name)));
     const before = entry.byNode.get(this.#self) ?? 0;
     const value = before + delta;
     entry.byNode.set(this.#self, value);
     entry.total += delta;
-    this.#rehash(this.#self, `c${SEP}${name}${SEP}`, before, value);
+    this.#rehashCounter(this.#self, entry, before, value);
     return value;
   }
 
@@ -244,12 +266,12 @@ export class ClusterState {
 
   applyCounter(node: string, name: string, value: number): void {
     let entry = this.#counters.get(name);
-    if (!entry) this.#counters.set(name, (entry = { total: 0, byNode: new Map() }));
+    if (!entry) this.#counters.set(name, (entry = counterEntry(name)));
     const before = entry.byNode.get(node) ?? 0;
     if (value === 0) entry.byNode.delete(node);
     else entry.byNode.set(node, value);
     entry.total += value - before;
-    this.#rehash(node, `c${SEP}${name}${SEP}`, before, value);
+    this.#rehashCounter(node, entry, before, value);
   }
 
   /** Removes everything a node contributed (it left or went silent). */

@@ -89,8 +89,22 @@ export class StoreUsageMeter implements UsageMeter {
     this.#rollover();
     this.#totals.set(app.accountId, (this.#totals.get(app.accountId) ?? 0) + count);
     this.#appCounts.set(app.id, (this.#appCounts.get(app.id) ?? 0) + count);
-    const key = `${this.#day}|${app.accountId}`;
+    const key = this.#pendingKey(app.accountId);
     this.#pending.set(key, (this.#pending.get(key) ?? 0) + count);
+  }
+
+  /** `day|accountId` of the last account counted, kept (built and hashed once, not per publish). */
+  #keyDay = '';
+  #keyAccount = '';
+  #key = '';
+
+  #pendingKey(accountId: string): string {
+    if (accountId !== this.#keyAccount || this.#day !== this.#keyDay) {
+      this.#keyDay = this.#day;
+      this.#keyAccount = accountId;
+      this.#key = `${this.#day}|${accountId}`;
+    }
+    return this.#key;
   }
 
   messagesToday(accountId: string): number {

@@ -194,9 +194,26 @@ export class UsageHistory {
     into.decryptionFailedClients += b.decryptionFailedClients;
   }
 
+  /**
+   * The bucket last used (every publish counts twice, API call and messages, mostly for one app):
+   * valid while it is still in the pending map it was put in, for its app and minute.
+   */
+  #lastPending: Map<string, Bucket> | undefined;
+  #lastAppId = '';
+  #lastMinute = 0;
+  #lastBucket: Bucket | undefined;
+
   #bucket(appId: string): Bucket {
     const now = this.#clock.now();
-    const key = `${now - (now % MINUTE_MS)}|${appId}`;
+    const minute = now - (now % MINUTE_MS);
+    if (
+      this.#lastBucket !== undefined &&
+      this.#lastPending === this.#pending &&
+      this.#lastMinute === minute &&
+      this.#lastAppId === appId
+    )
+      return this.#lastBucket;
+    const key = `${minute}|${appId}`;
     let bucket = this.#pending.get(key);
     if (!bucket) {
       bucket = emptyBucket();
@@ -204,6 +221,10 @@ export class UsageHistory {
       bucket.peak = this.#connections.get(appId) ?? 0;
       this.#pending.set(key, bucket);
     }
+    this.#lastPending = this.#pending;
+    this.#lastAppId = appId;
+    this.#lastMinute = minute;
+    this.#lastBucket = bucket;
     return bucket;
   }
 }

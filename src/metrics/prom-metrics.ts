@@ -239,8 +239,15 @@ export class PromMetrics implements Metrics, WebhookMetrics {
   }
 
   httpCall(route: string, status: number): void {
-    this.#pendingHttp.add(`${route} ${String(status)}`, 1);
+    let byStatus = this.#httpKeys.get(route);
+    if (!byStatus) this.#httpKeys.set(route, (byStatus = new Map<number, string>()));
+    let key = byStatus.get(status);
+    if (key === undefined) byStatus.set(status, (key = `${route} ${String(status)}`));
+    this.#pendingHttp.add(key, 1);
   }
+
+  /** `route status` keys, built once per pair (routes and statuses are a short fixed list). */
+  readonly #httpKeys = new Map<string, Map<number, string>>();
 
   publishRejected(reason: string): void {
     this.#rejected.inc({ reason });

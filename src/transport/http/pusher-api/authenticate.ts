@@ -6,7 +6,70 @@ import type { AppDirectory } from '../../../core/ports/app-directory.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { REST_TIMESTAMP_WINDOW_SECONDS } from '../../../protocol/limits.js';
 import type { QueryPairs } from './api-target.js';
-import { hmacSha256Hex, md5Hex, restStringToSign, safeEqual } from '../../../protocol/signing.js';
+import {
+  hmacSha256Hex,
+  md5Hex,
+  restStringToSign,
+  restStringToSignOf,
+  safeEqual,
+} from '../../../protocol/signing.js';
+
+/** The signed query: names lowercased, the last value of a repeated name kept. */
+interface SignedParams {
+  get(name: string): string | undefined;
+  /** restStringToSign of these parameters. */
+  stringToSign(method: string, path: string): string;
+}
+
+/** Up to this many pairs the parameters are kept sorted in two small arrays (no Map, no re-sort). */
+const SMALL_QUERY = 24;
+
+function signedParams(query: QueryPairs): SignedParams {
+  if (query.length > SMALL_QUERY) {
+    const map = new Map<string, string>();
+    for (const [k, v] of query) map.set(k.toLowerCase(), v);
+    return {
+      get: (name) => map.get(name),
+      stringToSign: (method, path) => restStringToSign(method, path, map),
+    };
+  }
+  // Sorted by name in code-unit order as they arrive (insertion), a repeated name replacing its value:
+  // the same pairs, in the same order, that canonicalQuery makes of the Map above.
+  const keys: string[] = [];
+  const values: string[] = [];
+  for (const [k, v] of query) {
+    const lower = k.toLowerCase();
+    let at = keys.length;
+    while (at > 0 && (keys[at - 1] as string) > lower) at--;
+    if (at > 0 && keys[at - 1] === lower) {
+      values[at - 1] = v;
+      continue;
+    }
+    keys.push(lower);
+    values.push(v);
+    for (let i = keys.length - 1; i > at; i--) {
+      keys[i] = keys[i - 1] as string;
+      values[i] = values[i - 1] as string;
+    }
+    keys[at] = lower;
+    values[at] = v;
+  }
+  return {
+    get: (name) => {
+      for (let i = 0; i < keys.length; i++) if (keys[i] === name) return values[i];
+      return undefined;
+    },
+    stringToSign: (method, path) => {
+      let canonical = '';
+      for (let i = 0; i < keys.length; i++) {
+        const name = keys[i] as string;
+        if (name === 'auth_signature') continue;
+        canonical += `${canonical === '' ? '' : '&'}${name}=${values[i] as string}`;
+      }
+      return restStringToSignOf(method, path, canonical);
+    },
+  };
+}
 
 export interface SignedRequest {
   readonly method: string;
@@ -22,8 +85,7 @@ export function authenticateRequest(
   request: SignedRequest,
   nowMs: number,
 ): App {
-  const params = new Map<string, string>();
-  for (const [k, v] of request.query) params.set(k.toLowerCase(), v);
+  const params = signedParams(request.query);
   const key = params.get('auth_key');
   const timestamp = params.get('auth_timestamp');
   const signature = params.get('auth_signature');
@@ -50,7 +112,7 @@ export function authenticateRequest(
     const md5 = params.get('body_md5');
     if (md5 === undefined || !safeEqual(md5, md5Hex(request.body))) throw new MawjlyError('auth_body_md5');
   }
-  const toSign = restStringToSign(request.method, request.path, params);
+  const toSign = params.stringToSign(request.method, request.path);
   let ok = false;
   for (const secret of app.secrets) if (safeEqual(signature, hmacSha256Hex(secret, toSign))) ok = true;
   if (!ok)

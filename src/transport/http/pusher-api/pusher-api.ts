@@ -150,6 +150,8 @@ function findRoute(path: string, method: string): { route: Route; match: RegExpE
 const NO_BODY = Buffer.alloc(0);
 
 function safeDecode(segment: string): string {
+  // Without an escape there is nothing to decode (nor anything malformed).
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
