@@ -6,15 +6,11 @@ import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:cr
 /** Node ≥ 20.12's one-shot digest (missing from our @types/node): no Hash object per call. */
 const oneShotHash = (
   crypto as unknown as {
-    hash?: {
-      (algorithm: string, data: string | Buffer, encoding: 'hex'): string;
-      (algorithm: string, data: string | Buffer, encoding: 'buffer'): Buffer;
-    };
+    hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string;
   }
 ).hash;
 
 export function hmacSha256Hex(secret: string, message: string): string {
-  if (padsHmac && message.length <= MAX_PADS_MESSAGE) return padsHmac(secretPads(secret), message);
   return createHmac('sha256', secretKey(secret)).update(message, 'utf8').digest('hex');
 }
 
@@ -33,79 +29,6 @@ function secretKey(secret: string): KeyObject {
   }
   return key;
 }
-
-// HMAC-SHA256 as RFC 2104 defines it, H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), on two one-shot digests:
-// createHmac builds a Hmac stream object (and its native handle) per signature, which costs more
-// than both digests together on a REST publish. The padded keys are computed once per secret.
-// Used only when this Node's one-shot digest agrees with createHmac (checked once below).
-
-/** SHA-256's block size: longer keys are hashed first, shorter ones zero-padded to it. */
-const BLOCK = 64;
-/** Longer messages (large webhook bodies) take createHmac, so the scratch buffer stays small. */
-const MAX_PADS_MESSAGE = 16 * 1024;
-
-interface Pads {
-  /** K ⊕ ipad. */
-  readonly inner: Buffer;
-  /** K ⊕ opad, then room for the inner digest (filled per call). */
-  readonly outer: Buffer;
-}
-
-const secretPadsCache = new Map<string, Pads>();
-/** K ⊕ ipad ‖ message, rewritten per call (single-threaded, never held across calls). */
-let scratch = Buffer.allocUnsafe(BLOCK + 1024);
-
-function secretPads(secret: string): Pads {
-  let pads = secretPadsCache.get(secret);
-  if (!pads) {
-    if (secretPadsCache.size >= MAX_SECRET_KEYS) secretPadsCache.clear();
-    let key = Buffer.from(secret, 'utf8');
-    if (key.length > BLOCK) key = createHash('sha256').update(key).digest();
-    const inner = Buffer.alloc(BLOCK);
-    const outer = Buffer.alloc(BLOCK + 32);
-    for (let i = 0; i < BLOCK; i++) {
-      const k = i < key.length ? (key[i] as number) : 0;
-      inner[i] = k ^ 0x36;
-      outer[i] = k ^ 0x5c;
-    }
-    secretPadsCache.set(secret, (pads = { inner, outer }));
-  }
-  return pads;
-}
-
-function padsHmacWith(hash: NonNullable<typeof oneShotHash>): (pads: Pads, message: string) => string {
-  return (pads, message) => {
-    // A UTF-16 code unit is at most 3 UTF-8 bytes.
-    if (BLOCK + message.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(BLOCK + message.length * 3);
-    pads.inner.copy(scratch, 0);
-    const end = BLOCK + scratch.write(message, BLOCK, 'utf8');
-    hash('sha256', scratch.subarray(0, end), 'buffer').copy(pads.outer, BLOCK);
-    return hash('sha256', pads.outer, 'hex');
-  };
-}
-
-/** The two-digest HMAC when this Node has a one-shot digest giving Buffers and it matches createHmac. */
-const padsHmac = ((): ((pads: Pads, message: string) => string) | undefined => {
-  if (!oneShotHash) return undefined;
-  try {
-    const candidate = padsHmacWith(oneShotHash);
-    const probes: [string, string][] = [
-      ['secret', 'POST\n/apps/1/events\nauth_key=k&auth_timestamp=1'],
-      ['s'.repeat(100), 'é ☃ 😀'],
-      ['', ''],
-    ];
-    for (const [secret, message] of probes) {
-      const expected = createHmac('sha256', Buffer.from(secret, 'utf8'))
-        .update(message, 'utf8')
-        .digest('hex');
-      if (candidate(secretPads(secret), message) !== expected) return undefined;
-    }
-    secretPadsCache.clear();
-    return candidate;
-  } catch {
-    return undefined;
-  }
-})();
 
 export function md5Hex(body: string | Buffer): string {
   if (oneShotHash) return oneShotHash('md5', body, 'hex');
