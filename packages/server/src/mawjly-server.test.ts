@@ -9,13 +9,24 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PusherJS } from '../../../test/support/pusher-js.js';
 import { once, startTestServer, type TestServer } from '../../../test/support/server.js';
+import * as implementation from './index.js';
 import { MawjlyServer, deriveSharedSecret, keyFingerprint } from './index.js';
+import type * as Published from './server-types.js';
+
+// Checked by tsc: the hand-written declarations the package publishes (server-types.d.ts, the one
+// source of its types) describe what the implementation exports.
+const published: typeof Published = implementation;
 
 const CHANNEL = 'private-encrypted-orders.42';
 const packageDir = fileURLToPath(new URL('../', import.meta.url));
 const newKey = (): string => randomBytes(32).toString('base64');
 
 describe('@mawjly/server', () => {
+  test('exports what its published declarations name', () => {
+    assert.deepEqual(Object.keys(implementation).sort(), Object.keys(published).sort());
+    for (const value of Object.values(published)) assert.equal(typeof value, 'function');
+  });
+
   let server: TestServer;
   before(async () => {
     server = await startTestServer();
