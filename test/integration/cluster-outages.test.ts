@@ -34,6 +34,7 @@ import {
   waitForState,
   type TestServer,
 } from '../support/server.js';
+import { waitUntil } from '../support/wait.js';
 
 const OUTAGE_MS = Number(process.env.MAWJLY_TEST_OUTAGE_MS ?? 10_000);
 const GHOST_WAIT_MS = Number(process.env.MAWJLY_TEST_GHOST_WAIT_MS ?? 6_000);
@@ -42,19 +43,6 @@ const REDIS_PORT = Number(/:(\d+)/.exec(process.env.REDIS_URL ?? '')?.[1] ?? 637
 const NATS_PORT = Number(/:(\d+)/.exec(process.env.NATS_URL ?? '')?.[1] ?? 4222);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${String(timeoutMs)} ms waiting until ${what}`);
-    await sleep(25);
-  }
-}
 
 /** A Logger that keeps the message of every line at warn and above, plus info. */
 function keepLines(lines: string[]): Logger {

@@ -22,6 +22,7 @@ import {
 } from '../support/server.js';
 import type { App } from '../../src/core/app.js';
 import { channelStringToSign, signAuth } from '../../src/protocol/signing.js';
+import { waitUntil } from '../support/wait.js';
 
 const KEEP = { maxEvents: 100, maxAgeMs: 120_000 };
 
@@ -50,13 +51,8 @@ function clientOptions(
 }
 
 /** Waits until `predicate` holds, polling. */
-async function until(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> =>
+  waitUntil(predicate, what, timeoutMs);
 
 describe('channel history on a lone node', () => {
   let server: TestServer;

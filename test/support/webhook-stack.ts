@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { DATABASE_URL } from './management-harness.js';
 import { managementRequest } from './management-api.js';
+import { waitUntil } from './wait.js';
 
 /** Webhook settings that keep tests short: fast retries and polls, private targets allowed. */
 export const FAST_WEBHOOKS: ConfigInput = {
@@ -111,10 +112,5 @@ export async function eventually(
   timeoutMs = 20_000,
   what = 'condition',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return waitUntil(check, what, timeoutMs, 100);
 }
