@@ -136,16 +136,22 @@ export class StoreUsageMeter implements UsageMeter {
     if (this.#pending.size === 0) return;
     const batch = this.#pending;
     this.#pending = new Map();
-    for (const [key, count] of batch) {
+    const entries = [...batch];
+    for (const [index, [key, count]] of entries.entries()) {
       const [day = '', accountId = ''] = key.split('|');
       let total: number;
       try {
         total = await this.#store.usage.addUsage(accountId, day, count);
       } catch (error) {
-        // Keep the counts for the next flush rather than lose them.
-        this.#pending.set(key, (this.#pending.get(key) ?? 0) + count);
-        this.#logger.warn({ accountId, err: String(error) }, 'usage flush failed');
-        continue;
+        // Keep this count and the rest for the next flush rather than lose them, and stop: the store
+        // is unavailable or locked, and each further call would only wait for it again.
+        for (const [left, n] of entries.slice(index))
+          this.#pending.set(left, (this.#pending.get(left) ?? 0) + n);
+        this.#logger.warn(
+          { accountId, accountsLeft: entries.length - index, err: String(error) },
+          'usage flush failed',
+        );
+        return;
       }
       if (day === this.#day) this.#totals.set(accountId, total + (this.#pending.get(key) ?? 0));
       await this.#maybeWarn(accountId, day, total - count, total);

@@ -139,6 +139,7 @@ export const ERROR_DETAILS: { readonly [C in ErrorCode]?: readonly string[] } = 
     'DATABASE_URL is not a valid postgres:// URL',
     'Cannot connect to PostgreSQL at {target}: {reason}',
     'Cannot open the SQLite database {filename}: {reason}',
+    'The SQLite database {filename} is locked by another process; background work retries later',
     'Cannot create the data directory {data_dir}: {reason}',
     'The PostgreSQL database has no Mawjly tables: check DATABASE_URL, start `mawjly serve` once to create them, or pass --init',
   ],

@@ -44,9 +44,18 @@ const WRITE_SQL = /^\s*(INSERT|UPDATE|DELETE|REPLACE|WITH)\b/i;
  */
 const STORAGE_FAILURE = /^SQLITE_(READONLY|IOERR|CANTOPEN|FULL|CORRUPT|NOTADB|BUSY|LOCKED|PERM)/;
 
+/**
+ * How long a background call (webhook queue, usage and stats flushes) waits for another process's
+ * lock (ms). SQLite's wait is synchronous: the whole process pauses meanwhile, so background work
+ * waits briefly and retries at its next tick rather than hold the event loop for the full wait.
+ */
+export const BACKGROUND_BUSY_TIMEOUT_MS = 25;
+
 export interface SqliteDatabaseOptions {
   /** How long a writer waits for another process's lock before giving up (ms). */
   readonly busyTimeoutMs: number;
+  /** The same for background calls (default BACKGROUND_BUSY_TIMEOUT_MS). */
+  readonly backgroundBusyTimeoutMs?: number;
   readonly health: StoreHealth;
 }
 
@@ -58,6 +67,10 @@ export class SqliteDatabase {
   private readonly identity: { dev: number; ino: number } | undefined;
   /** Set once the file is gone or replaced; writes stay refused until restart. */
   private lost: string | undefined;
+  private readonly busyTimeoutMs: number;
+  private readonly backgroundBusyTimeoutMs: number;
+  /** How many `background` calls are running (they nest). */
+  private backgroundDepth = 0;
 
   constructor(filename: string, options?: SqliteDatabaseOptions) {
     let db: Database.Database | undefined;
@@ -73,6 +86,8 @@ export class SqliteDatabase {
     }
     this.db = db;
     this.filename = filename;
+    this.busyTimeoutMs = options?.busyTimeoutMs ?? 5000;
+    this.backgroundBusyTimeoutMs = options?.backgroundBusyTimeoutMs ?? BACKGROUND_BUSY_TIMEOUT_MS;
     this.health = options?.health;
     this.identity = identityOf(filename);
   }
@@ -132,6 +147,23 @@ export class SqliteDatabase {
     });
   }
 
+  /**
+   * Runs `work` (calls of this database) as background work: a lock held by another process is
+   * waited for only `backgroundBusyTimeoutMs`, then the call fails with `database_unavailable`
+   * saying so, without marking the store unhealthy (a request meeting the lock does that); the
+   * caller retries at its next tick.
+   */
+  background<T>(work: () => T): T {
+    if (this.backgroundDepth++ === 0 && this.db.open)
+      this.db.pragma(`busy_timeout = ${String(this.backgroundBusyTimeoutMs)}`);
+    try {
+      return work();
+    } finally {
+      if (--this.backgroundDepth === 0 && this.db.open)
+        this.db.pragma(`busy_timeout = ${String(this.busyTimeoutMs)}`);
+    }
+  }
+
   /** Changes whenever another connection commits, never for this connection's own writes. */
   dataVersion(): number {
     return this.db.pragma('data_version', { simple: true }) as number;
@@ -151,6 +183,11 @@ export class SqliteDatabase {
       result = call();
     } catch (err) {
       const code = sqliteCode(err);
+      if (this.backgroundDepth > 0 && code !== undefined && /^SQLITE_(BUSY|LOCKED)/.test(code)) {
+        throw unavailableError(
+          `The SQLite database ${this.filename} is locked by another process; background work retries later`,
+        );
+      }
       if (code !== undefined && STORAGE_FAILURE.test(code)) {
         const message = `The SQLite database ${this.filename} cannot be ${write ? 'written' : 'read'}: ${(err as Error).message}`;
         this.health?.fail(message);

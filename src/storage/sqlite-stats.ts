@@ -31,24 +31,26 @@ export class SqliteStats implements StatsStore {
   }
 
   async addStats(nodeId: string, samples: readonly StatsSample[]): Promise<void> {
-    const checked = samples.map(checkSample);
-    this.db.immediate(() => {
-      for (const s of checked) {
-        const values = [
-          s.connectionsPeak,
-          s.connectionsSum,
-          s.connectionsSamples,
-          s.messages,
-          s.apiCalls,
-          s.webhookDeliveries,
-          s.decryptionFailures,
-          s.decryptionFailedClients,
-        ];
-        this.db.run(UPSERT, s.appId, 'minute', s.minute, nodeId, ...values);
-        this.db.run(UPSERT, s.appId, 'hour', hourOf(s.minute), nodeId, ...values);
-      }
+    return this.db.background(() => {
+      const checked = samples.map(checkSample);
+      this.db.immediate(() => {
+        for (const s of checked) {
+          const values = [
+            s.connectionsPeak,
+            s.connectionsSum,
+            s.connectionsSamples,
+            s.messages,
+            s.apiCalls,
+            s.webhookDeliveries,
+            s.decryptionFailures,
+            s.decryptionFailedClients,
+          ];
+          this.db.run(UPSERT, s.appId, 'minute', s.minute, nodeId, ...values);
+          this.db.run(UPSERT, s.appId, 'hour', hourOf(s.minute), nodeId, ...values);
+        }
+      });
+      return Promise.resolve();
     });
-    return Promise.resolve();
   }
 
   async listStats(
@@ -70,9 +72,11 @@ export class SqliteStats implements StatsStore {
   }
 
   async pruneStats(minutesBefore: number, hoursBefore: number): Promise<number> {
-    const removed =
-      this.db.run(`DELETE FROM app_stats WHERE resolution = 'minute' AND bucket < ?`, minutesBefore) +
-      this.db.run(`DELETE FROM app_stats WHERE resolution = 'hour' AND bucket < ?`, hoursBefore);
-    return Promise.resolve(removed);
+    return this.db.background(() => {
+      const removed =
+        this.db.run(`DELETE FROM app_stats WHERE resolution = 'minute' AND bucket < ?`, minutesBefore) +
+        this.db.run(`DELETE FROM app_stats WHERE resolution = 'hour' AND bucket < ?`, hoursBefore);
+      return Promise.resolve(removed);
+    });
   }
 }

@@ -12,15 +12,17 @@ export class SqliteUsage implements UsageStore {
   }
 
   async addUsage(accountId: string, day: string, messages: number): Promise<number> {
-    const row = this.db.one(
-      `INSERT INTO usage_days (account_id, day, messages) VALUES (?, ?, ?)
-       ON CONFLICT (account_id, day) DO UPDATE SET messages = messages + excluded.messages
-       RETURNING messages`,
-      accountId,
-      checkDay(day),
-      checkMessageCount(messages),
-    );
-    return Promise.resolve(integer(returned(row), 'messages'));
+    return this.db.background(() => {
+      const row = this.db.one(
+        `INSERT INTO usage_days (account_id, day, messages) VALUES (?, ?, ?)
+         ON CONFLICT (account_id, day) DO UPDATE SET messages = messages + excluded.messages
+         RETURNING messages`,
+        accountId,
+        checkDay(day),
+        checkMessageCount(messages),
+      );
+      return Promise.resolve(integer(returned(row), 'messages'));
+    });
   }
 
   async getUsage(accountId: string, day: string): Promise<number> {

@@ -97,55 +97,57 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async enqueue(events: readonly NewWebhookEvent[], now: number): Promise<void> {
-    if (events.length === 0) return;
-    this.db.immediate(() => {
-      for (const event of events) {
-        if (
-          event.dedupeKey !== undefined &&
-          this.db.run(
-            'INSERT INTO webhook_dedupe (key, created_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
-            event.dedupeKey,
-            now,
-          ) === 0
-        )
-          continue;
-        if (
-          event.name === 'channel_occupied' &&
-          this.db.run(
-            "DELETE FROM webhook_held WHERE app_id = ? AND channel = ? AND name = 'channel_vacated'",
-            event.appId,
-            event.channel,
-          ) > 0
-        )
-          continue;
-        if (
-          event.name === 'member_added' &&
-          this.db.run(
-            "DELETE FROM webhook_held WHERE app_id = ? AND channel = ? AND name = 'member_removed' AND user_id = ?",
-            event.appId,
-            event.channel,
-            event.userId,
-          ) > 0
-        )
-          continue;
-        if (event.holdUntil !== undefined) {
-          this.db.run(
-            `INSERT INTO webhook_held (app_id, name, channel, user_id, payload, endpoint_ids, due_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-            event.appId,
-            event.name,
-            event.channel,
-            event.userId,
-            event.payload,
-            JSON.stringify(event.endpointIds),
-            event.holdUntil,
-          );
-          continue;
+    return this.db.background(() => {
+      if (events.length === 0) return;
+      this.db.immediate(() => {
+        for (const event of events) {
+          if (
+            event.dedupeKey !== undefined &&
+            this.db.run(
+              'INSERT INTO webhook_dedupe (key, created_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+              event.dedupeKey,
+              now,
+            ) === 0
+          )
+            continue;
+          if (
+            event.name === 'channel_occupied' &&
+            this.db.run(
+              "DELETE FROM webhook_held WHERE app_id = ? AND channel = ? AND name = 'channel_vacated'",
+              event.appId,
+              event.channel,
+            ) > 0
+          )
+            continue;
+          if (
+            event.name === 'member_added' &&
+            this.db.run(
+              "DELETE FROM webhook_held WHERE app_id = ? AND channel = ? AND name = 'member_removed' AND user_id = ?",
+              event.appId,
+              event.channel,
+              event.userId,
+            ) > 0
+          )
+            continue;
+          if (event.holdUntil !== undefined) {
+            this.db.run(
+              `INSERT INTO webhook_held (app_id, name, channel, user_id, payload, endpoint_ids, due_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)`,
+              event.appId,
+              event.name,
+              event.channel,
+              event.userId,
+              event.payload,
+              JSON.stringify(event.endpointIds),
+              event.holdUntil,
+            );
+            continue;
+          }
+          this.#queue(event.endpointIds, event.channel, event.name, event.payload, now);
         }
-        this.#queue(event.endpointIds, event.channel, event.name, event.payload, now);
-      }
+      });
+      return Promise.resolve();
     });
-    return Promise.resolve();
   }
 
   #queue(endpointIds: readonly string[], channel: string, name: string, payload: string, now: number): void {
@@ -164,21 +166,23 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async releaseHeld(now: number, limit: number): Promise<number> {
-    let released = 0;
-    this.db.immediate(() => {
-      const rows = this.db.all(
-        'SELECT * FROM webhook_held WHERE due_at <= ? ORDER BY id LIMIT ?',
-        now,
-        limit,
-      );
-      for (const row of rows) {
-        const ids = JSON.parse(String(row.endpoint_ids)) as string[];
-        this.#queue(ids, String(row.channel), String(row.name), String(row.payload), now);
-        this.db.run('DELETE FROM webhook_held WHERE id = ?', row.id);
-      }
-      released = rows.length;
+    return this.db.background(() => {
+      let released = 0;
+      this.db.immediate(() => {
+        const rows = this.db.all(
+          'SELECT * FROM webhook_held WHERE due_at <= ? ORDER BY id LIMIT ?',
+          now,
+          limit,
+        );
+        for (const row of rows) {
+          const ids = JSON.parse(String(row.endpoint_ids)) as string[];
+          this.#queue(ids, String(row.channel), String(row.name), String(row.payload), now);
+          this.db.run('DELETE FROM webhook_held WHERE id = ?', row.id);
+        }
+        released = rows.length;
+      });
+      return Promise.resolve(released);
     });
-    return Promise.resolve(released);
   }
 
   async endpointsWithWork(): Promise<string[]> {
@@ -191,35 +195,41 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   acquireLease(endpointId: string, owner: string, now: number, expiresAt: number): Promise<boolean> {
-    try {
-      const changed = this.db.run(
-        `INSERT INTO webhook_leases (endpoint_id, owner, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (endpoint_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-         WHERE webhook_leases.owner = excluded.owner OR webhook_leases.expires_at < ?`,
-        endpointId,
-        owner,
-        expiresAt,
-        now,
-      );
-      return Promise.resolve(changed > 0);
-    } catch {
-      // The endpoint was deleted meanwhile (foreign key).
-      return Promise.resolve(false);
-    }
+    return this.db.background(() => {
+      try {
+        const changed = this.db.run(
+          `INSERT INTO webhook_leases (endpoint_id, owner, expires_at) VALUES (?, ?, ?)
+           ON CONFLICT (endpoint_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+           WHERE webhook_leases.owner = excluded.owner OR webhook_leases.expires_at < ?`,
+          endpointId,
+          owner,
+          expiresAt,
+          now,
+        );
+        return Promise.resolve(changed > 0);
+      } catch {
+        // The endpoint was deleted meanwhile (foreign key).
+        return Promise.resolve(false);
+      }
+    });
   }
 
   async renewLeases(owner: string, expiresAt: number): Promise<string[]> {
-    const rows = this.db.all(
-      'UPDATE webhook_leases SET expires_at = ? WHERE owner = ? RETURNING endpoint_id',
-      expiresAt,
-      owner,
-    );
-    return Promise.resolve(rows.map((r) => String(r.endpoint_id)));
+    return this.db.background(() => {
+      const rows = this.db.all(
+        'UPDATE webhook_leases SET expires_at = ? WHERE owner = ? RETURNING endpoint_id',
+        expiresAt,
+        owner,
+      );
+      return Promise.resolve(rows.map((r) => String(r.endpoint_id)));
+    });
   }
 
   async releaseLease(endpointId: string, owner: string): Promise<void> {
-    this.db.run('DELETE FROM webhook_leases WHERE endpoint_id = ? AND owner = ?', endpointId, owner);
-    return Promise.resolve();
+    return this.db.background(() => {
+      this.db.run('DELETE FROM webhook_leases WHERE endpoint_id = ? AND owner = ?', endpointId, owner);
+      return Promise.resolve();
+    });
   }
 
   async peekQueue(endpointId: string, limit: number): Promise<QueuedWebhookEvent[]> {
@@ -237,39 +247,41 @@ export class SqliteWebhooks implements WebhookStore {
     delivery: NewWebhookDelivery,
     now: number,
   ): Promise<WebhookDeliveryRecord | undefined> {
-    const first = events[0];
-    if (!first) return undefined;
-    const { names, channels } = batchSummary(events);
-    let row: Row | undefined;
-    try {
-      this.db.immediate(() => {
-        const deleted = this.db.run(
-          `DELETE FROM webhook_queue WHERE endpoint_id = ? AND seq IN (${events.map(() => '?').join(', ')})`,
-          endpointId,
-          ...events.map((e) => e.seq),
-        );
-        if (deleted !== events.length) throw new TakenAlready();
-        row = this.db.one(
-          `INSERT INTO webhook_deliveries (id, endpoint_id, app_id, seq, body, event_names, channels, state, attempts,
-             created_at, next_attempt_at, deadline_at)
-           SELECT ?, id, app_id, ?, ?, ?, ?, 'pending', 0, ?, ?, ? FROM webhook_endpoints WHERE id = ?
-           RETURNING *`,
-          delivery.id,
-          first.seq,
-          delivery.body,
-          JSON.stringify(names),
-          JSON.stringify(channels),
-          now,
-          now,
-          delivery.deadlineAt,
-          endpointId,
-        );
-      });
-    } catch (err) {
-      if (err instanceof TakenAlready) return undefined;
-      throw err;
-    }
-    return Promise.resolve(row && toDelivery(row));
+    return this.db.background(() => {
+      const first = events[0];
+      if (!first) return undefined;
+      const { names, channels } = batchSummary(events);
+      let row: Row | undefined;
+      try {
+        this.db.immediate(() => {
+          const deleted = this.db.run(
+            `DELETE FROM webhook_queue WHERE endpoint_id = ? AND seq IN (${events.map(() => '?').join(', ')})`,
+            endpointId,
+            ...events.map((e) => e.seq),
+          );
+          if (deleted !== events.length) throw new TakenAlready();
+          row = this.db.one(
+            `INSERT INTO webhook_deliveries (id, endpoint_id, app_id, seq, body, event_names, channels, state, attempts,
+               created_at, next_attempt_at, deadline_at)
+             SELECT ?, id, app_id, ?, ?, ?, ?, 'pending', 0, ?, ?, ? FROM webhook_endpoints WHERE id = ?
+             RETURNING *`,
+            delivery.id,
+            first.seq,
+            delivery.body,
+            JSON.stringify(names),
+            JSON.stringify(channels),
+            now,
+            now,
+            delivery.deadlineAt,
+            endpointId,
+          );
+        });
+      } catch (err) {
+        if (err instanceof TakenAlready) return undefined;
+        throw err;
+      }
+      return Promise.resolve(row && toDelivery(row));
+    });
   }
 
   async openDeliveries(endpointId: string, limit: number): Promise<WebhookDeliveryRecord[]> {
@@ -282,22 +294,24 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async recordAttempt(id: string, result: WebhookAttemptResult): Promise<void> {
-    this.db.run(
-      `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_attempt_at = ?, last_status = ?,
-         last_error = ?, latency_ms = ?, next_attempt_at = ?,
-         delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
-       WHERE id = ?`,
-      result.state,
-      result.at,
-      result.status,
-      result.error,
-      result.latencyMs,
-      result.nextAttemptAt,
-      result.state,
-      result.at,
-      id,
-    );
-    return Promise.resolve();
+    return this.db.background(() => {
+      this.db.run(
+        `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_attempt_at = ?, last_status = ?,
+           last_error = ?, latency_ms = ?, next_attempt_at = ?,
+           delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END
+         WHERE id = ?`,
+        result.state,
+        result.at,
+        result.status,
+        result.error,
+        result.latencyMs,
+        result.nextAttemptAt,
+        result.state,
+        result.at,
+        id,
+      );
+      return Promise.resolve();
+    });
   }
 
   async findDelivery(id: string): Promise<WebhookDeliveryRecord | undefined> {
@@ -350,12 +364,14 @@ export class SqliteWebhooks implements WebhookStore {
   }
 
   async prune(deliveriesBefore: number, dedupeBefore: number): Promise<void> {
-    this.db.run(
-      "DELETE FROM webhook_deliveries WHERE state IN ('delivered', 'dead') AND created_at < ?",
-      deliveriesBefore,
-    );
-    this.db.run('DELETE FROM webhook_dedupe WHERE created_at < ?', dedupeBefore);
-    return Promise.resolve();
+    return this.db.background(() => {
+      this.db.run(
+        "DELETE FROM webhook_deliveries WHERE state IN ('delivered', 'dead') AND created_at < ?",
+        deliveriesBefore,
+      );
+      this.db.run('DELETE FROM webhook_dedupe WHERE created_at < ?', dedupeBefore);
+      return Promise.resolve();
+    });
   }
 }
 

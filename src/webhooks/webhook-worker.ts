@@ -88,6 +88,8 @@ export class WebhookWorker {
   #wakeAt = Number.POSITIVE_INFINITY;
   #running: Promise<void> | undefined;
   #again = false;
+  /** The error of the last pass, while passes fail (logged once). */
+  #failing: string | undefined;
   #lastRenew = 0;
   #lastPrune = 0;
   #stopped = false;
@@ -121,11 +123,17 @@ export class WebhookWorker {
       return;
     }
     this.#running = this.#pass()
+      .then(() => {
+        if (this.#failing === undefined) return;
+        this.#failing = undefined;
+        this.#o.logger.info({}, 'webhook worker passes succeed again');
+      })
       .catch((error: unknown) => {
-        this.#o.logger.warn(
-          { err: error instanceof Error ? error.message : String(error) },
-          'webhook worker pass failed',
-        );
+        // One line per distinct failure: a store locked or down for minutes fails every poll.
+        const err = error instanceof Error ? error.message : String(error);
+        if (err === this.#failing) return;
+        this.#failing = err;
+        this.#o.logger.warn({ err }, 'webhook worker pass failed');
       })
       .finally(() => {
         this.#running = undefined;

@@ -20,8 +20,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../src/core/ports/logger.js';
+import { startServeProcess } from '../support/child-process.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { scrape } from '../support/metrics.js';
 import type { PusherJS } from '../support/pusher-js.js';
@@ -34,6 +34,7 @@ import {
   waitForState,
   type TestServer,
 } from '../support/server.js';
+import { waitUntil } from '../support/wait.js';
 
 const OUTAGE_MS = Number(process.env.MAWJLY_TEST_OUTAGE_MS ?? 10_000);
 const GHOST_WAIT_MS = Number(process.env.MAWJLY_TEST_GHOST_WAIT_MS ?? 6_000);
@@ -42,19 +43,6 @@ const REDIS_PORT = Number(/:(\d+)/.exec(process.env.REDIS_URL ?? '')?.[1] ?? 637
 const NATS_PORT = Number(/:(\d+)/.exec(process.env.NATS_URL ?? '')?.[1] ?? 4222);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${String(timeoutMs)} ms waiting until ${what}`);
-    await sleep(25);
-  }
-}
 
 /** A Logger that keeps the message of every line at warn and above, plus info. */
 function keepLines(lines: string[]): Logger {
@@ -355,51 +343,15 @@ async function serveProcess(
   clusterUrl: string,
   env: Record<string, string>,
 ): Promise<{ url: string; stderr: () => string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'mawjly-outage-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+  return startServeProcess({
     env: {
-      ...process.env,
-      MAWJLY_DATA_DIR: dir,
-      METRICS_PORT: '0',
-      HOST: '127.0.0.1',
-      MAWJLY_APPS_FILE: '',
-      DATABASE_URL: '',
       MAWJLY_CLUSTER_URL: clusterUrl,
       MAWJLY_CLUSTER_PREFIX: `p${randomBytes(6).toString('hex')}`,
       LOG_LEVEL: 'info',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: 60_000,
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    let url: string | undefined;
-    await waitUntil(
-      () => {
-        if (child.exitCode !== null) throw new Error(`serve exited: ${err}`);
-        url = /^Mawjly listening on .*; connect at (http:\/\/\S+) /m.exec(out)?.[1];
-        return url !== undefined;
-      },
-      'serve is listening',
-      60_000,
-    );
-    return { url: url ?? '', stderr: () => err, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
 }
 
 /** The JSON log lines (pino) of a process's stderr, and anything else it printed. */

@@ -17,15 +17,11 @@ import {
   type RawClient,
   type TestServer,
 } from '../support/server.js';
+import { waitUntil as poll } from '../support/wait.js';
 
 /** Bounded poll of server-side state that settles asynchronously (bus hops, counter flushes). */
-async function waitUntil(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+const waitUntil = (check: () => boolean, what: string, timeoutMs = 3000): Promise<void> =>
+  poll(check, what, timeoutMs, 10);
 
 interface PresenceMembers {
   count: number;

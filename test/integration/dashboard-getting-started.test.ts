@@ -17,6 +17,7 @@ import { launchChromium } from '../support/browser.js';
 import { spawnLines } from '../support/child-process.js';
 import { repoRoot } from '../support/client-build.js';
 import { startDashboardStack, type DashboardStack } from './dashboard-stack.js';
+import { waitUntil } from '../support/wait.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -59,17 +60,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> =>
+  waitUntil(check, what, timeoutMs, 200);
 
 describe('dashboard Getting started and first-hour fixes (Chromium)', { timeout: 180_000 }, () => {
   let stack: DashboardStack | undefined;

@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import { startDashboardStack, type DashboardStack } from './dashboard-stack.js';
 import { seedDeliveries, startReceiver, type Receiver } from './dashboard-webhooks-fixtures.js';
+import { waitUntil } from '../support/wait.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -31,13 +32,8 @@ async function openWebhooks(page: Page, appName: string): Promise<void> {
 }
 
 /** Polls `check` until it holds (a loaded machine answers late). */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const eventually = (check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> =>
+  waitUntil(check, what, ms, 100);
 
 describe('dashboard Webhooks tab (Chromium)', { timeout: 120_000 }, () => {
   let stack: DashboardStack | undefined;

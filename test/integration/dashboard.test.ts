@@ -388,23 +388,54 @@ describe('dashboard (Chromium)', { timeout: 90_000 }, () => {
     const history = page.getByRole('switch', { name: /Channel history and recovery/ });
     assert.equal(await history.isDisabled(), true);
     await page.getByText('Not available on the startup plan (Pro and Business).').waitFor();
-    await counting.check();
-    await page.getByText('Subscription counting saved.').waitFor();
+    // Three switches clicked once each, quickly one after another, while the first save's answer is
+    // held back (a slow network: the server has the change, the page does not have the answer yet).
+    // That answer carries the state it sent; it must not undo the two clicks made meanwhile.
     const encrypted = page.getByRole('switch', { name: /Encrypted client events/ });
+    const authorized = page.getByRole('switch', { name: /Authorized connections only/ });
     assert.equal(await encrypted.isChecked(), false);
-    // The previous save's answer re-renders the switches; a click landing in that re-render was
-    // once undone in CI (noted as a dashboard race to fix): click again until it holds, bounded.
-    for (let i = 0; i < 5 && !(await encrypted.isChecked()); i++) {
-      await encrypted.click();
-      await page.waitForTimeout(300);
-    }
-    await page.getByText('Encrypted client events saved.').waitFor();
+    assert.equal(await authorized.isChecked(), false);
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let serverAnsweredFirst!: () => void;
+    const firstAnsweredByServer = new Promise<void>((resolve) => (serverAnsweredFirst = resolve));
+    let sent = 0;
+    let answered = 0;
+    await page.route('**/api/v1/apps/*', async (route) => {
+      if (route.request().method() !== 'PATCH') {
+        await route.fallback();
+        return;
+      }
+      // The server answers the first save before it sees a later one; the page gets that answer last.
+      const first = sent++ === 0;
+      if (!first) await firstAnsweredByServer;
+      const response = await route.fetch();
+      if (first) {
+        serverAnsweredFirst();
+        await firstHeld;
+      }
+      await route.fulfill({ response });
+      answered++;
+    });
+    await counting.click();
+    await encrypted.click();
+    await authorized.click();
+    releaseFirst();
+    for (const deadline = Date.now() + 10_000; answered < 3 && Date.now() < deadline;)
+      await page.waitForTimeout(50);
+    assert.equal(answered, 3, 'three saves answered');
+    await page.unroute('**/api/v1/apps/*');
+    await page.waitForTimeout(200);
+    for (const toggle of [counting, encrypted, authorized]) assert.equal(await toggle.isChecked(), true);
+    // The last answer shown is the last save's.
+    await page.getByText('Authorized connections saved.').waitFor({ timeout: 5000 });
     await page.getByLabel(/One origin per line/).fill('https://shop.example\nhttps://admin.example');
     await page.getByRole('button', { name: 'Save origins' }).click();
     await page.getByText('Allowed origins saved.').waitFor();
     await page.reload();
     assert.equal(await page.getByRole('switch', { name: /Subscription counting/ }).isChecked(), true);
     assert.equal(await page.getByRole('switch', { name: /Encrypted client events/ }).isChecked(), true);
+    assert.equal(await page.getByRole('switch', { name: /Authorized connections only/ }).isChecked(), true);
     assert.equal(
       await page.getByLabel(/One origin per line/).inputValue(),
       'https://shop.example\nhttps://admin.example',

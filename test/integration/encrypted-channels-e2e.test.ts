@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { clientSdk, once, serverSdk, waitForState } from '../support/server.js';
 import { runCli } from '../support/cli.js';
+import { managementRequest } from '../support/management-api.js';
 
 const cli = (args: string[], dataDir: string) => runCli(args, { MAWJLY_DATA_DIR: dataDir });
 
@@ -32,15 +33,8 @@ describe('encrypted channels end to end (CLI + management API + official SDKs)',
   let startupToken: string;
   let freeToken: string;
 
-  async function api(method: string, path: string, token: string, body?: unknown) {
-    const res = await fetch(`${server.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text === '' ? undefined : JSON.parse(text), headers: res.headers };
-  }
+  const api = (method: string, path: string, token: string, body?: unknown) =>
+    managementRequest(server.url, token, method, path, body);
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mawjly-e2e-'));

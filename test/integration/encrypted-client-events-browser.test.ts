@@ -4,7 +4,7 @@
 // the key from the master key) and the helper in Node. The receiver decrypts both unchanged. Also
 // runs the page and Laravel Echo snippets of docs/encrypted-channels.md ("Encrypted client events").
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +13,9 @@ import type { Browser, Page } from 'playwright-core';
 import { MawjlyPusher } from '../../packages/client/src/index.js';
 import { launchChromium } from '../support/browser.js';
 import { ensureClientBuilt, repoRoot } from '../support/client-build.js';
+import { signChannel } from '../support/raw-auth.js';
 import {
+  authEndpointOptions,
   makeApp,
   once,
   serverSdk,
@@ -25,9 +27,7 @@ import {
 const CHANNEL = 'private-encrypted-support.99';
 const MASTER_KEY = randomBytes(32).toString('base64');
 const app = makeApp({ plan: 'startup', settings: { encryptedClientEvents: true } });
-const authOnly = (socketId: string, channel: string) => ({
-  auth: `${app.key}:${createHmac('sha256', app.secrets[0]!).update(`${socketId}:${channel}`).digest('hex')}`,
-});
+const authOnly = (socketId: string, channel: string) => ({ auth: signChannel(app, socketId, channel) });
 const STOCK_BUILD = `${repoRoot}node_modules/pusher-js/dist/web/pusher-with-encryption.min.js`;
 
 describe('encrypted client events in Chromium', () => {
@@ -206,19 +206,7 @@ describe('encrypted client events in Chromium', () => {
       `${authorizer(false)} encryptionMasterKeyBase64: ${JSON.stringify(MASTER_KEY)},`,
     );
     const node = new MawjlyPusher(app.key, {
-      cluster: 'sa',
-      wsHost: server.host,
-      wsPort: server.port,
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      disableStats: true,
-      channelAuthorization: {
-        endpoint: '/unused',
-        transport: 'ajax',
-        customHandler: ({ socketId, channelName }, callback) => {
-          callback(null, authOnly(socketId, channelName));
-        },
-      },
+      ...authEndpointOptions(server, authOnly),
       encryptionMasterKeyBase64: MASTER_KEY,
     });
     try {

@@ -5,7 +5,7 @@
 // `client_event` webhooks carry only the envelope; everything else is refused with the documented
 // error and never delivered.
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import Echo from 'laravel-echo';
 import nacl from 'tweetnacl';
@@ -14,8 +14,15 @@ import type { App } from '../../src/core/app.js';
 import { ERRORS } from '../../src/protocol/errors.js';
 import type { RunningServer } from '../../src/server/server.js';
 import type { PusherJS } from '../support/pusher-js.js';
-import { subscribeSigned } from '../support/raw-auth.js';
-import { clientSdk, once, rawClient, waitForState, type RawClient } from '../support/server.js';
+import { signChannel, subscribeSigned } from '../support/raw-auth.js';
+import {
+  authEndpointOptions,
+  clientSdk,
+  once,
+  rawClient,
+  waitForState,
+  type RawClient,
+} from '../support/server.js';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import {
   FAST_WEBHOOKS,
@@ -101,22 +108,9 @@ describe('encrypted client events', () => {
   /** The helper with an authorizer that returns only `auth`: it derives the key itself. */
   async function helper(app: App): Promise<MawjlyPusher> {
     const client = new MawjlyPusher(app.key, {
-      cluster: 'sa',
-      wsHost: server.host,
-      wsPort: server.port,
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      disableStats: true,
-      channelAuthorization: {
-        endpoint: '/unused',
-        transport: 'ajax',
-        customHandler: ({ socketId, channelName }, callback) => {
-          const signature = createHmac('sha256', app.secrets[0]!)
-            .update(`${socketId}:${channelName}`)
-            .digest('hex');
-          callback(null, { auth: `${app.key}:${signature}` });
-        },
-      },
+      ...authEndpointOptions(server, (socketId, channelName) => ({
+        auth: signChannel(app, socketId, channelName),
+      })),
       encryptionMasterKeyBase64: MASTER_KEY,
     });
     clients.push(client);

@@ -6,15 +6,11 @@
 // itself is killed (SIGKILL of a `mawjly serve` process). The history REST call must answer the same
 // on every live node.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
 import type { RunningServer } from '../../src/server/server.js';
+import { startServeProcess } from '../support/child-process.js';
 import { subscribeRaw } from '../support/raw-session.js';
 import { makeApp, rawClient, serverSdk, startTestServer, type RawClient } from '../support/server.js';
 
@@ -34,48 +30,9 @@ type Frame = RawClient['frames'][number] & { mawjly_serial?: number };
 
 /** `mawjly serve` as a process (killed with SIGKILL), its apps from an apps file. */
 async function serveProcess(env: Record<string, string>, apps: unknown[]): Promise<Node> {
-  const dir = mkdtempSync(join(tmpdir(), 'mawjly-history-'));
-  writeFileSync(join(dir, 'apps.json'), JSON.stringify(apps));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    env: {
-      ...process.env,
-      MAWJLY_DATA_DIR: dir,
-      MAWJLY_APPS_FILE: join(dir, 'apps.json'),
-      METRICS_PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: '',
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const url = /connect at (http:\/\/\S+) /.exec(out)?.[1];
-    if (url !== undefined) {
-      const { hostname, port } = new URL(url);
-      const server = { host: hostname, port: Number(port), tls: undefined } as unknown as RunningServer;
-      return { server, stop };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`serve did not start: ${err}`);
-    }
-    await sleep(50);
-  }
+  const serve = await startServeProcess({ env, apps });
+  const server = { host: serve.host, port: serve.port, tls: undefined } as unknown as RunningServer;
+  return { server, stop: () => serve.stop() };
 }
 
 async function scenario(clusterUrl: string, killOriginal: boolean): Promise<void> {

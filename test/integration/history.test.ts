@@ -10,6 +10,7 @@ import { PusherJS, type PusherJSOptions } from '../support/pusher-js.js';
 import { errorOf, signedRequest } from '../support/rest.js';
 import { subscribeRaw } from '../support/raw-session.js';
 import {
+  authEndpointOptions,
   makeApp,
   once,
   rawClient,
@@ -21,6 +22,7 @@ import {
 } from '../support/server.js';
 import type { App } from '../../src/core/app.js';
 import { channelStringToSign, signAuth } from '../../src/protocol/signing.js';
+import { waitUntil } from '../support/wait.js';
 
 const KEEP = { maxEvents: 100, maxAgeMs: 120_000 };
 
@@ -38,40 +40,19 @@ function clientOptions(
 ): PusherJSOptions & { encryptionMasterKeyBase64?: string } {
   const sdk = serverSdk({ host: '127.0.0.1', port } as TestServer, app);
   return {
-    cluster: 'sa',
-    wsHost: '127.0.0.1',
-    wsPort: port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    channelAuthorization: {
-      endpoint: '/unused',
-      transport: 'ajax',
-      customHandler: (
-        { socketId, channelName }: { socketId: string; channelName: string },
-        callback: (error: Error | null, data: unknown) => void,
-      ) => {
-        // Encrypted channels: the endpoint only signs; the helper derives the key from the master key.
-        callback(
-          null,
-          channelName.startsWith('private-encrypted-')
-            ? { auth: signAuth(app.key, app.secrets[0] ?? '', channelStringToSign(socketId, channelName)) }
-            : sdk.authorizeChannel(socketId, channelName),
-        );
-      },
-    },
+    // Encrypted channels: the endpoint only signs; the helper derives the key from the master key.
+    ...authEndpointOptions({ host: '127.0.0.1', port }, (socketId, channelName) =>
+      channelName.startsWith('private-encrypted-')
+        ? { auth: signAuth(app.key, app.secrets[0] ?? '', channelStringToSign(socketId, channelName)) }
+        : sdk.authorizeChannel(socketId, channelName),
+    ),
     ...(masterKeyBase64 ? { encryptionMasterKeyBase64: masterKeyBase64 } : {}),
-  } as unknown as PusherJSOptions;
+  };
 }
 
 /** Waits until `predicate` holds, polling. */
-async function until(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> =>
+  waitUntil(predicate, what, timeoutMs);
 
 describe('channel history on a lone node', () => {
   let server: TestServer;

@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../../src/server/server.js';
 import { MawjlyPusher, type DecryptionFailure, type MawjlyOptions } from '../../packages/client/src/index.js';
 import { MawjlyServer, keyFingerprint } from '../../packages/server/src/index.js';
 import { PusherJS } from '../support/pusher-js.js';
-import { once } from '../support/server.js';
+import { authEndpointOptions, once } from '../support/server.js';
 
 const CHANNEL = 'private-encrypted-orders.42';
 /** Events per phase: old key only; publishers mid-deploy (new, old, new, old…); new key only. */
@@ -78,19 +78,9 @@ describe('lossless key rotation (management API window, @mawjly/server, @mawjly/
     extra: Partial<MawjlyOptions> = {},
   ): Promise<Subscriber> {
     const options: MawjlyOptions = {
-      cluster: 'sa',
-      wsHost: server.host,
-      wsPort: server.port,
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      disableStats: true,
-      channelAuthorization: {
-        endpoint: '/unused',
-        transport: 'ajax',
-        customHandler: ({ socketId, channelName }, callback) => {
-          callback(null, endpoint().authorizeChannel(socketId, channelName));
-        },
-      },
+      ...authEndpointOptions(server, (socketId, channelName) =>
+        endpoint().authorizeChannel(socketId, channelName),
+      ),
       ...extra,
     };
     const client = kind === 'helper' ? new MawjlyPusher(appKey, options) : new PusherJS(appKey, options);

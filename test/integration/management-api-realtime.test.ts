@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/ports/logger.js';
 import type { Management } from '../../src/management/management.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { clientSdk, once, rawClient, waitForState } from '../support/server.js';
+import { managementRequest } from '../support/management-api.js';
 
 /** Reads server-sent events until one matches, with a timeout. */
 async function nextSseEvent(
@@ -50,15 +51,8 @@ describe('management API with the live engine', () => {
   let management: Management;
   let token: string;
 
-  async function api(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${server.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
-  }
+  const api = (method: string, path: string, body?: unknown) =>
+    managementRequest(server.url, token, method, path, body);
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mawjly-live-'));

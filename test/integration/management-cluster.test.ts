@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { DATABASE_URL } from '../support/management-harness.js';
 import { serverSdk } from '../support/server.js';
+import { managementRequest } from '../support/management-api.js';
 
 /** Resolves once `predicate` holds for the app in `directory` (checked now and on every change). */
 function until(
@@ -45,15 +46,8 @@ describe('management changes across two nodes (PostgreSQL + cluster bus)', () =>
   let b: RunningServer;
   let token: string;
 
-  async function apiA(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${a.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
-  }
+  const apiA = (method: string, path: string, body?: unknown) =>
+    managementRequest(a.url, token, method, path, body);
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mawjly-cluster-'));

@@ -16,6 +16,7 @@ import type { Logger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { DATABASE_URL } from '../support/management-harness.js';
+import { managementRequest } from '../support/management-api.js';
 
 const TIMEOUT_MS = 2000;
 /** What a loaded machine may add to the bound before the answer arrives. */
@@ -30,20 +31,8 @@ describe('PostgreSQL outages (black-holed, refused) through a fault proxy', () =
   let token: string;
   let direct: pg.Client;
 
-  async function api(method: string, path: string, body?: unknown) {
-    const started = Date.now();
-    const res = await fetch(`${server.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      json: text === '' ? undefined : JSON.parse(text),
-      ms: Date.now() - started,
-    };
-  }
+  const api = (method: string, path: string, body?: unknown) =>
+    managementRequest(server.url, token, method, path, body);
 
   async function ready() {
     const started = Date.now();

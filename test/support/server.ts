@@ -99,6 +99,50 @@ export function serverSdk(server: RunningServer, app: App, extra: Partial<Pusher
   });
 }
 
+/** What an app's auth endpoint answers for one socket and channel: `auth`, maybe `shared_secret`, … */
+export type ChannelAuthorizer = (socketId: string, channelName: string) => ChannelAuthorization;
+export interface ChannelAuthorization {
+  auth: string;
+  channel_data?: string;
+  shared_secret?: string;
+}
+
+/**
+ * Options of a pusher-js-compatible client (stock pusher-js, `@mawjly/client`) for this server, whose
+ * channel auth endpoint is `authorize`, called in-process as a customer's backend would answer; an
+ * error it throws is the endpoint's error.
+ */
+export function authEndpointOptions(
+  server: Pick<RunningServer, 'host' | 'port'>,
+  authorize: ChannelAuthorizer,
+) {
+  return {
+    cluster: 'sa',
+    wsHost: server.host,
+    wsPort: server.port,
+    forceTLS: false,
+    enabledTransports: ['ws' as const],
+    disableStats: true,
+    channelAuthorization: {
+      endpoint: '/unused',
+      transport: 'ajax' as const,
+      customHandler: (
+        { socketId, channelName }: { socketId: string; channelName: string },
+        callback: (error: Error | null, data: ChannelAuthorization | null) => void,
+      ) => {
+        let answer: ChannelAuthorization;
+        try {
+          answer = authorize(socketId, channelName);
+        } catch (error) {
+          callback(error as Error, null);
+          return;
+        }
+        callback(null, answer);
+      },
+    },
+  };
+}
+
 /**
  * A `pusher-js` client (Node build, includes tweetnacl) for this server. Channel auth is signed
  * in-process with the `pusher` SDK, as an app's auth endpoint would.
@@ -122,32 +166,14 @@ export function clientSdk(
   );
   const userId = options.userId ?? `user-${randomBytes(3).toString('hex')}`;
   return new PusherJS(app.key, {
-    cluster: 'sa',
-    wsHost: server.host,
-    wsPort: server.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    disableStats: true,
-    channelAuthorization: {
-      endpoint: '/unused',
-      transport: 'ajax',
-      customHandler: (
-        { socketId, channelName }: { socketId: string; channelName: string },
-        callback: (error: Error | null, data: unknown) => void,
-      ) => {
-        try {
-          const auth = channelName.startsWith('presence-')
-            ? sdk.authorizeChannel(socketId, channelName, {
-                user_id: userId,
-                user_info: options.userInfo ?? { name: userId },
-              })
-            : sdk.authorizeChannel(socketId, channelName);
-          callback(null, auth);
-        } catch (error) {
-          callback(error as Error, null);
-        }
-      },
-    },
+    ...authEndpointOptions(server, (socketId, channelName) =>
+      channelName.startsWith('presence-')
+        ? sdk.authorizeChannel(socketId, channelName, {
+            user_id: userId,
+            user_info: options.userInfo ?? { name: userId },
+          })
+        : sdk.authorizeChannel(socketId, channelName),
+    ),
     userAuthentication: {
       endpoint: '/unused',
       transport: 'ajax',

@@ -11,6 +11,8 @@ import type { App, PlanName } from '../../src/core/app.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { DATABASE_URL } from './management-harness.js';
+import { managementRequest } from './management-api.js';
+import { waitUntil } from './wait.js';
 
 /** Webhook settings that keep tests short: fast retries and polls, private targets allowed. */
 export const FAST_WEBHOOKS: ConfigInput = {
@@ -91,15 +93,8 @@ export async function newAccount(server: RunningServer, plan: PlanName = 'pro') 
     'test',
   );
   const token = (await management.tokens.create(account.id, { name: 't' }, 'test')).token;
-  const api = async (method: string, path: string, body?: unknown, on: RunningServer = server) => {
-    const res = await fetch(`${on.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
-  };
+  const api = (method: string, path: string, body?: unknown, on: RunningServer = server) =>
+    managementRequest(on.url, token, method, path, body);
   /** Creates an app through the API; returns the engine's view of it (with its secret). */
   const newApp = async (settings: Record<string, unknown> = {}): Promise<App> => {
     const created = await api('POST', '/apps', { name: 'hooks', settings });
@@ -117,10 +112,5 @@ export async function eventually(
   timeoutMs = 20_000,
   what = 'condition',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return waitUntil(check, what, timeoutMs, 100);
 }

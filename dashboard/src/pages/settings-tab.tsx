@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { App, AppSettings } from '../api.js';
 import { ConfirmDialog, ErrorNote, Toggle } from '../components/controls.js';
@@ -17,25 +17,50 @@ export function SettingsTab({ app, onChange }: { app: App; onChange: (app: App) 
   const [busy, setBusy] = useState(false);
   const editable = can(session.role, 'write');
 
+  // Saves go one at a time, in the order they were made, so each answer carries every earlier change.
+  // Until its own answer comes, a save's values are shown over the app's: the answer to an earlier save
+  // (the state that save sent) never re-renders a switch the user has changed since.
+  const outstanding = useRef<{ body: { name?: string; settings?: Partial<AppSettings> }; what: string }[]>(
+    [],
+  );
+  const [, setOutstandingCount] = useState(0);
+  const settings: AppSettings = Object.assign(
+    {},
+    app.settings,
+    ...outstanding.current.map((save) => save.body.settings ?? {}),
+  ) as AppSettings;
+
+  const drain = async (): Promise<void> => {
+    const queue = outstanding.current;
+    for (let save = queue[0]; save !== undefined; save = queue[0]) {
+      try {
+        const updated = await api.updateApp(app.id, save.body);
+        queue.shift();
+        onChange(updated);
+        setSaved(`${save.what} saved.`);
+      } catch (err) {
+        queue.shift();
+        setError(err);
+      }
+      setOutstandingCount(queue.length);
+    }
+  };
   const patch = async (
     body: { name?: string; settings?: Partial<AppSettings> },
     what: string,
   ): Promise<void> => {
     setError(undefined);
     setSaved('');
-    try {
-      onChange(await api.updateApp(app.id, body));
-      setSaved(`${what} saved.`);
-    } catch (err) {
-      setError(err);
-    }
+    outstanding.current.push({ body, what });
+    setOutstandingCount(outstanding.current.length);
+    if (outstanding.current.length === 1) await drain();
   };
   const toggle =
     (key: keyof Omit<AppSettings, 'allowed_origins' | 'history'>, label: string) => (value: boolean) =>
       void patch({ settings: { [key]: value } }, label);
   // Channel history: on keeps the plan's maximum (the API accepts anything within it).
   const ceiling = plan?.history ?? null;
-  const history = app.settings.history ?? null;
+  const history = settings.history ?? null;
 
   const remove = async (): Promise<void> => {
     setBusy(true);
@@ -61,7 +86,7 @@ export function SettingsTab({ app, onChange }: { app: App; onChange: (app: App) 
         <Toggle
           label="App enabled"
           description="When disabled, connections get error 4003 and publishes get 403."
-          checked={app.settings.enabled}
+          checked={settings.enabled}
           disabled={!editable}
           onChange={toggle('enabled', 'App enabled')}
         />
@@ -72,7 +97,7 @@ export function SettingsTab({ app, onChange }: { app: App; onChange: (app: App) 
               ? `Not available on the ${plan.name} plan.`
               : 'Let clients send client-* events on private and presence channels.'
           }
-          checked={app.settings.client_events}
+          checked={settings.client_events}
           disabled={!editable || (plan !== undefined && !plan.client_events)}
           onChange={toggle('client_events', 'Client events')}
         />
@@ -83,28 +108,28 @@ export function SettingsTab({ app, onChange }: { app: App; onChange: (app: App) 
               ? `Not available on the ${plan.name} plan.`
               : 'Relay client-* events on private-encrypted- channels, ciphertext envelopes only (send them with @mawjly/client). Needs client events on.'
           }
-          checked={app.settings.encrypted_client_events}
+          checked={settings.encrypted_client_events}
           disabled={!editable || (plan !== undefined && !(plan.client_events && plan.encrypted_channels))}
           onChange={toggle('encrypted_client_events', 'Encrypted client events')}
         />
         <Toggle
           label="User authentication"
           description="Accept pusher:signin (authenticated users, sendToUser)."
-          checked={app.settings.user_authentication}
+          checked={settings.user_authentication}
           disabled={!editable}
           onChange={toggle('user_authentication', 'User authentication')}
         />
         <Toggle
           label="Subscription counting"
           description="Send pusher_internal:subscription_count events and subscription_count webhooks."
-          checked={app.settings.subscription_count}
+          checked={settings.subscription_count}
           disabled={!editable}
           onChange={toggle('subscription_count', 'Subscription counting')}
         />
         <Toggle
           label="Authorized connections only"
           description="Close sockets that neither sign in nor join a private or presence channel within 30 s (4009)."
-          checked={app.settings.authorized_connections}
+          checked={settings.authorized_connections}
           disabled={!editable}
           onChange={toggle('authorized_connections', 'Authorized connections')}
         />

@@ -2,6 +2,10 @@
 // previous one (issue 11 §2). Keys are validated strictly and never quoted in an error; fingerprints
 // are Mawjly's (the dashboard and `GET /api/v1/apps/{id}/encryption-key` show the same ones).
 import { createHash } from 'node:crypto';
+// The ring's types are the published declarations' (one source: server-types.d.ts, copied to dist).
+import type { KeyRing, KeyRingInput, RingKey } from './server-types.js';
+
+export type { KeyRing, KeyRingInput, RingKey };
 
 export const MASTER_KEY_BYTES = 32;
 export const ENCRYPTED_CHANNEL_PREFIX = 'private-encrypted-';
@@ -9,24 +13,6 @@ export const ENCRYPTED_CHANNEL_PREFIX = 'private-encrypted-';
 const FINGERPRINT_DOMAIN = 'mawjly-encryption-key-fingerprint-v1\0';
 /** Standard alphabet, padding required: what Mawjly prints and the pusher SDK accepts. */
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-export interface KeyRingInput {
-  /** The key publishers encrypt with, and whose channel secrets auth endpoints hand out first. */
-  readonly current: string;
-  /** The key being rotated away: auth endpoints also hand out its channel secrets, as `previous_shared_secret`. */
-  readonly previous?: string | undefined;
-}
-
-export interface RingKey {
-  readonly base64: string;
-  readonly bytes: Buffer;
-  readonly fingerprint: string;
-}
-
-export interface KeyRing {
-  readonly current: RingKey;
-  readonly previous: RingKey | undefined;
-}
 
 export function isEncryptedChannel(channel: string): boolean {
   return channel.startsWith(ENCRYPTED_CHANNEL_PREFIX);

@@ -8,14 +8,25 @@ import { inspect } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PusherJS } from '../../../test/support/pusher-js.js';
-import { once, startTestServer, type TestServer } from '../../../test/support/server.js';
+import { authEndpointOptions, once, startTestServer, type TestServer } from '../../../test/support/server.js';
+import * as implementation from './index.js';
 import { MawjlyServer, deriveSharedSecret, keyFingerprint } from './index.js';
+import type * as Published from './server-types.js';
+
+// Checked by tsc: the hand-written declarations the package publishes (server-types.d.ts, the one
+// source of its types) describe what the implementation exports.
+const published: typeof Published = implementation;
 
 const CHANNEL = 'private-encrypted-orders.42';
 const packageDir = fileURLToPath(new URL('../', import.meta.url));
 const newKey = (): string => randomBytes(32).toString('base64');
 
 describe('@mawjly/server', () => {
+  test('exports what its published declarations name', () => {
+    assert.deepEqual(Object.keys(implementation).sort(), Object.keys(published).sort());
+    for (const value of Object.values(published)) assert.equal(typeof value, 'function');
+  });
+
   let server: TestServer;
   before(async () => {
     server = await startTestServer();
@@ -56,21 +67,10 @@ describe('@mawjly/server', () => {
 
   test('publishes with the current key: stock pusher-js with the ring-authorized secret decrypts', async () => {
     const sdk = make({ current: newKey(), previous: newKey() });
-    const client = new PusherJS(server.app.key, {
-      cluster: 'sa',
-      wsHost: server.host,
-      wsPort: server.port,
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      disableStats: true,
-      channelAuthorization: {
-        endpoint: '/unused',
-        transport: 'ajax',
-        customHandler: ({ socketId, channelName }, callback) => {
-          callback(null, sdk.authorizeChannel(socketId, channelName));
-        },
-      },
-    });
+    const client = new PusherJS(
+      server.app.key,
+      authEndpointOptions(server, (socketId, channelName) => sdk.authorizeChannel(socketId, channelName)),
+    );
     try {
       const channel = client.subscribe(CHANNEL);
       await once(channel, 'pusher:subscription_succeeded');

@@ -4,34 +4,15 @@
 // fingerprints, so `@mawjly/client` decrypts events of either key while publishers switch.
 import * as PusherModule from 'pusher';
 import type Pusher from 'pusher';
-import {
-  deriveSharedSecret,
-  isEncryptedChannel,
-  parseKeyRing,
-  type KeyRing,
-  type KeyRingInput,
-} from './key-ring.js';
+import { deriveSharedSecret, isEncryptedChannel, parseKeyRing, type KeyRing } from './key-ring.js';
+// The option and response types are the published declarations' (one source: server-types.d.ts).
+import type { MawjlyChannelAuthResponse, MawjlyServerOptions } from './server-types.js';
+
+export type { MawjlyChannelAuthResponse, MawjlyServerOptions };
 
 // `pusher` is CommonJS (`module.exports = Pusher`); depending on the loader the namespace is the
 // class or holds it under `default`.
 const PusherClass = unwrapDefault(PusherModule) as typeof Pusher;
-
-/** The SDK's options (host or cluster form) without its single-key option. */
-type WithoutMasterKey<T> = T extends unknown ? Omit<T, 'encryptionMasterKeyBase64'> : never;
-
-export type MawjlyServerOptions = WithoutMasterKey<Pusher.Options> & {
-  /** `{ current, previous? }`, each a 32-byte master key in standard base64. */
-  encryptionKeys?: KeyRingInput | undefined;
-};
-
-export interface MawjlyChannelAuthResponse extends Pusher.ChannelAuthResponse {
-  /** The previous key's channel secret (encrypted channels, during a rotation window). */
-  previous_shared_secret?: string;
-  /** Fingerprint of the master key behind `shared_secret` (as Mawjly shows it). */
-  key_fingerprint?: string;
-  /** Fingerprint of the master key behind `previous_shared_secret`. */
-  previous_key_fingerprint?: string;
-}
 
 // Outside the instance: nothing reachable from the object (logs, JSON.stringify) shows the keys.
 const rings = new WeakMap<object, KeyRing>();

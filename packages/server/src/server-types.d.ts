@@ -1,10 +1,14 @@
 // Type declarations of `@mawjly/server` for `import` (hand-written; copied to dist/index.d.ts by build.mjs).
+// The one source of the package's types: src/key-ring.ts and src/mawjly-server.ts import theirs from here.
 import type Pusher from 'pusher';
 
 export interface KeyRingInput {
-  /** The key publishers encrypt with (32 bytes, standard base64 with padding). */
+  /**
+   * The key publishers encrypt with, and whose channel secrets auth endpoints hand out first (32 bytes,
+   * standard base64 with padding).
+   */
   readonly current: string;
-  /** The key being rotated away; auth responses also carry its channel secret. */
+  /** The key being rotated away: auth endpoints also hand out its channel secrets, as `previous_shared_secret`. */
   readonly previous?: string | undefined;
 }
 
@@ -23,13 +27,16 @@ export interface KeyRing {
 type WithoutMasterKey<T> = T extends unknown ? Omit<T, 'encryptionMasterKeyBase64'> : never;
 
 export type MawjlyServerOptions = WithoutMasterKey<Pusher.Options> & {
-  /** `{ current, previous? }`: replaces the SDK's `encryptionMasterKeyBase64`. */
+  /** `{ current, previous? }`, each a 32-byte master key in standard base64: replaces the SDK's `encryptionMasterKeyBase64`. */
   encryptionKeys?: KeyRingInput | undefined;
 };
 
 export interface MawjlyChannelAuthResponse extends Pusher.ChannelAuthResponse {
+  /** The previous key's channel secret (encrypted channels, during a rotation window). */
   previous_shared_secret?: string;
+  /** Fingerprint of the master key behind `shared_secret` (as Mawjly shows it). */
   key_fingerprint?: string;
+  /** Fingerprint of the master key behind `previous_shared_secret`. */
   previous_key_fingerprint?: string;
 }
 
