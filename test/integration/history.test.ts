@@ -184,10 +184,17 @@ describe('channel history on a lone node', () => {
       })();
       await publishing;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, 5_000 - (Date.now() - cutAt))));
+      // "connected" comes before the server has taken the re-subscription: wait for both to be
+      // subscribed again, or event 51 may be published before the stock client is listening.
+      const resubscribed = Promise.all([
+        once(channel, 'pusher:subscription_succeeded', 60_000),
+        once(stockChannel, 'pusher:subscription_succeeded', 60_000),
+      ]);
       proxy.setMode('pass');
       await Promise.all([
         waitForState(helper, 'connected', 60_000),
         waitForState(stock, 'connected', 60_000),
+        resubscribed,
       ]);
       await sdk.trigger('orders', 'tick', { i: 51 });
       await until(() => got.includes(51), 'the live event after the replay', 60_000);
