@@ -6,6 +6,7 @@ import type { App } from './app.js';
 import type { CacheStore } from './cache-store.js';
 import type { EngineLimits } from './engine-options.js';
 import type { HistoryService } from './history-service.js';
+import type { PublishedEvent } from './debug-stream.js';
 import type { Adapter } from './ports/adapter.js';
 import type { AppDirectory } from './ports/app-directory.js';
 import type { Clock } from './ports/clock.js';
@@ -55,6 +56,8 @@ export interface EngineContext {
   terminate(session: Session, code: ErrorCode, message?: string): void;
   /** Records a debug event (built only when someone may read it). */
   debug(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void;
+  /** Records a publish as the console's `api_message` (kept raw until a console reads it). */
+  debugPublished(appId: string, published: PublishedEvent): void;
   /** Hands a webhook event to the sink, which decides whether and when it is sent. */
   webhook(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void;
 }

@@ -11,7 +11,7 @@ import { sweepIntervalMs, sweepSessions } from './activity-sweeper.js';
 import { admissionProblem, appConnectionsCounter, connectionsCounter } from './admission.js';
 import { channelSummaries, presenceMembers } from './channel-summaries.js';
 import { reactToCluster } from './cluster-reactions.js';
-import { DebugStream } from './debug-stream.js';
+import { DebugStream, type PublishedEvent } from './debug-stream.js';
 import { LocalChannels } from './local-channels.js';
 import type { Adapter } from './ports/adapter.js';
 import type { AppDirectory } from './ports/app-directory.js';
@@ -388,6 +388,10 @@ export class Engine implements Realtime, EngineContext {
   /** Records a debug event in the app's backlog and passes it to the app's listeners. */
   debug(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void {
     this.#debug.emit(appId, build);
+  }
+
+  debugPublished(appId: string, published: PublishedEvent): void {
+    this.#debug.emitPublished(appId, published);
   }
 
   webhook(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void {

@@ -103,11 +103,5 @@ export function publishEvents(engine: EngineContext, app: App, inputs: readonly 
     published += input.channels.length;
   }
   engine.usage.addMessages(app, published);
-  for (const input of inputs)
-    engine.debug(app.id, () => ({
-      type: 'api_message',
-      channel: input.channels.join(','),
-      event: input.name,
-      data: input.data,
-    }));
+  for (const input of inputs) engine.debugPublished(app.id, input);
 }
