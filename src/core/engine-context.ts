@@ -48,6 +48,11 @@ export interface EngineContext {
   leave(session: Session, channel: string, subscription: { readonly userId?: string }): void;
   /** Sends one frame to the subscribers of a channel on every node; returns local deliveries. */
   broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
+  /**
+   * Whether a frame broadcast on the channel could reach anyone: this node has subscribers of it, or
+   * the cluster has other nodes. When not, a publisher need not build the frame.
+   */
+  reaches(appId: string, channel: string): boolean;
   /** Sends one frame to this node's subscribers of a channel only; returns the deliveries. */
   deliverLocal(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
 

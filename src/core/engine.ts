@@ -321,6 +321,11 @@ export class Engine implements Realtime, EngineContext {
     publishEvents(this, app, inputs);
   }
 
+  /** Whether a broadcast on the channel has a receiver: local subscribers or other nodes. */
+  reaches(appId: string, channel: string): boolean {
+    return this.#local.get(appId, channel) !== undefined || this.#adapter.hasPeers?.() !== false;
+  }
+
   /** Sends one frame to the subscribers of a channel on every node. */
   broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
     this.#adapter.publish(app.id, channel, text, exceptSocketId);

@@ -92,11 +92,14 @@ export function publishEvents(engine: EngineContext, app: App, inputs: readonly 
   const retention = engine.history && historyRetention(app);
   for (const input of inputs) {
     for (const channel of input.channels) {
-      const text = encodeChannelEvent(input.name, channel, input.data);
       if (retention) {
+        const text = encodeChannelEvent(input.name, channel, input.data);
         const event = { name: input.name, data: input.data };
         engine.history.publish(engine, app, channel, event, text, input.socketId, retention);
-      } else engine.broadcast(app, channel, text, input.socketId);
+      } else if (engine.reaches(app.id, channel)) {
+        // No frame is built for a publish nobody receives (no subscriber here, no other node).
+        engine.broadcast(app, channel, encodeChannelEvent(input.name, channel, input.data), input.socketId);
+      }
       if (classifyChannel(channel).cache)
         engine.cache.set(app.id, channel, input.name, input.data, engine.clock.now());
     }
