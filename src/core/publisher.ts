@@ -27,7 +27,8 @@ export function validatePublish(engine: EngineContext, app: App, input: PublishI
   }
   if (typeof data !== 'string')
     throw new MawjlyError('invalid_request', 'Event "data" must be a string (JSON-encode objects)');
-  if (Buffer.byteLength(data, 'utf8') > MAX_EVENT_DATA_BYTES) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: a short string needs no byte count.
+  if (data.length * 3 > MAX_EVENT_DATA_BYTES && Buffer.byteLength(data, 'utf8') > MAX_EVENT_DATA_BYTES) {
     engine.metrics.publishRejected('payload_too_large');
     throw new MawjlyError('payload_too_large');
   }
@@ -47,8 +48,14 @@ export function validatePublish(engine: EngineContext, app: App, input: PublishI
   }
   if (socketId !== undefined && !isSocketId(socketId))
     throw new MawjlyError('invalid_request', 'Invalid socket_id');
-  const encrypted = channels.filter((c: string) => isEncryptedChannel(c));
-  if (encrypted.length > 0) {
+  // The encrypted channel, if any (no array is built per publish to find it).
+  let encrypted: string | undefined;
+  for (const channel of channels as string[])
+    if (isEncryptedChannel(channel)) {
+      encrypted = channel;
+      break;
+    }
+  if (encrypted !== undefined) {
     if (channels.length > 1) {
       engine.metrics.publishRejected('encrypted_multichannel');
       throw new MawjlyError('encrypted_multichannel');
@@ -61,10 +68,7 @@ export function validatePublish(engine: EngineContext, app: App, input: PublishI
       const reason = checkEncryptedEnvelope(data);
       if (reason !== undefined) {
         engine.metrics.publishRejected('encrypted_envelope_invalid');
-        throw new MawjlyError(
-          'encrypted_envelope_invalid',
-          `Refused publish to ${encrypted[0] ?? ''}: ${reason}`,
-        );
+        throw new MawjlyError('encrypted_envelope_invalid', `Refused publish to ${encrypted}: ${reason}`);
       }
     }
   }
