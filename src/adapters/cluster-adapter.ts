@@ -101,6 +101,10 @@ export class ClusterAdapter implements Adapter {
     this.#timers = [heartbeat, flush];
   }
 
+  hasPeers(): boolean {
+    return this.#bus.hasPeers?.() !== false;
+  }
+
   publish(appId: string, channel: string, text: string, exceptSocketId: string | undefined): void {
     if (this.#bus.hasPeers?.() === false) return;
     if (!this.#connected) {

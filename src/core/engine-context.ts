@@ -6,6 +6,7 @@ import type { App } from './app.js';
 import type { CacheStore } from './cache-store.js';
 import type { EngineLimits } from './engine-options.js';
 import type { HistoryService } from './history-service.js';
+import type { PublishedEvent } from './debug-stream.js';
 import type { Adapter } from './ports/adapter.js';
 import type { AppDirectory } from './ports/app-directory.js';
 import type { Clock } from './ports/clock.js';
@@ -47,6 +48,11 @@ export interface EngineContext {
   leave(session: Session, channel: string, subscription: { readonly userId?: string }): void;
   /** Sends one frame to the subscribers of a channel on every node; returns local deliveries. */
   broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
+  /**
+   * Whether a frame broadcast on the channel could reach anyone: this node has subscribers of it, or
+   * the cluster has other nodes. When not, a publisher need not build the frame.
+   */
+  reaches(appId: string, channel: string): boolean;
   /** Sends one frame to this node's subscribers of a channel only; returns the deliveries. */
   deliverLocal(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
 
@@ -55,6 +61,8 @@ export interface EngineContext {
   terminate(session: Session, code: ErrorCode, message?: string): void;
   /** Records a debug event (built only when someone may read it). */
   debug(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void;
+  /** Records a publish as the console's `api_message` (kept raw until a console reads it). */
+  debugPublished(appId: string, published: PublishedEvent): void;
   /** Hands a webhook event to the sink, which decides whether and when it is sent. */
   webhook(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void;
 }

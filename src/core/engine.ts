@@ -11,7 +11,7 @@ import { sweepIntervalMs, sweepSessions } from './activity-sweeper.js';
 import { admissionProblem, appConnectionsCounter, connectionsCounter } from './admission.js';
 import { channelSummaries, presenceMembers } from './channel-summaries.js';
 import { reactToCluster } from './cluster-reactions.js';
-import { DebugStream } from './debug-stream.js';
+import { DebugStream, type PublishedEvent } from './debug-stream.js';
 import { LocalChannels } from './local-channels.js';
 import type { Adapter } from './ports/adapter.js';
 import type { AppDirectory } from './ports/app-directory.js';
@@ -321,6 +321,11 @@ export class Engine implements Realtime, EngineContext {
     publishEvents(this, app, inputs);
   }
 
+  /** Whether a broadcast on the channel has a receiver: local subscribers or other nodes. */
+  reaches(appId: string, channel: string): boolean {
+    return this.#local.get(appId, channel) !== undefined || this.#adapter.hasPeers?.() !== false;
+  }
+
   /** Sends one frame to the subscribers of a channel on every node. */
   broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
     this.#adapter.publish(app.id, channel, text, exceptSocketId);
@@ -388,6 +393,10 @@ export class Engine implements Realtime, EngineContext {
   /** Records a debug event in the app's backlog and passes it to the app's listeners. */
   debug(appId: string, build: () => Omit<DebugEvent, 'time' | 'id'>): void {
     this.#debug.emit(appId, build);
+  }
+
+  debugPublished(appId: string, published: PublishedEvent): void {
+    this.#debug.emitPublished(appId, published);
   }
 
   webhook(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void {

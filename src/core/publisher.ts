@@ -27,7 +27,8 @@ export function validatePublish(engine: EngineContext, app: App, input: PublishI
   }
   if (typeof data !== 'string')
     throw new MawjlyError('invalid_request', 'Event "data" must be a string (JSON-encode objects)');
-  if (Buffer.byteLength(data, 'utf8') > MAX_EVENT_DATA_BYTES) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: a short string needs no byte count.
+  if (data.length * 3 > MAX_EVENT_DATA_BYTES && Buffer.byteLength(data, 'utf8') > MAX_EVENT_DATA_BYTES) {
     engine.metrics.publishRejected('payload_too_large');
     throw new MawjlyError('payload_too_large');
   }
@@ -47,8 +48,14 @@ export function validatePublish(engine: EngineContext, app: App, input: PublishI
   }
   if (socketId !== undefined && !isSocketId(socketId))
     throw new MawjlyError('invalid_request', 'Invalid socket_id');
-  const encrypted = channels.filter((c: string) => isEncryptedChannel(c));
-  if (encrypted.length > 0) {
+  // The encrypted channel, if any (no array is built per publish to find it).
+  let encrypted: string | undefined;
+  for (const channel of channels as string[])
+    if (isEncryptedChannel(channel)) {
+      encrypted = channel;
+      break;
+    }
+  if (encrypted !== undefined) {
     if (channels.length > 1) {
       engine.metrics.publishRejected('encrypted_multichannel');
       throw new MawjlyError('encrypted_multichannel');
@@ -61,10 +68,7 @@ export function validatePublish(engine: EngineContext, app: App, input: PublishI
       const reason = checkEncryptedEnvelope(data);
       if (reason !== undefined) {
         engine.metrics.publishRejected('encrypted_envelope_invalid');
-        throw new MawjlyError(
-          'encrypted_envelope_invalid',
-          `Refused publish to ${encrypted[0] ?? ''}: ${reason}`,
-        );
+        throw new MawjlyError('encrypted_envelope_invalid', `Refused publish to ${encrypted}: ${reason}`);
       }
     }
   }
@@ -92,22 +96,19 @@ export function publishEvents(engine: EngineContext, app: App, inputs: readonly 
   const retention = engine.history && historyRetention(app);
   for (const input of inputs) {
     for (const channel of input.channels) {
-      const text = encodeChannelEvent(input.name, channel, input.data);
       if (retention) {
+        const text = encodeChannelEvent(input.name, channel, input.data);
         const event = { name: input.name, data: input.data };
         engine.history.publish(engine, app, channel, event, text, input.socketId, retention);
-      } else engine.broadcast(app, channel, text, input.socketId);
+      } else if (engine.reaches(app.id, channel)) {
+        // No frame is built for a publish nobody receives (no subscriber here, no other node).
+        engine.broadcast(app, channel, encodeChannelEvent(input.name, channel, input.data), input.socketId);
+      }
       if (classifyChannel(channel).cache)
         engine.cache.set(app.id, channel, input.name, input.data, engine.clock.now());
     }
     published += input.channels.length;
   }
   engine.usage.addMessages(app, published);
-  for (const input of inputs)
-    engine.debug(app.id, () => ({
-      type: 'api_message',
-      channel: input.channels.join(','),
-      event: input.name,
-      data: input.data,
-    }));
+  for (const input of inputs) engine.debugPublished(app.id, input);
 }

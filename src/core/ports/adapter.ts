@@ -37,6 +37,8 @@ export interface Adapter {
   start(events: AdapterEvents): Promise<void>;
   /** Sends a published event to the other nodes (local delivery is the engine's). */
   publish(appId: string, channel: string, text: string, exceptSocketId: string | undefined): void;
+  /** False when no other node can receive a publish (then `publish` would do nothing). */
+  hasPeers?(): boolean;
 
   /** This node's subscriber count of a channel changed. */
   setLocalSubscriptions(appId: string, channel: string, count: number): void;
