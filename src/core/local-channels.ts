@@ -5,6 +5,8 @@ export interface LocalChannel {
   readonly sockets: Set<Session>;
   /** Presence channels only (created on the first member): user id → this node's sockets of that user. */
   members: Map<string, number> | undefined;
+  /** Sockets among `sockets` replaying the channel's history (their live frames are held). */
+  replaying: number;
 }
 
 /** app → channel → this node's subscribers. Empty entries are removed at once. */
@@ -19,7 +21,7 @@ export class LocalChannels {
     let app = this.#apps.get(appId);
     if (!app) this.#apps.set(appId, (app = new Map<string, LocalChannel>()));
     let entry = app.get(channel);
-    if (!entry) app.set(channel, (entry = { sockets: new Set(), members: undefined }));
+    if (!entry) app.set(channel, (entry = { sockets: new Set(), members: undefined, replaying: 0 }));
     return entry;
   }
 

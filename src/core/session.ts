@@ -2,6 +2,7 @@
 // activity checks for all sessions from one shared timer; a session holds only numbers, no timers.
 import type { App } from './app.js';
 import type { Connection, Outbound } from './ports/connection.js';
+import type { Logger } from './ports/logger.js';
 import { encodeError } from '../protocol/codec.js';
 import { ERRORS, type ErrorCode } from '../protocol/errors.js';
 
@@ -18,6 +19,25 @@ export interface Subscription {
 export interface OutboundBound {
   readonly maxBufferedBytes: number;
   overflow(session: Session): void;
+}
+
+/** The engine's bound: a socket past `maxBufferedBytes` is logged and closed by `close` (4100). */
+export function slowConsumerBound(
+  maxBufferedBytes: number,
+  logger: Logger,
+  close: (session: Session) => void,
+): OutboundBound {
+  return {
+    maxBufferedBytes,
+    overflow: (session) => {
+      const bufferedBytes = session.connection.bufferedBytes;
+      logger.warn(
+        { socketId: session.socketId, appId: session.app.id, bufferedBytes },
+        'closing a slow consumer (4100)',
+      );
+      close(session);
+    },
+  };
 }
 
 export class Session {
