@@ -4,6 +4,7 @@
 // of RSS readings. The server runs in this process; the clients run in a child process.
 //
 // usage: npm run build && node --expose-gc bench/heap-per-connection.mjs [--connections 5000] [--subscribe]
+//        [--transport uws|ws]   (default uws, as `npm run bench` and `auto` run it)
 import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -51,6 +52,7 @@ if (process.argv[2] === '--client') {
   }
   const n = Number(arg('connections', '5000'));
   const subscribe = args.includes('--subscribe');
+  const transport = arg('transport', 'uws');
   const dist = (p) => import(pathToFileURL(join(here, '..', 'dist', p)).href);
   const { startServer } = await dist('server/server.js');
   const { loadConfig } = await dist('config/config.js');
@@ -75,7 +77,7 @@ if (process.argv[2] === '--client') {
     settings: DEFAULT_APP_SETTINGS,
   };
   const server = await startServer({
-    config: loadConfig({}, { host: '127.0.0.1', port: 0, metricsPort: 0, logLevel: 'silent' }),
+    config: loadConfig({}, { host: '127.0.0.1', port: 0, metricsPort: 0, logLevel: 'silent', transport }),
     apps: [app],
   });
   const settle = async () => {
@@ -108,6 +110,7 @@ if (process.argv[2] === '--client') {
   const after = await settle();
   const per = (k) => ((after[k] - before[k]) / open / 1024).toFixed(2);
   const out = {
+    transport,
     connections: open,
     subscribed: subscribe,
     sessions: server.engine.sessionCount,
