@@ -165,7 +165,8 @@ export class Engine implements Realtime, EngineContext {
   closeSession(session: Session): void {
     if (session.closed) return;
     const app = session.app;
-    for (const [channel, subscription] of session.channels) this.leave(session, channel, subscription);
+    for (const [channel, subscription] of session.subscriptionList())
+      this.leave(session, channel, subscription);
     session.closed = true;
     this.users.forget(session);
     this.#sessions.delete(session);

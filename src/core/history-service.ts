@@ -228,7 +228,7 @@ export class HistoryService {
 function release(host: HistoryHost, session: Session, channel: string, hold: ReplayHold): boolean {
   if (session.replays?.get(channel) !== hold) return false;
   host.endHold(session, channel);
-  return !session.closed && session.channels.has(channel);
+  return !session.closed && session.subscription(channel) !== undefined;
 }
 
 function cannotRecover(

@@ -38,7 +38,7 @@ export class Membership {
       session.presenceChannels++;
     }
     this.#local.join(session, channel);
-    session.channels.set(channel, userId === undefined ? NO_USER : { userId });
+    session.addChannel(channel, userId === undefined ? NO_USER : { userId });
   }
 
   /** Second half of a join, after subscription_succeeded went out: counts, webhooks, cache replay. */
@@ -64,7 +64,7 @@ export class Membership {
 
   leave(session: Session, channel: string, subscription: { readonly userId?: string }): void {
     const app = session.app;
-    session.channels.delete(channel);
+    session.removeChannel(channel);
     const left = this.#local.leave(session, channel, subscription.userId);
     if (!left) return;
     if (subscription.userId !== undefined) {
