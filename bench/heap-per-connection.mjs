@@ -4,6 +4,10 @@
 // of RSS readings. The server runs in this process; the clients run in a child process.
 //
 // usage: npm run build && node --expose-gc bench/heap-per-connection.mjs [--connections 5000] [--subscribe]
+//        [--transport uws|ws]   (default uws, as `npm run bench` and `auto` run it)
+//        [--held N]   first open N more sockets and keep them: the reading is then the slope past N,
+//                     free of one-time growth (V8's young generation, allocator arenas) that a cold
+//                     reading spreads over the connections
 import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -51,6 +55,7 @@ if (process.argv[2] === '--client') {
   }
   const n = Number(arg('connections', '5000'));
   const subscribe = args.includes('--subscribe');
+  const transport = arg('transport', 'uws');
   const dist = (p) => import(pathToFileURL(join(here, '..', 'dist', p)).href);
   const { startServer } = await dist('server/server.js');
   const { loadConfig } = await dist('config/config.js');
@@ -75,7 +80,7 @@ if (process.argv[2] === '--client') {
     settings: DEFAULT_APP_SETTINGS,
   };
   const server = await startServer({
-    config: loadConfig({}, { host: '127.0.0.1', port: 0, metricsPort: 0, logLevel: 'silent' }),
+    config: loadConfig({}, { host: '127.0.0.1', port: 0, metricsPort: 0, logLevel: 'silent', transport }),
     apps: [app],
   });
   const settle = async () => {
@@ -95,6 +100,17 @@ if (process.argv[2] === '--client') {
   ]);
   await new Promise((r) => warm.once('message', r));
   warm.kill();
+  const heldCount = Number(arg('held', '0'));
+  const held =
+    heldCount > 0
+      ? fork(fileURLToPath(import.meta.url), [
+          '--client',
+          String(server.port),
+          String(heldCount),
+          subscribe ? '1' : '0',
+        ])
+      : undefined;
+  if (held) await new Promise((r) => held.once('message', r));
   await new Promise((r) => setTimeout(r, 500));
   const before = await settle();
   const child = fork(fileURLToPath(import.meta.url), [
@@ -108,6 +124,8 @@ if (process.argv[2] === '--client') {
   const after = await settle();
   const per = (k) => ((after[k] - before[k]) / open / 1024).toFixed(2);
   const out = {
+    transport,
+    held: heldCount,
     connections: open,
     subscribed: subscribe,
     sessions: server.engine.sessionCount,
@@ -117,6 +135,7 @@ if (process.argv[2] === '--client') {
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
   child.kill();
+  held?.kill();
   await server.close();
   process.exit(0);
 }

@@ -43,3 +43,20 @@ export function sweepSessions(
     }
   }
 }
+
+/** Runs the sweep (and `also`, e.g. the cache's) on one unref'd interval; returns it for clearInterval. */
+export function startSweeper(
+  sessions: { values(): Iterable<Session> },
+  limits: EngineLimits,
+  clock: { now(): number },
+  terminate: (session: Session, code: ErrorCode) => void,
+  also: (nowMs: number) => void,
+): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    const now = clock.now();
+    sweepSessions(sessions.values(), limits, now, terminate);
+    also(now);
+  }, sweepIntervalMs(limits));
+  timer.unref();
+  return timer;
+}

@@ -15,7 +15,7 @@ import type { Metrics } from './ports/metrics.js';
 import type { DebugEvent } from './ports/realtime-view.js';
 import type { UsageMeter } from './ports/usage-meter.js';
 import type { WebhookEmitOptions, WebhookPayload } from './ports/webhook-sink.js';
-import type { Session } from './session.js';
+import type { ReplayHold, Session } from './session.js';
 import type { SignedInUsers } from './signed-in-users.js';
 import type { ErrorCode } from '../protocol/errors.js';
 
@@ -55,6 +55,10 @@ export interface EngineContext {
   reaches(appId: string, channel: string): boolean;
   /** Sends one frame to this node's subscribers of a channel only; returns the deliveries. */
   deliverLocal(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
+  /** Holds the channel's live frames for the session during a history replay (HistoryService). */
+  startHold(session: Session, channel: string, hold: ReplayHold): void;
+  /** Ends the session's hold of the channel, if any. */
+  endHold(session: Session, channel: string): void;
 
   // --- sessions, debug console, webhooks ---
   /** Closes a session from the server side with the Pusher close code of `code`. */

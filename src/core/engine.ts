@@ -7,22 +7,24 @@ import { CacheStore } from './cache-store.js';
 import type { ClusterFacts, EngineContext } from './engine-context.js';
 import { DEFAULT_LIMITS, type EngineLimits, type EngineOptions } from './engine-options.js';
 import { handleMessage } from './handlers/message.js';
-import { sweepIntervalMs, sweepSessions } from './activity-sweeper.js';
+import { startSweeper } from './activity-sweeper.js';
+import { SessionRegistry } from './session-registry.js';
 import { admissionProblem, appConnectionsCounter, connectionsCounter } from './admission.js';
-import { channelSummaries, presenceMembers } from './channel-summaries.js';
+import { channelNames, channelState, channelSummaries, presenceMembers } from './channel-summaries.js';
+import { Membership } from './membership.js';
 import { reactToCluster } from './cluster-reactions.js';
 import { DebugStream, type PublishedEvent } from './debug-stream.js';
-import { LocalChannels } from './local-channels.js';
+import { LocalDelivery } from './local-delivery.js';
+import { applyAppChange } from './app-changes.js';
 import type { Adapter } from './ports/adapter.js';
 import type { AppDirectory } from './ports/app-directory.js';
 import { systemClock, type Clock } from './ports/clock.js';
-import type { Connection, Outbound } from './ports/connection.js';
+import type { Connection } from './ports/connection.js';
 import { silentLogger, type Logger } from './ports/logger.js';
 import { noopMetrics, type Metrics } from './ports/metrics.js';
 import type { HistoryRead } from './ports/channel-history.js';
 import type { ChannelState, Realtime } from './ports/realtime.js';
 import type { ChannelSummary, DebugEvent, PublishInput } from './ports/realtime-view.js';
-import { channelTopic, type TopicFanOut } from './ports/topic-fan-out.js';
 import type { UsageMeter } from './ports/usage-meter.js';
 import {
   noopWebhookSink,
@@ -35,10 +37,15 @@ import { MawjlyError } from '../protocol/errors.js';
 import { publishEvents } from './publisher.js';
 import { SignedInUsers } from './signed-in-users.js';
 import { SubscriptionCountThrottle } from './subscription-count-throttle.js';
-import { closeWithError, Session, type OutboundBound, type Subscription } from './session.js';
-import { encodeCacheMiss, encodeChannelEvent, encodeConnectionEstablished } from '../protocol/codec.js';
+import {
+  closeWithError,
+  Session,
+  slowConsumerBound,
+  type OutboundBound,
+  type ReplayHold,
+} from './session.js';
+import { encodeConnectionEstablished } from '../protocol/codec.js';
 import type { ErrorCode } from '../protocol/errors.js';
-import { isPresenceChannel } from '../protocol/channel-name.js';
 import { generateSocketId } from '../protocol/socket-id.js';
 
 export class Engine implements Realtime, EngineContext {
@@ -57,10 +64,10 @@ export class Engine implements Realtime, EngineContext {
 
   readonly #adapter: Adapter;
   readonly #webhooks: WebhookSink;
-  readonly #local = new LocalChannels();
+  readonly #local: LocalDelivery;
+  readonly #membership: Membership;
 
-  readonly #sessions = new Set<Session>();
-  readonly #byApp = new Map<string, Set<Session>>();
+  readonly #sessions = new SessionRegistry();
   readonly #debug: DebugStream;
   readonly #countThrottle: SubscriptionCountThrottle;
   readonly #onAppChanged: ((appId: string) => void) | undefined;
@@ -69,9 +76,6 @@ export class Engine implements Realtime, EngineContext {
   #lastCacheSweepMs = 0;
   /** The bounded-buffer rule every session's sends go through (see Session). */
   readonly #bound: OutboundBound;
-  /** The transport's native fan-out, and (only with one) sessions by socket id for its exclusions. */
-  readonly #fanOut: TopicFanOut | undefined;
-  readonly #bySocketId: Map<string, Session> | undefined;
 
   constructor(options: EngineOptions & { onAppChanged?: (appId: string) => void }) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -93,40 +97,27 @@ export class Engine implements Realtime, EngineContext {
     );
     this.#countThrottle = new SubscriptionCountThrottle(this.clock);
     this.#onAppChanged = options.onAppChanged;
-    this.#fanOut = options.fanOut;
-    this.#bySocketId = options.fanOut ? new Map() : undefined;
-    this.#bound = {
-      maxBufferedBytes: this.limits.maxBufferedBytes,
-      overflow: (session) => {
-        this.logger.warn(
-          {
-            socketId: session.socketId,
-            appId: session.app.id,
-            bufferedBytes: session.connection.bufferedBytes,
-          },
-          'closing a slow consumer (4100)',
-        );
-        this.terminate(session, 'over_capacity');
-      },
-    };
+    this.#local = new LocalDelivery(options.fanOut, this.#sessions);
+    this.#membership = new Membership(this.#adapter, this.#local, this);
+    this.#bound = slowConsumerBound(this.limits.maxBufferedBytes, this.logger, (session) => {
+      this.terminate(session, 'over_capacity');
+    });
   }
 
   async start(): Promise<void> {
     await this.#adapter.start(reactToCluster(this, this.#countThrottle, this.#onAppChanged));
     this.#unsubscribeDirectory = this.directory.onChange((appId, app) => {
-      this.#applyAppChange(appId, app);
+      applyAppChange(this, this.#sessions.ofApp(appId), appId, app);
     });
-    this.#sweeper = setInterval(() => {
-      const now = this.clock.now();
-      sweepSessions(this.#sessions, this.limits, now, (session, code) => {
-        this.terminate(session, code);
-      });
+    const terminate = (session: Session, code: ErrorCode): void => {
+      this.terminate(session, code);
+    };
+    this.#sweeper = startSweeper(this.#sessions, this.limits, this.clock, terminate, (now) => {
       if (now - this.#lastCacheSweepMs > 60_000) {
         this.#lastCacheSweepMs = now;
         this.cache.sweep(now);
       }
-    }, sweepIntervalMs(this.limits));
-    this.#sweeper.unref();
+    });
   }
 
   get maxBufferedBytes(): number {
@@ -153,10 +144,6 @@ export class Engine implements Realtime, EngineContext {
     }
     const session = new Session(generateSocketId(), connection, app, this.clock.now(), this.#bound);
     this.#sessions.add(session);
-    this.#bySocketId?.set(session.socketId, session);
-    let appSessions = this.#byApp.get(app.id);
-    if (!appSessions) this.#byApp.set(app.id, (appSessions = new Set()));
-    appSessions.add(session);
     this.#adapter.addToCounter(connectionsCounter(app.accountId), 1);
     this.#adapter.addToCounter(appConnectionsCounter(app.id), 1);
     this.metrics.connectionOpened(app.id);
@@ -178,14 +165,11 @@ export class Engine implements Realtime, EngineContext {
   closeSession(session: Session): void {
     if (session.closed) return;
     const app = session.app;
-    for (const [channel, subscription] of session.channels) this.leave(session, channel, subscription);
+    for (const [channel, subscription] of session.subscriptionList())
+      this.leave(session, channel, subscription);
     session.closed = true;
     this.users.forget(session);
     this.#sessions.delete(session);
-    this.#bySocketId?.delete(session.socketId);
-    const appSessions = this.#byApp.get(app.id);
-    appSessions?.delete(session);
-    if (appSessions?.size === 0) this.#byApp.delete(app.id);
     this.#adapter.addToCounter(connectionsCounter(app.accountId), -1);
     this.#adapter.addToCounter(appConnectionsCounter(app.id), -1);
     this.metrics.connectionClosed(app.id);
@@ -206,109 +190,47 @@ export class Engine implements Realtime, EngineContext {
 
   // --- channels ---------------------------------------------------------------------------------
 
-  /**
-   * Adds a session to a channel. For presence, the cluster learns of the member first, so the
-   * other subscribers get member_added and the joiner (not yet in the set) does not.
-   */
+  /** Adds a session to a channel (Membership.join); no frame is sent. */
   join(
     session: Session,
     channel: string,
     userId: string | undefined,
     userInfoJson: string | undefined,
   ): void {
-    const appId = session.app.id;
-    const entry = this.#local.getOrCreate(appId, channel);
-    if (userId !== undefined) {
-      const members = (entry.members ??= new Map<string, number>());
-      const n = (members.get(userId) ?? 0) + 1;
-      members.set(userId, n);
-      this.#adapter.setLocalMember(appId, channel, userId, n, userInfoJson);
-      session.presenceChannels++;
-    }
-    entry.sockets.add(session);
-    this.#fanOut?.subscribe(session.connection, channelTopic(appId, channel));
-    session.channels.set(channel, userId === undefined ? NO_USER : { userId });
+    this.#membership.join(session, channel, userId, userInfoJson);
   }
 
   /** Second half of a join, after subscription_succeeded went out: counts, webhooks, cache replay. */
   announceJoin(session: Session, channel: string, cache: boolean): void {
-    // The acknowledgement may have found the socket over its buffer bound and closed it.
-    if (session.closed) return;
-    const app = session.app;
-    const entry = this.#local.get(app.id, channel);
-    if (!entry) return;
-    const before = this.#adapter.subscriptionCount(app.id, channel);
-    this.#adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
-    if (before === 0) this.webhook(app, { name: 'channel_occupied', channel });
-    if (cache) {
-      const cached = this.cache.find(app.id, channel, this.clock.now());
-      if (cached) session.send(encodeChannelEvent(cached.event, channel, cached.data));
-      else {
-        session.send(encodeCacheMiss(channel));
-        this.webhook(app, { name: 'cache_miss', channel });
-      }
-    }
-    this.debug(app.id, () => ({ type: 'subscribed', socketId: session.socketId, channel }));
+    this.#membership.announceJoin(session, channel, cache);
   }
 
   leave(session: Session, channel: string, subscription: { readonly userId?: string }): void {
-    const app = session.app;
-    const entry = this.#local.get(app.id, channel);
-    session.channels.delete(channel);
-    session.replays?.delete(channel);
-    if (!entry) return;
-    entry.sockets.delete(session);
-    this.#fanOut?.unsubscribe(session.connection, channelTopic(app.id, channel));
-    if (subscription.userId !== undefined) {
-      const members = (entry.members ??= new Map<string, number>());
-      const n = (members.get(subscription.userId) ?? 1) - 1;
-      if (n > 0) members.set(subscription.userId, n);
-      else members.delete(subscription.userId);
-      this.#adapter.setLocalMember(app.id, channel, subscription.userId, n, undefined);
-      session.presenceChannels--;
-    }
-    this.#adapter.setLocalSubscriptions(app.id, channel, entry.sockets.size);
-    if (this.#adapter.subscriptionCount(app.id, channel) === 0)
-      this.webhook(app, { name: 'channel_vacated', channel });
-    this.#local.prune(app.id, channel);
-    this.debug(app.id, () => ({ type: 'unsubscribed', socketId: session.socketId, channel }));
+    this.#membership.leave(session, channel, subscription);
+  }
+
+  startHold(session: Session, channel: string, hold: ReplayHold): void {
+    this.#local.startHold(session, channel, hold);
+  }
+
+  endHold(session: Session, channel: string): void {
+    this.#local.endHold(session, channel);
   }
 
   /**
-   * Sends one encoded event to this node's subscribers of a channel, except one socket. The text is
-   * turned into bytes (and, by the transport, into a frame) once for all of them.
+   * Sends one encoded event to this node's subscribers of a channel, except one socket
+   * (LocalDelivery), and counts the deliveries in metrics and usage.
    */
   deliverLocal(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
-    const entry = this.#local.get(app.id, channel);
-    if (!entry) return 0;
-    const message: Outbound = { text };
-    let count = 0;
-    // A socket replaying a channel's history holds its live frames (HistoryService.hold), which a
-    // topic publish cannot do: while one does, this channel's frames go out one by one.
-    if (this.#fanOut && !(this.history !== undefined && replaying(entry.sockets, channel))) {
-      // The transport writes to every subscriber (its own backpressure rule closes slow ones with
-      // 4100); usage counts the subscribers, less the excluded one when it is among them.
-      const except = exceptSocketId === undefined ? undefined : this.#bySocketId?.get(exceptSocketId);
-      const excluded = except !== undefined && entry.sockets.has(except);
-      this.#fanOut.publish(channelTopic(app.id, channel), message, excluded ? except.connection : undefined);
-      count = entry.sockets.size - (excluded ? 1 : 0);
-    } else {
-      // A socket over its buffer bound is closed on the way and leaves the set: deleting the current
-      // entry of a Set during for…of is safe.
-      for (const session of entry.sockets) {
-        if (session.socketId === exceptSocketId) continue;
-        if (session.replays !== undefined && this.history?.hold(this, session, channel, text)) continue;
-        if (session.sendShared(message)) count++;
-      }
-    }
-    if (count > 0) {
-      this.metrics.messagesOut(
-        app.id,
-        count,
-        count * (message.payload?.length ?? Buffer.byteLength(text, 'utf8')),
-      );
-      this.usage.addMessages(app, count);
-    }
+    const sent = this.#local.deliver(this.history, this, app, channel, text, exceptSocketId);
+    if (sent === undefined || sent.count === 0) return 0;
+    const { count, message } = sent;
+    this.metrics.messagesOut(
+      app.id,
+      count,
+      count * (message.payload?.length ?? Buffer.byteLength(text, 'utf8')),
+    );
+    this.usage.addMessages(app, count);
     return count;
   }
 
@@ -323,7 +245,7 @@ export class Engine implements Realtime, EngineContext {
 
   /** Whether a broadcast on the channel has a receiver: local subscribers or other nodes. */
   reaches(appId: string, channel: string): boolean {
-    return this.#local.get(appId, channel) !== undefined || this.#adapter.hasPeers?.() !== false;
+    return this.#local.subscribers(appId, channel) > 0 || this.#adapter.hasPeers?.() !== false;
   }
 
   /** Sends one frame to the subscribers of a channel on every node. */
@@ -332,12 +254,13 @@ export class Engine implements Realtime, EngineContext {
     return this.deliverLocal(app, channel, text, exceptSocketId);
   }
 
-  /** `POST users/{id}/terminate_connections`: every node closes the user's signed-in sockets. */
+  /** `GET channels/{name}/events`: the channel's kept events after `since`. */
   readHistory(app: App, channel: string, since: number, limit: number): Promise<HistoryRead> {
     if (this.history === undefined) return Promise.reject(new MawjlyError('history_disabled'));
     return this.history.readForApi(app, channel, since, limit);
   }
 
+  /** `POST users/{id}/terminate_connections`: every node closes the user's signed-in sockets. */
   terminateUserConnections(app: App, userId: string): void {
     this.#adapter.terminateUser(app.id, userId);
   }
@@ -357,20 +280,11 @@ export class Engine implements Realtime, EngineContext {
   }
 
   channelNames(appId: string): Iterable<string> {
-    return names(this.#adapter.channels(appId));
+    return channelNames(this.#adapter, appId);
   }
 
   channel(appId: string, channel: string): ChannelState {
-    const now = this.clock.now();
-    const cached = this.cache.find(appId, channel, now);
-    return {
-      subscriptionCount: this.#adapter.subscriptionCount(appId, channel),
-      userCount: isPresenceChannel(channel) ? this.#adapter.memberCount(appId, channel) : 0,
-      cached: cached && {
-        data: cached.data,
-        ttlSeconds: Math.max(0, Math.ceil((cached.expiresAtMs - now) / 1000)),
-      },
-    };
+    return channelState(this.#adapter, this.cache, appId, channel, this.clock.now());
   }
 
   presenceUsers(appId: string, channel: string): { id: string; userInfo: unknown }[] {
@@ -408,38 +322,8 @@ export class Engine implements Realtime, EngineContext {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#unsubscribeDirectory?.();
     this.#countThrottle.close();
-    for (const session of [...this.#sessions]) this.terminate(session, 'server_shutting_down');
+    for (const session of [...this.#sessions.values()]) this.terminate(session, 'server_shutting_down');
     await this.#adapter.close();
     await this.history?.close();
   }
-
-  // --- app changes ------------------------------------------------------------------------------
-
-  #applyAppChange(appId: string, app: App | undefined): void {
-    this.history?.appChanged(appId, app);
-    const sessions = this.#byApp.get(appId);
-    if (!sessions) return;
-    if (!app) {
-      for (const session of [...sessions])
-        this.terminate(session, 'app_not_found', 'Application was deleted');
-      return;
-    }
-    if (!app.settings.enabled) {
-      for (const session of [...sessions]) this.terminate(session, 'app_disabled');
-      return;
-    }
-    for (const session of sessions) session.app = app;
-  }
-}
-
-/** The subscription record of every non-presence channel: nothing to remember, so one shared object. */
-const NO_USER: Subscription = Object.freeze({});
-
-function* names(channels: Iterable<[string, number]>): Generator<string> {
-  for (const [name] of channels) yield name;
-}
-
-function replaying(sessions: ReadonlySet<Session>, channel: string): boolean {
-  for (const session of sessions) if (session.replays?.has(channel)) return true;
-  return false;
 }

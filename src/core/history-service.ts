@@ -34,11 +34,18 @@ export function recoverySince(data: Record<string, unknown>): number | undefined
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
-/** What the engine lends the service: fan-out to the cluster and the buffer bound of sessions. */
+/**
+ * What the engine lends the service: fan-out to the cluster, the buffer bound of sessions, and the
+ * replay holds (kept by the engine, which counts each channel's replaying sockets for its fan-out).
+ */
 export interface HistoryHost {
   broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
   readonly maxBufferedBytes: number;
   terminate(session: Session, code: 'over_capacity'): void;
+  /** Holds the channel's live frames for the session (sets `session.replays`). */
+  startHold(session: Session, channel: string, hold: ReplayHold): void;
+  /** Ends the session's hold of the channel, if any. */
+  endHold(session: Session, channel: string): void;
 }
 
 export class HistoryService {
@@ -118,11 +125,11 @@ export class HistoryService {
       return;
     }
     const hold: ReplayHold = { frames: [], bytes: 0 };
-    (session.replays ??= new Map()).set(channel, hold);
+    host.startHold(session, channel, hold);
     const appId = session.app.id;
     void this.#readAll(appId, channel, since, retention).then(
       (events) => {
-        if (!this.#release(session, channel, hold)) return;
+        if (!release(host, session, channel, hold)) return;
         if (events === undefined) session.send(cannotRecover(channel, since, 'gap'));
         let last = since;
         for (const e of events ?? []) {
@@ -137,13 +144,13 @@ export class HistoryService {
         if (events !== undefined && events.length > 0 && !held.some((f) => serialOf(f) > last)) {
           hold.floor = last;
           hold.frames.length = 0;
-          (session.replays ??= new Map()).set(channel, hold);
+          host.startHold(session, channel, hold);
         }
         for (const frame of held) session.send(frame);
       },
       (error: unknown) => {
         this.#logger.warn({ err: error, appId, channel }, 'history read for a recovery failed');
-        if (!this.#release(session, channel, hold)) return;
+        if (!release(host, session, channel, hold)) return;
         session.send(cannotRecover(channel, since, 'unavailable'));
         for (const frame of hold.frames) session.send(frame);
       },
@@ -161,25 +168,13 @@ export class HistoryService {
     if (hold.floor !== undefined) {
       const serial = serialOf(text);
       if (serial !== 0 && serial <= hold.floor) return true;
-      if (serial !== 0) this.#forget(session, channel);
+      if (serial !== 0) host.endHold(session, channel);
       return false;
     }
     hold.frames.push(text);
     hold.bytes += text.length;
     if (hold.bytes > host.maxBufferedBytes) host.terminate(session, 'over_capacity');
     return true;
-  }
-
-  #forget(session: Session, channel: string): void {
-    session.replays?.delete(channel);
-    if (session.replays?.size === 0) session.replays = undefined;
-  }
-
-  /** Ends a hold; false when the socket or its subscription is gone meanwhile (nothing to send). */
-  #release(session: Session, channel: string, hold: ReplayHold): boolean {
-    if (session.replays?.get(channel) !== hold) return false;
-    this.#forget(session, channel);
-    return !session.closed && session.channels.has(channel);
   }
 
   /** Every kept event after `since`, or undefined when some were lost to retention. */
@@ -227,6 +222,13 @@ export class HistoryService {
     await Promise.allSettled([...this.#tails.values()]);
     await this.store.close();
   }
+}
+
+/** Ends a hold; false when the socket or its subscription is gone meanwhile (nothing to send). */
+function release(host: HistoryHost, session: Session, channel: string, hold: ReplayHold): boolean {
+  if (session.replays?.get(channel) !== hold) return false;
+  host.endHold(session, channel);
+  return !session.closed && session.subscription(channel) !== undefined;
 }
 
 function cannotRecover(

@@ -2,6 +2,7 @@
 // activity checks for all sessions from one shared timer; a session holds only numbers, no timers.
 import type { App } from './app.js';
 import type { Connection, Outbound } from './ports/connection.js';
+import type { Logger } from './ports/logger.js';
 import { encodeError } from '../protocol/codec.js';
 import { ERRORS, type ErrorCode } from '../protocol/errors.js';
 
@@ -20,15 +21,44 @@ export interface OutboundBound {
   overflow(session: Session): void;
 }
 
+/** The engine's bound: a socket past `maxBufferedBytes` is logged and closed by `close` (4100). */
+export function slowConsumerBound(
+  maxBufferedBytes: number,
+  logger: Logger,
+  close: (session: Session) => void,
+): OutboundBound {
+  return {
+    maxBufferedBytes,
+    overflow: (session) => {
+      const bufferedBytes = session.connection.bufferedBytes;
+      logger.warn(
+        { socketId: session.socketId, appId: session.app.id, bufferedBytes },
+        'closing a slow consumer (4100)',
+      );
+      close(session);
+    },
+  };
+}
+
+/** Up to this many subscriptions, a socket keeps them in a flat array rather than a Map. */
+const SMALL_SUBSCRIPTIONS = 8;
+/** The watchlist of every socket that has not signed in with one. */
+const NO_WATCHLIST: readonly string[] = Object.freeze([]);
+
 export class Session {
   readonly socketId: string;
   readonly connection: Connection;
   /** Refreshed by the engine when the app's record changes. */
   app: App;
-  readonly channels = new Map<string, Subscription>();
+  /**
+   * This socket's subscriptions, channel → record. Most sockets of a busy server are idle or on one
+   * or two channels, and a Map costs ~180 bytes even with one entry: up to SMALL_SUBSCRIPTIONS they
+   * are a flat `[channel, record, channel, record…]` array, past that a Map; none, undefined.
+   */
+  #subscriptions: (string | Subscription)[] | Map<string, Subscription> | undefined;
   /** Signed-in user id (`pusher:signin`). */
   userId: string | undefined;
-  watchlist: readonly string[] = [];
+  watchlist: readonly string[] = NO_WATCHLIST;
   /** Signed in, or joined a private/presence channel (authorized connections). */
   authorized = false;
   readonly openedAtMs: number;
@@ -39,7 +69,7 @@ export class Session {
   clientEventWindowStartMs = 0;
   clientEventsInWindow = 0;
   closed = false;
-  /** Presence channels among `channels` (the per-connection presence cap counts them). */
+  /** Presence channels among the subscriptions (the per-connection presence cap counts them). */
   presenceChannels = 0;
   /** Channels whose live frames are held while missed events are replayed (history-service.ts). */
   replays: Map<string, ReplayHold> | undefined;
@@ -52,6 +82,59 @@ export class Session {
     this.openedAtMs = nowMs;
     this.lastActivityMs = nowMs;
     this.#bound = bound;
+  }
+
+  /** The socket's record of a channel it is subscribed to. */
+  subscription(channel: string): Subscription | undefined {
+    const subs = this.#subscriptions;
+    if (subs === undefined) return undefined;
+    if (subs instanceof Map) return subs.get(channel);
+    for (let i = 0; i < subs.length; i += 2) if (subs[i] === channel) return subs[i + 1] as Subscription;
+    return undefined;
+  }
+
+  get channelCount(): number {
+    const subs = this.#subscriptions;
+    return subs === undefined ? 0 : subs instanceof Map ? subs.size : subs.length / 2;
+  }
+
+  /** A snapshot of the subscriptions (the caller may leave channels while walking it). */
+  subscriptionList(): [string, Subscription][] {
+    const subs = this.#subscriptions;
+    if (subs === undefined) return [];
+    if (subs instanceof Map) return [...subs];
+    const list: [string, Subscription][] = [];
+    for (let i = 0; i < subs.length; i += 2) list.push([subs[i] as string, subs[i + 1] as Subscription]);
+    return list;
+  }
+
+  /** Records a new subscription (the channel is not among the socket's). */
+  addChannel(channel: string, subscription: Subscription): void {
+    const subs = this.#subscriptions;
+    if (subs === undefined) this.#subscriptions = [channel, subscription];
+    else if (subs instanceof Map) subs.set(channel, subscription);
+    // A new array of the exact length: push would give it room for ~16 more elements.
+    else if (subs.length < SMALL_SUBSCRIPTIONS * 2) this.#subscriptions = [...subs, channel, subscription];
+    else {
+      const map = new Map<string, Subscription>(this.subscriptionList());
+      map.set(channel, subscription);
+      this.#subscriptions = map;
+    }
+  }
+
+  removeChannel(channel: string): void {
+    const subs = this.#subscriptions;
+    if (subs === undefined) return;
+    if (subs instanceof Map) {
+      subs.delete(channel);
+      return;
+    }
+    for (let i = 0; i < subs.length; i += 2) {
+      if (subs[i] !== channel) continue;
+      subs.splice(i, 2);
+      if (subs.length === 0) this.#subscriptions = undefined;
+      return;
+    }
   }
 
   /**

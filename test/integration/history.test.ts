@@ -319,6 +319,44 @@ describe('channel history on a lone node', () => {
     assert.equal((JSON.parse(offRefusal.data as string) as { reason: string }).reason, 'history_off');
   });
 
+  test('sockets replaying while events are published: each gets every event once, in order, and the others keep getting them live', async () => {
+    const sdk = serverSdk(server, pro);
+    const channel = 'busy-replays';
+    const live = [raw(pro), raw(pro)];
+    for (const client of live) {
+      await client.socketId;
+      client.send({ event: 'pusher:subscribe', data: { channel } });
+      await client.next((f) => f.event === 'pusher_internal:subscription_succeeded');
+    }
+    await sdk.trigger(channel, 'n', { i: 0 });
+    const since = ((await (await sdk.get({ path: `/channels/${channel}/events` })).json()) as EventsAnswer)
+      .last_serial;
+    const replaying: RawClient[] = [];
+    const total = 40;
+    for (let i = 1; i <= total; i++) {
+      // Resubscriptions start during the burst, so their replays overlap live publishes.
+      if (i % 8 === 0) {
+        const client = raw(pro);
+        replaying.push(client);
+        void client.socketId.then(() => {
+          client.send({ event: 'pusher:subscribe', data: { channel, mawjly_since: since } });
+        });
+      }
+      await sdk.trigger(channel, 'n', { i });
+    }
+    // Each event's `i`, among those after `since` (the replaying sockets get them replayed or live).
+    const numbers = (client: RawClient): number[] =>
+      client.frames
+        .filter((f) => f.event === 'n' && (f as unknown as { mawjly_serial: number }).mawjly_serial > since)
+        .map((f) => (JSON.parse(f.data as string) as { i: number }).i);
+    const expected = Array.from({ length: total }, (_, k) => k + 1);
+    assert.equal(replaying.length, 5);
+    for (const client of [...live, ...replaying]) {
+      await until(() => numbers(client).includes(total), 'the last event');
+      assert.deepEqual(numbers(client), expected);
+    }
+  });
+
   test('a recovered cache channel gets the missed events in order, not its cached latest first', async () => {
     const sdk = serverSdk(server, pro);
     await sdk.trigger('cache-prices', 'p', { v: 1 });

@@ -42,7 +42,7 @@ export function handleClientEvent(engine: EngineContext, session: Session, frame
     refuse('client_event_channel_type');
     return;
   }
-  const subscription = session.channels.get(channel);
+  const subscription = session.subscription(channel);
   if (!subscription) {
     refuse(
       'client_event_not_subscribed',

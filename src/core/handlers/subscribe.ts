@@ -60,7 +60,7 @@ export function handleSubscribe(engine: EngineContext, session: Session, frame: 
   }
   const app = session.app;
   const type = classifyChannel(channel);
-  const existing = session.channels.get(channel);
+  const existing = session.subscription(channel);
   if (existing) {
     // A repeated subscribe is acknowledged again rather than failing a channel that works.
     session.send(
@@ -74,7 +74,7 @@ export function handleSubscribe(engine: EngineContext, session: Session, frame: 
 
   // Per-connection caps, before any signature work: what one socket may make the server hold.
   const { maxChannelsPerSocket, maxPresencePerSocket } = engine.limits;
-  if (session.channels.size >= maxChannelsPerSocket) {
+  if (session.channelCount >= maxChannelsPerSocket) {
     refuseSubscription(
       engine,
       session,

@@ -9,6 +9,6 @@ export function handleUnsubscribe(engine: EngineContext, session: Session, frame
     session.sendError('invalid_message', 'pusher:unsubscribe needs data.channel (a string)');
     return;
   }
-  const subscription = session.channels.get(channel);
+  const subscription = session.subscription(channel);
   if (subscription) engine.leave(session, channel, subscription);
 }

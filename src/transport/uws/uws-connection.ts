@@ -8,23 +8,48 @@ import type { SessionHandle } from '../../core/ports/realtime.js';
 /** How long a closing socket may take to finish the close handshake before it is cut. */
 const CLOSE_GRACE_MS = 2_000;
 
-/** What the gateway keeps on each uWS socket (its user data). */
+/**
+ * What the gateway keeps on each uWS socket (its user data). uWS copies the user data's properties
+ * onto every socket's JS object (out of object, in a property array), so it is one property: the
+ * connection, which holds the rest.
+ */
 export interface SocketData {
-  connection: UwsConnection | undefined;
-  session: SessionHandle | undefined;
-  /** From the upgrade request: the app key (undefined when the path has no key) and any refusal. */
+  readonly connection: UwsConnection;
+}
+
+/** From the upgrade request, until the socket opens: the app key (undefined when the path has none) and any refusal. */
+export interface Admission {
   readonly key: string | undefined;
   readonly problem: string | undefined;
   readonly origin: string | undefined;
 }
 
-export class UwsConnection implements Connection {
-  readonly ws: WebSocket<SocketData>;
-  closed = false;
-  #closing = false;
+/** Where a connection is: open, closing (our close frame sent), or closed (uWS's close callback ran). */
+const OPEN = 0;
+const CLOSING = 1;
+const CLOSED = 2;
 
-  constructor(ws: WebSocket<SocketData>) {
-    this.ws = ws;
+export class UwsConnection implements Connection {
+  /** Set when the socket opens (the connection is made at the upgrade, before the socket exists). */
+  ws!: WebSocket<SocketData>;
+  /** The engine's session, once the socket was admitted. */
+  session: SessionHandle | undefined;
+  /** Dropped once the socket opens, with the strings it holds. */
+  admission: Admission | undefined;
+  #state = OPEN;
+
+  constructor(admission: Admission) {
+    this.admission = admission;
+  }
+
+  /** True once uWS's close callback ran: the socket object then throws on any use. */
+  get closed(): boolean {
+    return this.#state === CLOSED;
+  }
+
+  /** uWS's close callback ran. */
+  markClosed(): void {
+    this.#state = CLOSED;
   }
 
   /** Read on demand (logs only): keeping it costs memory on every socket. */
@@ -44,8 +69,8 @@ export class UwsConnection implements Connection {
   }
 
   close(code: number, reason: string): void {
-    if (this.closed || this.#closing) return;
-    this.#closing = true;
+    if (this.#state !== OPEN) return;
+    this.#state = CLOSING;
     // Close reasons are limited to 123 bytes by the WebSocket protocol.
     const bytes = Buffer.from(reason, 'utf8')
       .subarray(0, 123)

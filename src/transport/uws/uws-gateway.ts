@@ -45,7 +45,7 @@ export function attachUwsGateway(
   const bound = engine.maxBufferedBytes;
 
   /** Past the bound: the engine says 4100 (its error frame and close frame queue behind the backlog). */
-  const checkQueue = (connection: UwsConnection, session: SocketData['session']): void => {
+  const checkQueue = (connection: UwsConnection, session: UwsConnection['session']): void => {
     if (!session || session.closed || connection.closed) return;
     const buffered = connection.bufferedBytes;
     if (buffered <= bound) return;
@@ -57,7 +57,7 @@ export function attachUwsGateway(
     guard.listener('the WebSocket backpressure sweep', () => {
       if (!fanOut.published) return;
       fanOut.published = false;
-      for (const connection of open) checkQueue(connection, connection.ws.getUserData().session);
+      for (const connection of open) checkQueue(connection, connection.session);
     }),
     BACKPRESSURE_SWEEP_MS,
   );
@@ -102,11 +102,11 @@ export function attachUwsGateway(
       // Like ws: the first offered subprotocol, if any, is accepted.
       const protocols = req.getHeader('sec-websocket-protocol');
       const data: SocketData = {
-        connection: undefined,
-        session: undefined,
-        key: target.key,
-        problem: target.problem,
-        origin: origin === '' ? undefined : origin,
+        connection: new UwsConnection({
+          key: target.key,
+          problem: target.problem,
+          origin: origin === '' ? undefined : origin,
+        }),
       };
       answered = true;
       res.upgrade(
@@ -126,11 +126,15 @@ export function attachUwsGateway(
   };
 
   const onOpen = (ws: WebSocket<SocketData>): void => {
-    const data = ws.getUserData();
-    const connection = new UwsConnection(ws);
-    data.connection = connection;
+    const connection = ws.getUserData().connection;
+    connection.ws = ws;
     open.add(connection);
-    const { key, problem } = data;
+    const { key, problem, origin } = connection.admission ?? {
+      key: undefined,
+      problem: undefined,
+      origin: undefined,
+    };
+    connection.admission = undefined;
     if (problem !== undefined || key === undefined) {
       const spec = ERRORS[(problem ?? 'path_not_found') as ErrorCode];
       const code = 'pusherCode' in spec ? spec.pusherCode : 4005;
@@ -138,19 +142,19 @@ export function attachUwsGateway(
       connection.close(code, spec.message);
       return;
     }
-    data.session = engine.openSession(key, connection, data.origin);
+    connection.session = engine.openSession(key, connection, origin);
   };
 
   // `this` is the socket: the recovery then tells its peer, as the ws gateway does.
   const onMessage = guard.listener(
     'a WebSocket message handler',
     function (this: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean): void {
-      const data = this.getUserData();
-      const session = data.session;
+      const connection = this.getUserData().connection;
+      const session = connection.session;
       if (!session) return;
       if (message.byteLength > MAX_INCOMING_FRAME_BYTES) {
         // As ws does: 1009. (uWS itself takes up to OVERSIZE_CUTOFF, and cuts the socket past it.)
-        data.connection?.close(1009, 'Max payload size exceeded');
+        connection.close(1009, 'Max payload size exceeded');
         return;
       }
       if (isBinary) engine.handleBinary(session);
@@ -158,7 +162,7 @@ export function attachUwsGateway(
       else engine.handleMessage(session, Buffer.from(message).toString('utf8'));
     },
     function (this: WebSocket<SocketData>): void {
-      this.getUserData().connection?.send(encodeError(null, ERRORS.internal.message));
+      this.getUserData().connection.send(encodeError(null, ERRORS.internal.message));
     },
   );
   const onOpenGuarded = guard.listener(
@@ -167,23 +171,20 @@ export function attachUwsGateway(
       onOpen(this);
     },
     function (this: WebSocket<SocketData>): void {
-      this.getUserData().connection?.close(1011, ERRORS.internal.message);
+      this.getUserData().connection.close(1011, ERRORS.internal.message);
     },
   );
 
   const onDrain = (ws: WebSocket<SocketData>): void => {
-    const data = ws.getUserData();
-    if (data.connection) checkQueue(data.connection, data.session);
+    const connection = ws.getUserData().connection;
+    checkQueue(connection, connection.session);
   };
 
   const onClose = (ws: WebSocket<SocketData>): void => {
-    const data = ws.getUserData();
-    const connection = data.connection;
-    if (connection) {
-      connection.closed = true;
-      open.delete(connection);
-    }
-    if (data.session) engine.closeSession(data.session);
+    const connection = ws.getUserData().connection;
+    connection.markClosed();
+    open.delete(connection);
+    if (connection.session) engine.closeSession(connection.session);
     if (open.size === 0) emptied?.();
   };
 
