@@ -95,26 +95,6 @@ class NodeRequest implements HttpRequest {
 
 const EMPTY = Buffer.alloc(0);
 
-/**
- * Whole responses (send()) are written together once the event loop has handled every request that
- * arrived with them, rather than one syscall between two requests' work: a client woken by the
- * first then reads the rest at once. On a loaded host each separate write, waking an idle client,
- * cost about as much CPU as the request itself. The response is complete for the handler as soon
- * as send() returns (`closed`); only its bytes leave a few microseconds later, in order.
- */
-let sendQueue: NodeResponse[] = [];
-
-function queueSend(response: NodeResponse): void {
-  sendQueue.push(response);
-  if (sendQueue.length === 1) setImmediate(flushSends);
-}
-
-function flushSends(): void {
-  const queue = sendQueue;
-  sendQueue = [];
-  for (const response of queue) response.flushSend();
-}
-
 function tooLarge(maxBytes: number): MawjlyError {
   return new MawjlyError('body_too_large', `Request body too large (maximum ${maxBytes} bytes)`);
 }
@@ -126,9 +106,6 @@ class NodeResponse implements HttpResponse {
   readonly #res: ServerResponse;
   #closed = false;
   #aborted = false;
-  /** send() was called: the response is complete, its end() may still be queued. */
-  #sent = false;
-  #body: string | Buffer | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse) {
     this.#req = req;
@@ -144,11 +121,11 @@ class NodeResponse implements HttpResponse {
   }
 
   get started(): boolean {
-    return this.#sent || this.#res.headersSent;
+    return this.#res.headersSent;
   }
 
   get closed(): boolean {
-    return this.#closed || this.#sent || this.#res.writableEnded;
+    return this.#closed || this.#res.writableEnded;
   }
 
   get bufferedBytes(): number {
@@ -158,24 +135,10 @@ class NodeResponse implements HttpResponse {
   send(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
     if (this.closed) return;
     const length = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    // Checked and stored now (an invalid header throws to the caller, as before); written below.
     this.#res.writeHead(status, { ...headers, 'content-length': length } as Record<string, string | number>);
-    this.#sent = true;
-    this.#body = body;
-    queueSend(this);
+    // node:http sends no body for HEAD by itself.
+    this.#res.end(body);
     this.#drainUnread();
-  }
-
-  /** @internal Ends the response send() queued (node:http sends no body for HEAD by itself). */
-  flushSend(): void {
-    const body = this.#body;
-    this.#body = undefined;
-    if (this.#res.destroyed) return;
-    try {
-      this.#res.end(body);
-    } catch {
-      this.#res.destroy();
-    }
   }
 
   start(status: number, headers: ResponseHeaders, contentLength?: number): void {
