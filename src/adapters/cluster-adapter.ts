@@ -126,7 +126,7 @@ export class ClusterAdapter implements Adapter {
 
   setLocalSubscriptions(appId: string, channel: string, count: number): void {
     this.#state.applySubs(this.nodeId, appId, channel, count);
-    this.#send({ ...this.#base, t: 'sub', a: appId, c: channel, k: count });
+    if (this.#sending()) this.#send({ ...this.#base, t: 'sub', a: appId, c: channel, k: count });
   }
 
   subscriptionCount(appId: string, channel: string): number {
@@ -145,6 +145,7 @@ export class ClusterAdapter implements Adapter {
     userInfoJson: string | undefined,
   ): void {
     this.#state.applyMember(this.nodeId, appId, channel, userId, sockets, userInfoJson);
+    if (!this.#sending()) return;
     this.#send({
       ...this.#base,
       t: 'mem',
@@ -166,7 +167,7 @@ export class ClusterAdapter implements Adapter {
 
   setLocalUserConnections(appId: string, userId: string, count: number): void {
     this.#state.applyUser(this.nodeId, appId, userId, count);
-    this.#send({ ...this.#base, t: 'usr', a: appId, u: userId, k: count });
+    if (this.#sending()) this.#send({ ...this.#base, t: 'usr', a: appId, u: userId, k: count });
   }
 
   isUserOnline(appId: string, userId: string): boolean {
@@ -217,9 +218,16 @@ export class ClusterAdapter implements Adapter {
   #send(message: ClusterMessage, evenIfClosed = false): void {
     if (this.#closed && !evenIfClosed) return;
     // Down: nobody would get it. State changes made meanwhile are repaired by the digests.
-    if (!this.#connected) return;
-    if (this.#bus.hasPeers?.() === false) return;
+    if (!this.#connected || this.#bus.hasPeers?.() === false) return;
     this.#bus.publish(JSON.stringify(message));
+  }
+
+  /**
+   * Whether a message sent now would go out: checked first on the per-subscription paths, so that a
+   * lone node builds no message object per join and leave.
+   */
+  #sending(): boolean {
+    return !this.#closed && this.#connected && this.#bus.hasPeers?.() !== false;
   }
 
   /**

@@ -46,8 +46,18 @@ export interface EngineContext {
   /** Second half of a join, after subscription_succeeded went out: counts, webhooks, cache replay. */
   announceJoin(session: Session, channel: string, cache: boolean): void;
   leave(session: Session, channel: string, subscription: { readonly userId?: string }): void;
-  /** Sends one frame to the subscribers of a channel on every node; returns local deliveries. */
-  broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number;
+  /**
+   * Sends one frame to the subscribers of a channel on every node; returns local deliveries. With a
+   * `tally`, the deliveries are added to it instead of to metrics and usage: the caller counts a
+   * batch of broadcasts at once (publishEvents).
+   */
+  broadcast(
+    app: App,
+    channel: string,
+    text: string,
+    exceptSocketId: string | undefined,
+    tally?: DeliveryTally,
+  ): number;
   /**
    * Whether a frame broadcast on the channel could reach anyone: this node has subscribers of it, or
    * the cluster has other nodes. When not, a publisher need not build the frame.
@@ -69,4 +79,10 @@ export interface EngineContext {
   debugPublished(appId: string, published: PublishedEvent): void;
   /** Hands a webhook event to the sink, which decides whether and when it is sent. */
   webhook(app: App, event: WebhookPayload, options?: WebhookEmitOptions): void;
+}
+
+/** Deliveries (and their bytes) of several broadcasts, counted once by the caller. */
+export interface DeliveryTally {
+  count: number;
+  bytes: number;
 }

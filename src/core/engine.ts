@@ -4,7 +4,7 @@
 // an `EngineContext` (engine-context.ts). Neither hands out the collaborators it was built with.
 import type { App } from './app.js';
 import { CacheStore } from './cache-store.js';
-import type { ClusterFacts, EngineContext } from './engine-context.js';
+import type { ClusterFacts, DeliveryTally, EngineContext } from './engine-context.js';
 import { DEFAULT_LIMITS, type EngineLimits, type EngineOptions } from './engine-options.js';
 import { handleMessage } from './handlers/message.js';
 import { startSweeper } from './activity-sweeper.js';
@@ -221,15 +221,23 @@ export class Engine implements Realtime, EngineContext {
    * Sends one encoded event to this node's subscribers of a channel, except one socket
    * (LocalDelivery), and counts the deliveries in metrics and usage.
    */
-  deliverLocal(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
+  deliverLocal(
+    app: App,
+    channel: string,
+    text: string,
+    exceptSocketId: string | undefined,
+    tally?: DeliveryTally,
+  ): number {
     const sent = this.#local.deliver(this.history, this, app, channel, text, exceptSocketId);
     if (sent === undefined || sent.count === 0) return 0;
     const { count, message } = sent;
-    this.metrics.messagesOut(
-      app.id,
-      count,
-      count * (message.payload?.length ?? Buffer.byteLength(text, 'utf8')),
-    );
+    const bytes = count * (message.payload?.length ?? Buffer.byteLength(text, 'utf8'));
+    if (tally !== undefined) {
+      tally.count += count;
+      tally.bytes += bytes;
+      return count;
+    }
+    this.metrics.messagesOut(app.id, count, bytes);
     this.usage.addMessages(app, count);
     return count;
   }
@@ -249,9 +257,15 @@ export class Engine implements Realtime, EngineContext {
   }
 
   /** Sends one frame to the subscribers of a channel on every node. */
-  broadcast(app: App, channel: string, text: string, exceptSocketId: string | undefined): number {
+  broadcast(
+    app: App,
+    channel: string,
+    text: string,
+    exceptSocketId: string | undefined,
+    tally?: DeliveryTally,
+  ): number {
     this.#adapter.publish(app.id, channel, text, exceptSocketId);
-    return this.deliverLocal(app, channel, text, exceptSocketId);
+    return this.deliverLocal(app, channel, text, exceptSocketId, tally);
   }
 
   /** `GET channels/{name}/events`: the channel's kept events after `since`. */

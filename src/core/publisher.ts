@@ -2,7 +2,7 @@
 // event first (all or nothing), then encode each (event, channel) once and hand the same text to the
 // cluster and to this node's subscribers.
 import { historyRetention, type App } from './app.js';
-import type { EngineContext } from './engine-context.js';
+import type { DeliveryTally, EngineContext } from './engine-context.js';
 import type { PublishInput } from './ports/realtime-view.js';
 import { checkChannelName, classifyChannel, isEncryptedChannel } from '../protocol/channel-name.js';
 import { encodeChannelEvent } from '../protocol/codec.js';
@@ -91,8 +91,10 @@ export function checkCanPublish(engine: EngineContext, app: App): void {
 export function publishEvents(engine: EngineContext, app: App, inputs: readonly PublishInput[]): void {
   checkCanPublish(engine, app);
   for (const input of inputs) validatePublish(engine, app, input);
-  // Pusher counts a publish once per channel it names, then once per delivery.
+  // Pusher counts a publish once per channel it names, then once per delivery: both are counted
+  // once for the whole call (one usage update and one metrics update, not one per channel).
   let published = 0;
+  const tally: DeliveryTally = { count: 0, bytes: 0 };
   const retention = engine.history && historyRetention(app);
   for (const input of inputs) {
     for (const channel of input.channels) {
@@ -102,13 +104,15 @@ export function publishEvents(engine: EngineContext, app: App, inputs: readonly 
         engine.history.publish(engine, app, channel, event, text, input.socketId, retention);
       } else if (engine.reaches(app.id, channel)) {
         // No frame is built for a publish nobody receives (no subscriber here, no other node).
-        engine.broadcast(app, channel, encodeChannelEvent(input.name, channel, input.data), input.socketId);
+        const text = encodeChannelEvent(input.name, channel, input.data);
+        engine.broadcast(app, channel, text, input.socketId, tally);
       }
       if (classifyChannel(channel).cache)
         engine.cache.set(app.id, channel, input.name, input.data, engine.clock.now());
     }
     published += input.channels.length;
   }
-  engine.usage.addMessages(app, published);
+  if (tally.count > 0) engine.metrics.messagesOut(app.id, tally.count, tally.bytes);
+  engine.usage.addMessages(app, published + tally.count);
   for (const input of inputs) engine.debugPublished(app.id, input);
 }

@@ -3,9 +3,12 @@ import { MawjlyError } from '../../../protocol/errors.js';
 
 export type InfoAttribute = 'user_count' | 'subscription_count' | 'cache';
 
+/** No `info`: one shared empty list (a batch reads `info` of every event). */
+const NO_INFO: readonly InfoAttribute[] = Object.freeze([]);
+
 /** Reads `info=a,b` into known attribute names; an unknown one is a 400. */
-export function parseInfo(value: unknown, allowed: readonly InfoAttribute[]): InfoAttribute[] {
-  if (value === undefined || value === null || value === '') return [];
+export function parseInfo(value: unknown, allowed: readonly InfoAttribute[]): readonly InfoAttribute[] {
+  if (value === undefined || value === null || value === '') return NO_INFO;
   if (typeof value !== 'string')
     throw new MawjlyError('invalid_request', '"info" must be a comma-separated string');
   const names = value
@@ -40,10 +43,12 @@ export function readPublishInput(body: Record<string, unknown>, singleChannel: b
   if (socketId !== undefined && socketId !== null && typeof socketId !== 'string') {
     throw new MawjlyError('invalid_request', '"socket_id" must be a string');
   }
-  return {
+  // The same fields as before, socketId only when given, without spreading a temporary object.
+  const input: { name: string; data: string; channels: string[]; socketId?: string } = {
     name: name as string,
     data: data as string,
     channels: list as string[],
-    ...(typeof socketId === 'string' ? { socketId } : {}),
   };
+  if (typeof socketId === 'string') input.socketId = socketId;
+  return input;
 }

@@ -1,6 +1,7 @@
 // `POST /apps/{id}/events` and `POST /apps/{id}/batch_events`.
 import type { App } from '../../../core/app.js';
 import type { Realtime } from '../../../core/ports/realtime.js';
+import type { PublishInput } from '../../../core/ports/realtime-view.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { MAX_EVENTS_PER_BATCH } from '../../../protocol/limits.js';
 import { parseJsonObject } from '../read-body.js';
@@ -39,20 +40,26 @@ export function triggerBatch({ engine, app, body }: RequestContext): unknown {
   if (!Array.isArray(batch)) throw new MawjlyError('invalid_request', 'Body must be {"batch":[…events…]}');
   if (batch.length === 0) throw new MawjlyError('invalid_request', 'The batch is empty');
   if (batch.length > MAX_EVENTS_PER_BATCH) throw new MawjlyError('batch_too_large');
-  const items = batch.map((item, index) => {
+  // One pass: the inputs as the engine takes them, and each event's `info` (no object per event).
+  const inputs: PublishInput[] = [];
+  const infos: (readonly InfoAttribute[])[] = [];
+  let anyInfo = false;
+  for (let index = 0; index < batch.length; index++) {
+    const item: unknown = batch[index];
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
       throw new MawjlyError('invalid_request', `batch[${index}] must be an object`);
     }
     const record = item as Record<string, unknown>;
-    return { input: readPublishInput(record, true), attributes: parseInfo(record.info, PUBLISH_INFO) };
-  });
-  engine.publishBatch(
-    app,
-    items.map((i) => i.input),
-  );
-  if (!items.some((i) => i.attributes.length > 0)) return EMPTY_RESULT;
+    inputs.push(readPublishInput(record, true));
+    const attributes = parseInfo(record.info, PUBLISH_INFO);
+    if (attributes.length > 0) anyInfo = true;
+    infos.push(attributes);
+  }
+  engine.publishBatch(app, inputs);
+  if (!anyInfo) return EMPTY_RESULT;
   return {
-    batch: items.map(({ input, attributes }) => {
+    batch: inputs.map((input, index) => {
+      const attributes = infos[index] ?? [];
       const channel = input.channels[0] ?? '';
       return attributes.length > 0 ? (infoResult(engine, app, [channel], attributes)[channel] ?? {}) : {};
     }),
