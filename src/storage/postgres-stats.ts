@@ -7,7 +7,7 @@ import {
   type StatsStore,
 } from '../management/stats-store.js';
 import type { PostgresDatabase } from './postgres-database.js';
-import { LIST_STATS_COLUMNS, checkResolution, checkSample, pointOf } from './stats-rows.js';
+import { LIST_STATS_COLUMNS, checkResolution, checkSample, pointOf, sampleValues } from './stats-rows.js';
 
 const UPSERT = `INSERT INTO app_stats (app_id, resolution, bucket, node_id, connections_peak, connections_sum,
     connections_samples, messages, api_calls, webhook_deliveries, decryption_failures,
@@ -35,16 +35,7 @@ export class PostgresStats implements StatsStore {
     if (checked.length === 0) return;
     await this.db.transaction(undefined, async (client) => {
       for (const s of checked) {
-        const values = [
-          s.connectionsPeak,
-          s.connectionsSum,
-          s.connectionsSamples,
-          s.messages,
-          s.apiCalls,
-          s.webhookDeliveries,
-          s.decryptionFailures,
-          s.decryptionFailedClients,
-        ];
+        const values = sampleValues(s);
         await client.query(UPSERT, [s.appId, 'minute', s.minute, nodeId, ...values]);
         await client.query(UPSERT, [s.appId, 'hour', hourOf(s.minute), nodeId, ...values]);
       }

@@ -22,6 +22,20 @@ export function checkSample(s: StatsSample): StatsSample {
   return s;
 }
 
+/** A checked sample's counters, in the order of both stores' upsert columns (after the key). */
+export function sampleValues(s: StatsSample): number[] {
+  return [
+    s.connectionsPeak,
+    s.connectionsSum,
+    s.connectionsSamples,
+    s.messages,
+    s.apiCalls,
+    s.webhookDeliveries,
+    s.decryptionFailures,
+    s.decryptionFailedClients,
+  ];
+}
+
 export function checkResolution(resolution: StatsResolution): StatsResolution {
   if (!['minute', 'hour'].includes(resolution)) throw new Error(`Unknown resolution ${resolution}`);
   return resolution;
