@@ -25,7 +25,12 @@ import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import type { Logger } from '../core/ports/logger.js';
 import { silentLogger } from '../core/ports/logger.js';
 import { ClusterState } from './cluster-state.js';
-import { CLUSTER_PROTOCOL_VERSION, parseClusterMessage, type ClusterMessage } from './cluster-messages.js';
+import {
+  CLUSTER_PROTOCOL_VERSION,
+  parseClusterMessage,
+  snapshotForAnother,
+  type ClusterMessage,
+} from './cluster-messages.js';
 
 export interface ClusterAdapterOptions {
   readonly bus: ClusterBus;
@@ -106,7 +111,7 @@ export class ClusterAdapter implements Adapter {
   }
 
   publish(appId: string, channel: string, text: string, exceptSocketId: string | undefined): void {
-    if (this.#bus.hasPeers?.() === false) return;
+    if (!this.hasPeers()) return;
     if (!this.#connected) {
       // At-most-once: the bus is down, so no other node gets this event. Counted, not queued.
       this.#lostPublishes++;
@@ -218,7 +223,7 @@ export class ClusterAdapter implements Adapter {
   #send(message: ClusterMessage, evenIfClosed = false): void {
     if (this.#closed && !evenIfClosed) return;
     // Down: nobody would get it. State changes made meanwhile are repaired by the digests.
-    if (!this.#connected || this.#bus.hasPeers?.() === false) return;
+    if (!this.#busUp()) return;
     this.#bus.publish(JSON.stringify(message));
   }
 
@@ -227,7 +232,12 @@ export class ClusterAdapter implements Adapter {
    * lone node builds no message object per join and leave.
    */
   #sending(): boolean {
-    return !this.#closed && this.#connected && this.#bus.hasPeers?.() !== false;
+    return !this.#closed && this.#busUp();
+  }
+
+  /** Connected, with a peer to hear it (a lone memory bus has none). */
+  #busUp(): boolean {
+    return this.#connected && this.hasPeers();
   }
 
   /**
@@ -378,27 +388,5 @@ export class ClusterAdapter implements Adapter {
         this.#state.replaceNode(message.n, message.s);
         return;
     }
-  }
-}
-
-const SNAP_MARKER = '"t":"snap","to":';
-
-/**
- * True for a snapshot addressed to another node, read from its first bytes: snapshots are broadcast
- * like everything else and can weigh hundreds of KiB, so the nodes it is not for skip the parse.
- * Anything unexpected (another field order, a node id needing escapes) is parsed as usual.
- */
-function snapshotForAnother(text: string, self: string): boolean {
-  if (text.length < 1024) return false;
-  const at = text.indexOf(SNAP_MARKER);
-  if (at < 0 || at > 256) return false;
-  const start = at + SNAP_MARKER.length;
-  const end = text.indexOf(',"s":', start);
-  if (end < 0 || end - start > 256) return false;
-  try {
-    const to: unknown = JSON.parse(text.slice(start, end));
-    return typeof to === 'string' && to !== self;
-  } catch {
-    return false;
   }
 }

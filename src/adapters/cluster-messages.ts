@@ -152,3 +152,25 @@ function isTuple(value: unknown, length: number): value is unknown[] {
 function isCounterValues(value: unknown): boolean {
   return isRecord(value) && Object.values(value).every((v) => Number.isSafeInteger(v));
 }
+
+const SNAP_MARKER = '"t":"snap","to":';
+
+/**
+ * True for a snapshot addressed to another node, read from its first bytes: snapshots are broadcast
+ * like everything else and can weigh hundreds of KiB, so the nodes it is not for skip the parse.
+ * Anything unexpected (another field order, a node id needing escapes) is parsed as usual.
+ */
+export function snapshotForAnother(text: string, self: string): boolean {
+  if (text.length < 1024) return false;
+  const at = text.indexOf(SNAP_MARKER);
+  if (at < 0 || at > 256) return false;
+  const start = at + SNAP_MARKER.length;
+  const end = text.indexOf(',"s":', start);
+  if (end < 0 || end - start > 256) return false;
+  try {
+    const to: unknown = JSON.parse(text.slice(start, end));
+    return typeof to === 'string' && to !== self;
+  } catch {
+    return false;
+  }
+}
