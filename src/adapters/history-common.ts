@@ -1,4 +1,7 @@
-/** What the cluster history engines share: their error, and waiting for a connection with a deadline. */
+/**
+ * What the cluster history engines share: their error, waiting for a connection with a deadline,
+ * and the gap markers of failed appends.
+ */
 import type { HistoryRetention } from '../core/ports/channel-history.js';
 
 /** A history call that could not reach its backend (down, cut, slower than the deadline). */
@@ -42,6 +45,12 @@ export interface PendingGap {
   readonly retention: HistoryRetention;
 }
 
+/** How an engine writes one gap marker, and whether it can try now (connected, not closed). */
+export interface GapWriter {
+  readonly write: (gap: PendingGap) => Promise<unknown>;
+  readonly canWrite: () => boolean;
+}
+
 /**
  * Channels whose append failed on this node: the event went out live but is not in the history, so
  * a reader whose `since` is older must not be told its history is complete. Once the backend answers
@@ -51,9 +60,12 @@ export interface PendingGap {
  */
 export class GapLedger {
   readonly #pending = new Map<string, PendingGap>();
+  readonly #writer: GapWriter;
   readonly #max: number;
+  #flushing = false;
 
-  constructor(max = 10_000) {
+  constructor(writer: GapWriter, max = 10_000) {
+    this.#writer = writer;
     this.#max = max;
   }
 
@@ -61,7 +73,19 @@ export class GapLedger {
     return this.#pending.size;
   }
 
-  add(gap: PendingGap): void {
+  /** `append`'s outcome: a failure leaves a gap for `gap`'s channel, a success flushes pending gaps. */
+  async track<T>(gap: PendingGap, append: Promise<T>): Promise<T> {
+    try {
+      const result = await append;
+      if (this.#pending.size > 0) this.flush();
+      return result;
+    } catch (error) {
+      this.#add(gap);
+      throw error;
+    }
+  }
+
+  #add(gap: PendingGap): void {
     const key = `${gap.appId}\n${gap.channel}`;
     this.#pending.delete(key);
     this.#pending.set(key, gap);
@@ -71,11 +95,24 @@ export class GapLedger {
     }
   }
 
-  /** Removes and returns every pending gap; put back with `add` those that could not be written. */
-  takeAll(): PendingGap[] {
-    const all = [...this.#pending.values()];
+  /**
+   * Writes a marker for every pending gap, all at once; those that fail stay pending. Does nothing
+   * while an earlier flush runs or the writer cannot write.
+   */
+  flush(): void {
+    if (this.#flushing || !this.#writer.canWrite()) return;
+    this.#flushing = true;
+    const gaps = [...this.#pending.values()];
     this.#pending.clear();
-    return all;
+    void Promise.all(
+      gaps.map(async (gap) =>
+        this.#writer.write(gap).catch(() => {
+          this.#add(gap);
+        }),
+      ),
+    ).finally(() => {
+      this.#flushing = false;
+    });
   }
 
   dropApp(appId: string): void {

@@ -12,7 +12,7 @@ import type {
   HistoryRead,
   HistoryRetention,
 } from '../core/ports/channel-history.js';
-import { GapLedger, HistoryUnavailableError, withinDeadline, type PendingGap } from './history-common.js';
+import { GapLedger, HistoryUnavailableError, withinDeadline } from './history-common.js';
 import {
   apiCode,
   directGet,
@@ -96,8 +96,15 @@ export class NatsHistory implements ChannelHistory {
   readonly #last = new Map<string, Last>();
   /** Per subject, the tail of this node's queue of appends. */
   readonly #queues = new Map<string, Promise<void>>();
-  readonly #gaps = new GapLedger();
-  #writingGaps = false;
+  readonly #gaps = new GapLedger({
+    write: async (gap) => {
+      const subject = this.#subject(gap.appId, gap.channel);
+      return this.#deadline(
+        this.#enqueue(subject, async () => this.#appendNow(subject, undefined, gap.retention)),
+      );
+    },
+    canWrite: () => !this.#closed && !this.#down && !this.#unanswered,
+  });
 
   constructor(url: string, options: NatsHistoryOptions = {}) {
     this.#servers = url.replace(/^nats:\/\//, '');
@@ -121,15 +128,11 @@ export class NatsHistory implements ChannelHistory {
       if (gaveUp) throw new Error('gave up while queued');
       return this.#appendNow(subject, event, retention);
     });
-    try {
-      const serial = await this.#deadline(run);
-      if (this.#gaps.size > 0) this.#writeGaps();
-      return serial;
-    } catch (error) {
+    const serial = this.#deadline(run).catch((error: unknown) => {
       gaveUp = true;
-      this.#gaps.add({ appId, channel, retention });
       throw error;
-    }
+    });
+    return this.#gaps.track({ appId, channel, retention }, serial);
   }
 
   async read(
@@ -172,25 +175,6 @@ export class NatsHistory implements ChannelHistory {
       if (this.#queues.get(subject) === tail) this.#queues.delete(subject);
     });
     return run;
-  }
-
-  /** Writes the gap markers of failed appends (GapLedger); those that fail again stay pending. */
-  #writeGaps(): void {
-    if (this.#writingGaps || this.#closed || this.#down || this.#unanswered) return;
-    this.#writingGaps = true;
-    const gaps = this.#gaps.takeAll();
-    void Promise.all(
-      gaps.map(async (gap: PendingGap) => {
-        const subject = this.#subject(gap.appId, gap.channel);
-        await this.#deadline(
-          this.#enqueue(subject, async () => this.#appendNow(subject, undefined, gap.retention)),
-        ).catch(() => {
-          this.#gaps.add(gap);
-        });
-      }),
-    ).finally(() => {
-      this.#writingGaps = false;
-    });
   }
 
   async #appendNow(
@@ -369,7 +353,7 @@ export class NatsHistory implements ChannelHistory {
       }
       withinDeadline(nc.flush(), this.#deadlineMs).then(() => {
         this.#unanswered = false;
-        this.#writeGaps();
+        this.#gaps.flush();
       }, retry);
     };
     attempt();
@@ -380,7 +364,7 @@ export class NatsHistory implements ChannelHistory {
       if (status.type === Events.Disconnect) this.#down = true;
       else if (status.type === Events.Reconnect) {
         this.#down = false;
-        if (this.#gaps.size > 0) this.#writeGaps();
+        if (this.#gaps.size > 0) this.#gaps.flush();
       } else if (status.type === Events.Error) {
         this.#lastError = status.data instanceof Error ? status.data.message : JSON.stringify(status.data);
       }

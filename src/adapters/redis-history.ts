@@ -5,7 +5,7 @@ import type {
   HistoryRead,
   HistoryRetention,
 } from '../core/ports/channel-history.js';
-import { GapLedger, HistoryUnavailableError, readyWithin, type PendingGap } from './history-common.js';
+import { GapLedger, HistoryUnavailableError, readyWithin } from './history-common.js';
 
 /**
  * Channel history in Redis Streams: one stream per (prefix, app, channel) at
@@ -178,8 +178,10 @@ export class RedisHistory implements ChannelHistory {
   /** A call timed out and Redis has not answered since (see #probe). */
   #unanswered = false;
   #closed = false;
-  readonly #gaps = new GapLedger();
-  #writingGaps = false;
+  readonly #gaps = new GapLedger({
+    write: async (gap) => this.#appendRaw(gap.appId, gap.channel, undefined, gap.retention),
+    canWrite: () => !this.#closed && this.#redis.status === 'ready',
+  });
 
   constructor(url: string, options: RedisHistoryOptions = {}) {
     this.#prefix = `${options.prefix ?? 'mawjly:'}history:`;
@@ -199,7 +201,7 @@ export class RedisHistory implements ChannelHistory {
     this.#redis.on('ready', () => {
       this.#everReady = true;
       this.#unanswered = false;
-      this.#writeGaps();
+      this.#gaps.flush();
     });
     this.#redis.defineCommand('mawjlyHistoryAppend', { numberOfKeys: 1, lua: APPEND });
     this.#redis.defineCommand('mawjlyHistoryRead', { numberOfKeys: 1, lua: READ });
@@ -211,14 +213,11 @@ export class RedisHistory implements ChannelHistory {
     event: Omit<HistoryEvent, 'serial' | 'time'>,
     retention: HistoryRetention,
   ): Promise<number> {
-    try {
-      const serial = await this.#call(async () => this.#appendRaw(appId, channel, event, retention));
-      if (this.#gaps.size > 0) this.#writeGaps();
-      return Number(serial);
-    } catch (error) {
-      this.#gaps.add({ appId, channel, retention });
-      throw error;
-    }
+    const serial = await this.#gaps.track(
+      { appId, channel, retention },
+      this.#call(async () => this.#appendRaw(appId, channel, event, retention)),
+    );
+    return Number(serial);
   }
 
   async read(
@@ -287,22 +286,6 @@ export class RedisHistory implements ChannelHistory {
     );
   }
 
-  /** Writes the gap markers of failed appends (GapLedger); those that fail again stay pending. */
-  #writeGaps(): void {
-    if (this.#writingGaps || this.#closed || this.#redis.status !== 'ready') return;
-    this.#writingGaps = true;
-    const gaps = this.#gaps.takeAll();
-    void Promise.all(
-      gaps.map(async (gap: PendingGap) =>
-        this.#appendRaw(gap.appId, gap.channel, undefined, gap.retention).catch(() => {
-          this.#gaps.add(gap);
-        }),
-      ),
-    ).finally(() => {
-      this.#writingGaps = false;
-    });
-  }
-
   #key(appId: string, channel: string): string {
     return `${this.#prefix}${appId}:${channel}`;
   }
@@ -354,7 +337,7 @@ export class RedisHistory implements ChannelHistory {
       this.#redis.ping().then(
         () => {
           this.#unanswered = false;
-          this.#writeGaps();
+          this.#gaps.flush();
         },
         () => {
           setTimeout(attempt, 250).unref();
