@@ -15,8 +15,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
@@ -35,6 +33,7 @@ import {
   type TestServer,
 } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
+import { freePort } from '../support/ports.js';
 
 const OUTAGE_MS = Number(process.env.MAWJLY_TEST_OUTAGE_MS ?? 10_000);
 const GHOST_WAIT_MS = Number(process.env.MAWJLY_TEST_GHOST_WAIT_MS ?? 6_000);
@@ -75,18 +74,6 @@ async function proxied(scheme: 'redis' | 'nats', port: number): Promise<Bus> {
     },
     close: () => proxy.close(),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  return port;
 }
 
 /** This test's own redis-server (never the machine's), killed with SIGKILL and started again. */

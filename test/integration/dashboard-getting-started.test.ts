@@ -18,6 +18,7 @@ import { spawnLines } from '../support/child-process.js';
 import { repoRoot } from '../support/client-build.js';
 import { startDashboardStack, type DashboardStack } from './dashboard-stack.js';
 import { waitUntil } from '../support/wait.js';
+import { freePort } from '../support/ports.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -46,18 +47,6 @@ function watchConsole(page: Page): string[] {
     if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
   });
   return problems;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => {
-    probe.close(() => {
-      resolve();
-    });
-  });
-  return port;
 }
 
 const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> =>

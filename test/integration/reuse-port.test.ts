@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +16,7 @@ import { spawnLines, type LineProcess } from '../support/child-process.js';
 import { parseMetrics, valueOf } from '../support/metrics.js';
 import { PusherJS } from '../support/pusher-js.js';
 import { once, waitForState } from '../support/server.js';
+import { freePort } from '../support/ports.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -72,18 +72,6 @@ async function ports(node: LineProcess): Promise<{ port: number; metricsPort: nu
 }
 
 /** A port free right now. Sharing needs one named port: a port the kernel picked for PORT=0 is not shared. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 async function connections(metricsPort: number): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${String(metricsPort)}/metrics`);
