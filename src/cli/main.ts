@@ -1,6 +1,11 @@
 // `mawjly` entry point: the only place that calls process.exit.
-import { commands } from './commands/index.js';
+import { capYoungGeneration, youngGenerationFromEnv } from '../config/young-generation.js';
 import { UsageError, type CommandIo } from './commands/command.js';
+
+// `serve` caps V8's young generation before the commands' modules load: loading them is the first
+// thing that grows it (src/config/young-generation.ts).
+if (process.argv.slice(2).includes('serve')) capYoungGeneration(youngGenerationFromEnv(process.env));
+const { commands } = await import('./commands/index.js');
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

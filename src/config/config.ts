@@ -1,6 +1,7 @@
 // Every configuration key: its default, its unit and its environment variable, validated once.
 // docs/configuration.md lists the same table.
 import { z } from 'zod';
+import { DEFAULT_YOUNG_GENERATION_MB, MAX_YOUNG_GENERATION_MB } from './young-generation.js';
 
 // Explicit messages: zod's own ("expected number, received NaN", "Invalid input") do not say what
 // the variable accepts.
@@ -10,6 +11,7 @@ const port = z.coerce
   .int({ error: PORT_MESSAGE })
   .min(0, { error: PORT_MESSAGE })
   .max(65535, { error: PORT_MESSAGE });
+const YOUNG_GENERATION_MESSAGE = `expected a whole number of MB from 0 (V8's own sizing) to ${MAX_YOUNG_GENERATION_MB}`;
 const number = (): z.ZodCoercedNumber => z.coerce.number({ error: 'expected a number' });
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])], {
@@ -120,6 +122,17 @@ export const configSchema = z
      * (node:http + ws), or `auto`: uws where its native module loads, else ws.
      */
     transport: z.enum(['auto', 'uws', 'ws'], { error: 'expected auto, uws or ws' }).default('auto'),
+    /**
+     * Largest size of V8's young generation in MB (MAWJLY_YOUNG_GENERATION_MB), 0 = V8's own sizing
+     * (up to 32). Applied by `mawjly serve` before its modules load (config/young-generation.ts);
+     * validated here so that a bad value stops the server with a message naming it.
+     */
+    youngGenerationMb: z.coerce
+      .number({ error: YOUNG_GENERATION_MESSAGE })
+      .int({ error: YOUNG_GENERATION_MESSAGE })
+      .min(0, { error: YOUNG_GENERATION_MESSAGE })
+      .max(MAX_YOUNG_GENERATION_MB, { error: YOUNG_GENERATION_MESSAGE })
+      .default(DEFAULT_YOUNG_GENERATION_MB),
     /** Log level (LOG_LEVEL). */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
@@ -195,6 +208,7 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   webhooksEndpointConcurrency: 'MAWJLY_WEBHOOKS_ENDPOINT_CONCURRENCY',
   webhooksLogRetentionHours: 'MAWJLY_WEBHOOKS_LOG_RETENTION_H',
   transport: 'MAWJLY_TRANSPORT',
+  youngGenerationMb: 'MAWJLY_YOUNG_GENERATION_MB',
   logLevel: 'LOG_LEVEL',
 };
 
