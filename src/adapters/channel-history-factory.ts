@@ -5,8 +5,6 @@ import type { ChannelHistory } from '../core/ports/channel-history.js';
 import type { Clock } from '../core/ports/clock.js';
 import { MAX_HISTORY_AGE_SECONDS, MAX_HISTORY_EVENTS } from '../protocol/limits.js';
 import { MemoryChannelHistory } from './memory-history.js';
-import { NatsHistory } from './nats-history.js';
-import { RedisHistory } from './redis-history.js';
 
 export interface ChannelHistoryFactoryOptions {
   readonly clock?: Clock | undefined;
@@ -18,14 +16,19 @@ export interface ChannelHistoryFactoryOptions {
  * `clusterUrl` is MAWJLY_CLUSTER_URL (`memory`, `redis://…`, `nats://…`), `prefix` the cluster prefix
  * that keeps several clusters apart on one Redis or NATS (the same keys and subjects as the bus's:
  * `<prefix>:history:…` in Redis, stream `<prefix>_history` with subjects `<prefix>.history.…` in NATS).
+ * The Redis and NATS engines are imported only when chosen, so a lone node never loads their clients.
  */
-export function createChannelHistory(
+export async function createChannelHistory(
   clusterUrl: string,
   prefix: string,
   options: ChannelHistoryFactoryOptions = {},
-): ChannelHistory {
-  if (/^rediss?:\/\//.test(clusterUrl)) return new RedisHistory(clusterUrl, { prefix: `${prefix}:` });
+): Promise<ChannelHistory> {
+  if (/^rediss?:\/\//.test(clusterUrl)) {
+    const { RedisHistory } = await import('./redis-history.js');
+    return new RedisHistory(clusterUrl, { prefix: `${prefix}:` });
+  }
   if (clusterUrl.startsWith('nats://')) {
+    const { NatsHistory } = await import('./nats-history.js');
     return new NatsHistory(clusterUrl, {
       prefix,
       maxEventsCap: MAX_HISTORY_EVENTS,

@@ -4,8 +4,6 @@
 // all come here; nothing else constructs these implementations.
 import { ClusterAdapter } from '../adapters/cluster-adapter.js';
 import { MemoryBus } from '../adapters/memory-bus.js';
-import { NatsBus } from '../adapters/nats-bus.js';
-import { RedisBus } from '../adapters/redis-bus.js';
 import type { Config } from '../config/config.js';
 import type { App } from '../core/app.js';
 import { ClusterUsageMeter } from '../core/cluster-usage-meter.js';
@@ -144,7 +142,7 @@ export interface Composition {
 
 export async function compose(options: ComposeOptions): Promise<Composition> {
   const { config, logger } = options;
-  const bus = options.bus ?? createBus(config.clusterUrl, config.clusterPrefix);
+  const bus = options.bus ?? (await createBus(config.clusterUrl, config.clusterPrefix));
   const adapter = new ClusterAdapter({
     bus,
     logger,
@@ -196,6 +194,11 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
         metrics,
       })
     : undefined;
+  const history =
+    options.channelHistory ??
+    (await createChannelHistory(config.clusterUrl, config.clusterPrefix, {
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    }));
   const engine = new Engine({
     directory,
     adapter,
@@ -204,11 +207,7 @@ export async function compose(options: ComposeOptions): Promise<Composition> {
     logger,
     ...(webhooks ? { webhooks: webhooks.sink } : {}),
     ...(options.fanOut ? { fanOut: options.fanOut } : {}),
-    history:
-      options.channelHistory ??
-      createChannelHistory(config.clusterUrl, config.clusterPrefix, {
-        ...(options.clock === undefined ? {} : { clock: options.clock }),
-      }),
+    history,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     // Another node (or this one) changed an app record: re-read it from the store.
     ...(managed
@@ -277,11 +276,20 @@ export function webhookSettings(config: Config): ConstructorParameters<typeof We
   };
 }
 
-/** The cluster's bus; `prefix` keeps several Mawjly clusters apart on one Redis or NATS. */
-function createBus(clusterUrl: string, prefix: string): ClusterBus {
+/**
+ * The cluster's bus; `prefix` keeps several Mawjly clusters apart on one Redis or NATS. The Redis and
+ * NATS buses are imported only when chosen, so a lone node never loads ioredis or nats.
+ */
+async function createBus(clusterUrl: string, prefix: string): Promise<ClusterBus> {
   if (clusterUrl === 'memory') return new MemoryBus();
-  if (/^rediss?:\/\//.test(clusterUrl)) return new RedisBus(clusterUrl, `${prefix}:`);
-  if (clusterUrl.startsWith('nats://')) return new NatsBus(clusterUrl, `${prefix}.`);
+  if (/^rediss?:\/\//.test(clusterUrl)) {
+    const { RedisBus } = await import('../adapters/redis-bus.js');
+    return new RedisBus(clusterUrl, `${prefix}:`);
+  }
+  if (clusterUrl.startsWith('nats://')) {
+    const { NatsBus } = await import('../adapters/nats-bus.js');
+    return new NatsBus(clusterUrl, `${prefix}.`);
+  }
   throw new Error(
     `MAWJLY_CLUSTER_URL=${clusterUrl.replace(/\/\/[^@/]*@/, '//***@')}: expected "memory", redis://… or nats://…`,
   );

@@ -16,7 +16,6 @@ import type { HandlerGuard } from '../transport/guard.js';
 import type { ExchangeHandler } from '../transport/http/exchange.js';
 import type { UwsServer } from '../transport/uws/uws-server.js';
 import type { UwsSessionHost } from '../transport/uws/uws-gateway.js';
-import { attachWebSocketGateway } from '../transport/ws/ws-gateway.js';
 
 export interface Listener {
   readonly transport: 'uws' | 'ws';
@@ -47,6 +46,8 @@ export async function listenNode(
   options: ListenerOptions,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<Listener> {
+  // Imported here so that the uWS transport never loads `ws`.
+  const { attachWebSocketGateway } = await import('../transport/ws/ws-gateway.js');
   const { tls } = options;
   const server: Server = tls
     ? createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler)

@@ -3,7 +3,7 @@
 import type { Logger } from '../core/ports/logger.js';
 import type { Store } from '../management/store.js';
 import { MawjlyError } from '../protocol/errors.js';
-import { PostgresStore } from './postgres-store.js';
+import type { PostgresStore } from './postgres-store.js';
 import { SqliteStore, type CreatePolicy } from './sqlite-store.js';
 import type { HealthReporting } from './store-health.js';
 
@@ -39,6 +39,8 @@ export async function openStore(options: {
         'DATABASE_URL must start with postgres:// or postgresql:// (leave it unset for the embedded SQLite database)',
       );
     }
+    // Imported here so that a SQLite deployment never loads `pg`.
+    const { PostgresStore } = await import('./postgres-store.js');
     store = new PostgresStore({
       connectionString: url,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
@@ -54,7 +56,7 @@ export async function openStore(options: {
     });
   }
   try {
-    if (store instanceof PostgresStore && create === 'never' && !(await store.isInitialised())) {
+    if (!(store instanceof SqliteStore) && create === 'never' && !(await store.isInitialised())) {
       throw new MawjlyError(
         'database_unavailable',
         'The PostgreSQL database has no Mawjly tables: check DATABASE_URL, start `mawjly serve` once to create them, or pass --init',

@@ -103,10 +103,16 @@ export interface ServeProcess {
 
 /**
  * `mawjly serve --port 0` from source, in a fresh data directory, with the test's environment plus
- * `env`; `apps` (apps-file entries) are written to an apps file it loads. Resolves once it listens.
+ * `env`; `apps` (apps-file entries) are written to an apps file it loads; `nodeArgs` go to node
+ * before the script (e.g. `--import` of a loader hook). Resolves once it listens.
  */
 export async function startServeProcess(
-  options: { env?: Record<string, string>; apps?: readonly unknown[]; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    apps?: readonly unknown[];
+    timeoutMs?: number;
+    nodeArgs?: readonly string[];
+  } = {},
 ): Promise<ServeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mawjly-serve-'));
   let appsFile = '';
@@ -114,7 +120,8 @@ export async function startServeProcess(
     appsFile = join(dir, 'apps.json');
     writeFileSync(appsFile, JSON.stringify(options.apps));
   }
-  const child = spawnLines(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
+  const args = [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'];
+  const child = spawnLines(process.execPath, args, {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: {
       ...process.env,

@@ -9,7 +9,7 @@ import { ERRORS, type ErrorCode } from '../../protocol/errors.js';
 import { MAX_INCOMING_FRAME_BYTES } from '../../protocol/limits.js';
 import type { HandlerGuard } from '../guard.js';
 import { parseRequestTarget } from '../http/request-target.js';
-import { parseTarget, type SessionHost } from '../ws/ws-gateway.js';
+import { parseTarget, type SessionHost } from '../socket-target.js';
 import { UwsConnection, type SocketData, type UwsFanOut } from './uws-connection.js';
 
 /**

@@ -4,26 +4,21 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Realtime, SessionHandle } from '../../core/ports/realtime.js';
+import type { SessionHandle } from '../../core/ports/realtime.js';
 import type { Logger } from '../../core/ports/logger.js';
 import { encodeError } from '../../protocol/codec.js';
-import { ERRORS, MawjlyError, type ErrorCode } from '../../protocol/errors.js';
-import { SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/events.js';
+import { ERRORS, MawjlyError } from '../../protocol/errors.js';
 import { MAX_INCOMING_FRAME_BYTES } from '../../protocol/limits.js';
 import type { HandlerGuard } from '../guard.js';
 import { parseRequestTarget } from '../http/request-target.js';
+import { parseTarget, type SessionHost, type Target } from '../socket-target.js';
 import { WsConnection } from './ws-connection.js';
-
-const APP_PATH = /^\/app\/([^/]+)$/;
 
 export interface WsGateway {
   /** Stops accepting new sockets (existing ones stay until the engine closes them). */
   stopAccepting(): void;
   close(): void;
 }
-
-/** What the gateway needs of the engine: sessions opened, fed and closed. */
-export type SessionHost = Pick<Realtime, 'openSession' | 'handleMessage' | 'handleBinary' | 'closeSession'>;
 
 /**
  * Serves `/app/{key}` upgrades on `server`. The upgrade handler and every socket listener run inside
@@ -131,32 +126,4 @@ function sessionOf(ws: WebSocket): SessionHandle | undefined {
 /** Shared by every socket: a per-socket arrow function would keep its whole upgrade scope alive. */
 function destroyOnError(this: Socket): void {
   this.destroy();
-}
-
-export interface Target {
-  /** The app key from `/app/{key}`, when the path has that shape. */
-  readonly key: string | undefined;
-  readonly problem: ErrorCode | undefined;
-}
-
-/** Undefined when the path is not under /app/ at all (plain 404, no WebSocket). */
-export function parseTarget(url: URL): Target | undefined {
-  if (!url.pathname.startsWith('/app/')) return undefined;
-  const match = APP_PATH.exec(url.pathname);
-  const protocol = url.searchParams.get('protocol');
-  let problem: ErrorCode | undefined;
-  if (!match) problem = 'path_not_found';
-  else if (protocol === null) problem = 'no_protocol';
-  else if (!/^\d+$/.test(protocol)) problem = 'invalid_version';
-  else if (!SUPPORTED_PROTOCOL_VERSIONS.has(protocol)) problem = 'unsupported_protocol';
-  return { key: match ? decodeKey(match[1] ?? '') : undefined, problem };
-}
-
-/** A malformed escape cannot name an app: keep the raw text, the engine answers app_not_found. */
-function decodeKey(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
