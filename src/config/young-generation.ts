@@ -46,7 +46,9 @@ export function capYoungGeneration(mb: number): () => void {
   check();
   const observer = new PerformanceObserver(check);
   observer.observe({ entryTypes: ['gc'] });
-  return () => { observer.disconnect(); };
+  return () => {
+    observer.disconnect();
+  };
 }
 
 /**
