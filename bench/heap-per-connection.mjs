@@ -8,6 +8,8 @@
 //        [--held N]   first open N more sockets and keep them: the reading is then the slope past N,
 //                     free of one-time growth (V8's young generation, allocator arenas) that a cold
 //                     reading spreads over the connections
+//        [--cluster-url URL]  the node's cluster bus (default memory; redis://… or nats://… to see
+//                     what a clustered node keeps per connection)
 import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -56,6 +58,7 @@ if (process.argv[2] === '--client') {
   const n = Number(arg('connections', '5000'));
   const subscribe = args.includes('--subscribe');
   const transport = arg('transport', 'uws');
+  const clusterUrl = arg('cluster-url', 'memory');
   const dist = (p) => import(pathToFileURL(join(here, '..', 'dist', p)).href);
   const { startServer } = await dist('server/server.js');
   const { loadConfig } = await dist('config/config.js');
@@ -80,7 +83,18 @@ if (process.argv[2] === '--client') {
     settings: DEFAULT_APP_SETTINGS,
   };
   const server = await startServer({
-    config: loadConfig({}, { host: '127.0.0.1', port: 0, metricsPort: 0, logLevel: 'silent', transport }),
+    config: loadConfig(
+      {},
+      {
+        host: '127.0.0.1',
+        port: 0,
+        metricsPort: 0,
+        logLevel: 'silent',
+        transport,
+        clusterUrl,
+        clusterPrefix: `heap${process.pid}`,
+      },
+    ),
     apps: [app],
   });
   const settle = async () => {
