@@ -14,7 +14,7 @@ import type { AppDirectory } from '../core/ports/app-directory.js';
 import { systemClock, type Clock } from '../core/ports/clock.js';
 import type { TopicFanOut } from '../core/ports/topic-fan-out.js';
 import type { ChannelHistory } from '../core/ports/channel-history.js';
-import { createChannelHistory } from '../adapters/channel-history-factory.js';
+import { clusterBackend, createChannelHistory } from '../adapters/channel-history-factory.js';
 import type { ClusterBus } from '../core/ports/cluster-bus.js';
 import { silentLogger, type Logger } from '../core/ports/logger.js';
 import { noopWebhookMetrics, type Metrics, type WebhookMetrics } from '../core/ports/metrics.js';
@@ -281,12 +281,13 @@ export function webhookSettings(config: Config): ConstructorParameters<typeof We
  * NATS buses are imported only when chosen, so a lone node never loads ioredis or nats.
  */
 async function createBus(clusterUrl: string, prefix: string): Promise<ClusterBus> {
-  if (clusterUrl === 'memory') return new MemoryBus();
-  if (/^rediss?:\/\//.test(clusterUrl)) {
+  const backend = clusterBackend(clusterUrl);
+  if (backend === 'memory') return new MemoryBus();
+  if (backend === 'redis') {
     const { RedisBus } = await import('../adapters/redis-bus.js');
     return new RedisBus(clusterUrl, `${prefix}:`);
   }
-  if (clusterUrl.startsWith('nats://')) {
+  if (backend === 'nats') {
     const { NatsBus } = await import('../adapters/nats-bus.js');
     return new NatsBus(clusterUrl, `${prefix}.`);
   }
