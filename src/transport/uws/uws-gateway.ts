@@ -129,20 +129,18 @@ export function attachUwsGateway(
     const connection = ws.getUserData().connection;
     connection.ws = ws;
     open.add(connection);
-    const { key, problem, origin } = connection.admission ?? {
-      key: undefined,
-      problem: undefined,
-      origin: undefined,
-    };
+    // Made at the upgrade, read once here (uWS opens a socket once).
+    const admission = connection.admission;
     connection.admission = undefined;
-    if (problem !== undefined || key === undefined) {
-      const spec = ERRORS[(problem ?? 'path_not_found') as ErrorCode];
+    const key = admission?.key;
+    if (admission?.problem !== undefined || key === undefined) {
+      const spec = ERRORS[(admission?.problem ?? 'path_not_found') as ErrorCode];
       const code = 'pusherCode' in spec ? spec.pusherCode : 4005;
       connection.send(encodeError(code, spec.message));
       connection.close(code, spec.message);
       return;
     }
-    connection.session = engine.openSession(key, connection, origin);
+    connection.session = engine.openSession(key, connection, admission?.origin);
   };
 
   // `this` is the socket: the recovery then tells its peer, as the ws gateway does.
