@@ -1,6 +1,6 @@
 // Signatures against the vectors captured from the real pusher SDKs (test/fixtures/protocol-vectors.json).
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
@@ -393,6 +393,52 @@ describe('md5Hex', () => {
       const expected = createHash('md5').update(Buffer.from(body, 'utf8')).digest('hex');
       assert.equal(md5Hex(body), expected);
       assert.equal(md5Hex(Buffer.from(body, 'utf8')), expected);
+    }
+  });
+});
+
+describe('hmacSha256Hex', () => {
+  const reference = (secret: string, message: string): string =>
+    createHmac('sha256', secret).update(message, 'utf8').digest('hex');
+
+  test('equals node:crypto HMAC at every edge: key and message lengths around the block and the fast-path limit', () => {
+    const keys = [
+      '',
+      'k',
+      'x'.repeat(63),
+      'x'.repeat(64),
+      'x'.repeat(65),
+      'é'.repeat(32),
+      'é'.repeat(33),
+      '🔑'.repeat(40),
+    ];
+    const messages = [
+      '',
+      'a',
+      'm'.repeat(55),
+      'm'.repeat(64),
+      'é✓🙂\u0000',
+      'x'.repeat(4096),
+      'x'.repeat(4097),
+      '✓'.repeat(4096),
+      'y'.repeat(100_000),
+    ];
+    for (const secret of keys)
+      for (const message of messages)
+        assert.equal(
+          hmacSha256Hex(secret, message),
+          reference(secret, message),
+          `key ${secret.length}, message ${message.length}`,
+        );
+  });
+
+  test('equals node:crypto HMAC on random keys and messages, and one call never leaks into the next', () => {
+    for (let i = 0; i < 2000; i++) {
+      const secret = randomBytes(i % 90).toString(i % 3 === 0 ? 'latin1' : 'base64');
+      const message = randomBytes((i * 37) % 700).toString(i % 2 === 0 ? 'utf8' : 'hex');
+      assert.equal(hmacSha256Hex(secret, message), reference(secret, message));
+      // A short message after a long one under the same key: no bytes of the long one are hashed.
+      assert.equal(hmacSha256Hex(secret, 'short'), reference(secret, 'short'));
     }
   });
 });
