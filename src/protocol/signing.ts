@@ -7,8 +7,7 @@ import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:cr
 const oneShotHash = (
   crypto as unknown as {
     hash?: {
-      (algorithm: string, data: string | Buffer, encoding: 'hex'): string;
-      (algorithm: string, data: Buffer, encoding: 'buffer'): Buffer;
+      (algorithm: string, data: string | Buffer, encoding: 'hex' | 'latin1'): string;
     };
   }
 ).hash;
@@ -19,6 +18,8 @@ const BLOCK = 64;
 const MAX_ONE_SHOT_UNITS = 4096;
 /** The inner hash's input, `(key ^ ipad) || message`; reused, as every call is synchronous. */
 const innerInput = Buffer.allocUnsafe(BLOCK + 3 * MAX_ONE_SHOT_UNITS);
+/** The secret whose inner key block `innerInput` starts with (most calls repeat the last secret). */
+let innerKeyOf: string | undefined;
 
 /**
  * HMAC-SHA256 of `message` keyed with `secret`, lowercase hex. It is computed from its definition,
@@ -32,9 +33,13 @@ export function hmacSha256Hex(secret: string, message: string): string {
   if (oneShotHash === undefined || message.length > MAX_ONE_SHOT_UNITS)
     return createHmac('sha256', secretKey(secret)).update(message, 'utf8').digest('hex');
   const pads = keyPads(secret);
-  pads.inner.copy(innerInput, 0);
+  if (innerKeyOf !== secret) {
+    pads.inner.copy(innerInput, 0);
+    innerKeyOf = secret;
+  }
   const length = BLOCK + innerInput.write(message, BLOCK, 'utf8');
-  oneShotHash('sha256', innerInput.subarray(0, length), 'buffer').copy(pads.outer, BLOCK);
+  // The inner digest as a latin1 string (one byte per char): cheaper to make than a Buffer.
+  pads.outer.write(oneShotHash('sha256', innerInput.subarray(0, length), 'latin1'), BLOCK, 'latin1');
   return oneShotHash('sha256', pads.outer, 'hex');
 }
 

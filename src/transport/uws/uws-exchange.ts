@@ -314,7 +314,8 @@ export class UwsHttpResponse implements HttpResponse {
 
   #writeHead(status: number, headers: ResponseHeaders): void {
     const res = this.#res;
-    res.writeStatus(statusLine(status));
+    // uWS writes `200 OK` itself when no status was written: one native call less per publish.
+    if (status !== 200) res.writeStatus(statusLine(status));
     for (const name in headers) {
       const value = headers[name];
       if (value === undefined) continue;

@@ -24,6 +24,15 @@ interface SignedParams {
 /** Up to this many pairs the parameters are kept sorted in two small arrays (no Map, no re-sort). */
 const SMALL_QUERY = 24;
 
+/** Whether a name needs lowercasing: the SDKs send lowercase names, and toLowerCase copies. */
+function hasUpperAscii(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c > 0x7f) return true;
+  }
+  return false;
+}
+
 function signedParams(query: QueryPairs): SignedParams {
   if (query.length > SMALL_QUERY) {
     const map = new Map<string, string>();
@@ -38,7 +47,7 @@ function signedParams(query: QueryPairs): SignedParams {
   const keys: string[] = [];
   const values: string[] = [];
   for (const [k, v] of query) {
-    const lower = k.toLowerCase();
+    const lower = hasUpperAscii(k) ? k.toLowerCase() : k;
     let at = keys.length;
     while (at > 0 && (keys[at - 1] as string) > lower) at--;
     if (at > 0 && keys[at - 1] === lower) {
@@ -71,6 +80,21 @@ function signedParams(query: QueryPairs): SignedParams {
   };
 }
 
+/**
+ * `auth_timestamp` as a number when it is decimal digits only, else NaN (which no window holds).
+ * One pass, no RegExp object and no Number() of a sliced string per request.
+ */
+function decimalSeconds(text: string): number {
+  if (text.length === 0) return NaN;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 export interface SignedRequest {
   readonly method: string;
   /** Path without the query string, including `/apps/{id}`. */
@@ -100,9 +124,9 @@ export function authenticateRequest(
   const app = directory.findById(appId);
   if (!app || !safeEqual(app.key, key))
     throw new MawjlyError('auth_key_mismatch', `Unknown auth_key for app ${appId.slice(0, 40)}`);
-  const seconds = Number(timestamp);
+  const seconds = decimalSeconds(timestamp);
   const now = Math.floor(nowMs / 1000);
-  if (!/^\d+$/.test(timestamp) || Math.abs(now - seconds) > REST_TIMESTAMP_WINDOW_SECONDS) {
+  if (!(Math.abs(now - seconds) <= REST_TIMESTAMP_WINDOW_SECONDS)) {
     throw new MawjlyError(
       'auth_timestamp_expired',
       `Timestamp expired: given timestamp (${timestamp.slice(0, 20)}) not within ${REST_TIMESTAMP_WINDOW_SECONDS}s of server time (${now})`,

@@ -79,7 +79,8 @@ export function createPusherApi(engine: Realtime, ports: PusherApiPorts, logger:
     body: Buffer,
   ): void => {
     try {
-      const params = match.slice(1).map((p) => safeDecode(p));
+      const params: string[] = [];
+      for (let i = 1; i < match.length; i++) params.push(safeDecode(match[i] as string));
       const app = authenticateRequest(
         directory,
         params[0] ?? '',
