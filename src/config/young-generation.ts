@@ -5,8 +5,9 @@
 // pays that growth at start (loading its modules) and again during its first burst of connections,
 // whose sessions all survive: about 30 MB of resident memory that then sits mostly empty, more than
 // the 10,000 connections that caused it cost themselves. A large young generation buys fewer
-// scavenges only at high allocation rates, and past 16 MB the gain is small (docs/benchmarks.md:
-// same fan-out, REST and `channels` CPU at 16 MB as at 32 MB).
+// scavenges only at high allocation rates, and past 8 MB the gain is small (docs/benchmarks.md:
+// the same fan-out and `channels` CPU at 8 MB as at 16 MB, REST within 3 %). At 16 MB a fresh node
+// still grew it by 8 MB during a burst of 4,000 private subscriptions (2 KB of RSS each).
 //
 // V8 reads its maximum only when the process starts (`--max-semi-space-size`, which operators may
 // still pass in NODE_OPTIONS), but it reads the growth factor at every growth. So after each
@@ -17,7 +18,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /** MAWJLY_YOUNG_GENERATION_MB when unset. */
-export const DEFAULT_YOUNG_GENERATION_MB = 16;
+export const DEFAULT_YOUNG_GENERATION_MB = 8;
 /** V8's own largest young generation on 64-bit (two 16 MB semi-spaces); a larger cap changes nothing. */
 export const MAX_YOUNG_GENERATION_MB = 32;
 

@@ -38,9 +38,9 @@ async function youngGenerationAfterLoad(env: Record<string, string>): Promise<nu
   }
 }
 
-test('serve keeps the young generation within 16 MB by default, within MAWJLY_YOUNG_GENERATION_MB when set', async () => {
+test('serve keeps the young generation within 8 MB by default, within MAWJLY_YOUNG_GENERATION_MB when set', async () => {
   const byDefault = await youngGenerationAfterLoad({});
-  assert.ok(byDefault <= 16 * MB, `default: ${byDefault / MB} MB`);
+  assert.ok(byDefault <= 8 * MB, `default: ${byDefault / MB} MB`);
   const four = await youngGenerationAfterLoad({ MAWJLY_YOUNG_GENERATION_MB: '4' });
   assert.ok(four <= 4 * MB, `MAWJLY_YOUNG_GENERATION_MB=4: ${four / MB} MB`);
 });
