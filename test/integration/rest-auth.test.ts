@@ -150,6 +150,27 @@ describe('REST auth: signature, timestamp, body_md5, keys', () => {
     }
   });
 
+  test('auth_timestamp is decimal digits only: the right instant written any other way is 401', async () => {
+    const forms = [
+      `${NOW_S}.0`,
+      `+${NOW_S}`,
+      ` ${NOW_S}`,
+      `${NOW_S} `,
+      `${NOW_S / 1e9}e9`,
+      `0x${NOW_S.toString(16)}`,
+      `${NOW_S}`.replace('1', '１'),
+      '',
+    ];
+    for (const timestamp of forms) {
+      const response = await signedRequest(server, server.app, { path, body, timestamp });
+      assert.equal(response.status, 401, `${JSON.stringify(timestamp)}: ${response.text}`);
+      assert.equal(errorOf(response)?.code, 'auth_timestamp_expired', JSON.stringify(timestamp));
+    }
+    // Leading zeros are still digits, and the same instant.
+    const padded = await signedRequest(server, server.app, { path, body, timestamp: `00${NOW_S}` });
+    assert.equal(padded.status, 200, padded.text);
+  });
+
   test('body_md5 missing or wrong on a non-empty body is 401; GET needs none', async () => {
     const missing = await signedRequest(server, server.app, { path, body, bodyMd5: false });
     assert.equal(missing.status, 401);

@@ -13,7 +13,8 @@ export interface SignedRequestOptions {
   /** Raw body text; objects are JSON-encoded. */
   readonly body?: string | Record<string, unknown>;
   /** Unix seconds; default now. */
-  readonly timestamp?: number;
+  /** auth_timestamp, sent as given (a string to send a malformed one). */
+  readonly timestamp?: number | string;
   readonly key?: string;
   readonly secret?: string;
   /** `false` leaves body_md5 out; a string is sent instead of the real MD5. */

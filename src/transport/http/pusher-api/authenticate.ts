@@ -24,8 +24,11 @@ interface SignedParams {
 /** Up to this many pairs the parameters are kept sorted in two small arrays (no Map, no re-sort). */
 const SMALL_QUERY = 24;
 
-/** Whether a name needs lowercasing: the SDKs send lowercase names, and toLowerCase copies. */
-function hasUpperAscii(name: string): boolean {
+/**
+ * Whether a name may change when lowercased (an ASCII capital, or any non-ASCII character): the SDKs
+ * send lowercase names, and toLowerCase would copy them.
+ */
+function needsLowercasing(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if ((c >= 0x41 && c <= 0x5a) || c > 0x7f) return true;
@@ -47,7 +50,7 @@ function signedParams(query: QueryPairs): SignedParams {
   const keys: string[] = [];
   const values: string[] = [];
   for (const [k, v] of query) {
-    const lower = hasUpperAscii(k) ? k.toLowerCase() : k;
+    const lower = needsLowercasing(k) ? k.toLowerCase() : k;
     let at = keys.length;
     while (at > 0 && (keys[at - 1] as string) > lower) at--;
     if (at > 0 && keys[at - 1] === lower) {
