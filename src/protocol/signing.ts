@@ -1,45 +1,49 @@
 // Signatures of the Pusher protocol (PROTOCOL.md §3, §5, §7.2, §8). Everything is HMAC-SHA256 with
 // the app secret, lowercase hex, compared in constant time over the exact strings received.
 import * as crypto from 'node:crypto';
-import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
-/** Node ≥ 20.12's one-shot digest (missing from our @types/node): no Hash object per call. */
+/**
+ * The one-shot digest, `crypto.hash` (every Node this package supports has it; our @types/node do
+ * not declare it): no Hash object per call.
+ */
 const oneShotHash = (
   crypto as unknown as {
-    hash?: {
-      (algorithm: string, data: string | Buffer, encoding: 'hex' | 'latin1'): string;
-    };
+    hash: (algorithm: string, data: string | Buffer, encoding: 'hex' | 'latin1') => string;
   }
 ).hash;
 
 /** SHA-256's block size: HMAC pads its key to one block (RFC 2104). */
 const BLOCK = 64;
-/** Messages up to this many UTF-16 units take the one-shot route (3 UTF-8 bytes at most each). */
-const MAX_ONE_SHOT_UNITS = 4096;
+/** Messages up to this many UTF-16 units are written into `innerInput` (3 UTF-8 bytes at most each). */
+const MAX_SCRATCH_UNITS = 4096;
 /** The inner hash's input, `(key ^ ipad) || message`; reused, as every call is synchronous. */
-const innerInput = Buffer.allocUnsafe(BLOCK + 3 * MAX_ONE_SHOT_UNITS);
-/** The secret whose inner key block `innerInput` starts with (most calls repeat the last secret). */
-let innerKeyOf: string | undefined;
+const innerInput = Buffer.allocUnsafe(BLOCK + 3 * MAX_SCRATCH_UNITS);
+/** The secret whose inner key block `innerInput` starts with, and its pads (most calls repeat it). */
+let lastSecret: string | undefined;
+let lastPads: KeyPads | undefined;
 
 /**
  * HMAC-SHA256 of `message` keyed with `secret`, lowercase hex. It is computed from its definition,
  * H((K ^ opad) || H((K ^ ipad) || m)), with two one-shot digests over key blocks made once per secret:
  * node:crypto's HMAC object costs more to set up per call (OpenSSL looks the digest up by name
  * each time) than both digests together, and this runs for every REST request, signed
- * subscription and sign-in. Without the one-shot digest (Node < 20.12), or for a long message
- * (webhook bodies), node:crypto's HMAC does it.
+ * subscription and sign-in. A long message (a webhook body) gets its own input buffer.
  */
 export function hmacSha256Hex(secret: string, message: string): string {
-  if (oneShotHash === undefined || message.length > MAX_ONE_SHOT_UNITS)
-    return createHmac('sha256', secretKey(secret)).update(message, 'utf8').digest('hex');
-  const pads = keyPads(secret);
-  if (innerKeyOf !== secret) {
+  let pads = lastPads;
+  if (lastSecret !== secret || pads === undefined) {
+    pads = keyPads(secret);
     pads.inner.copy(innerInput, 0);
-    innerKeyOf = secret;
+    lastSecret = secret;
+    lastPads = pads;
   }
-  const length = BLOCK + innerInput.write(message, BLOCK, 'utf8');
+  const input =
+    message.length > MAX_SCRATCH_UNITS
+      ? Buffer.concat([pads.inner, Buffer.from(message, 'utf8')])
+      : innerInput.subarray(0, BLOCK + innerInput.write(message, BLOCK, 'utf8'));
   // The inner digest as a latin1 string (one byte per char): cheaper to make than a Buffer.
-  pads.outer.write(oneShotHash('sha256', innerInput.subarray(0, length), 'latin1'), BLOCK, 'latin1');
+  pads.outer.write(oneShotHash('sha256', input, 'latin1'), BLOCK, 'latin1');
   return oneShotHash('sha256', pads.outer, 'hex');
 }
 
@@ -50,17 +54,16 @@ interface KeyPads {
 }
 
 /**
- * The key material of the secrets in use, made once per secret. Bounded, since secrets rotate;
+ * The key blocks of the secrets in use, made once per secret. Bounded, since secrets rotate;
  * clearing it only costs one re-derivation per secret.
  */
 const secretPads = new Map<string, KeyPads>();
-const secretKeys = new Map<string, KeyObject>();
-const MAX_SECRET_KEYS = 10_000;
+const MAX_SECRETS = 10_000;
 
 function keyPads(secret: string): KeyPads {
   let pads = secretPads.get(secret);
   if (!pads) {
-    if (secretPads.size >= MAX_SECRET_KEYS) secretPads.clear();
+    if (secretPads.size >= MAX_SECRETS) secretPads.clear();
     let key = Buffer.from(secret, 'utf8');
     // A key longer than a block is replaced by its digest (RFC 2104 §2).
     if (key.length > BLOCK) key = createHash('sha256').update(key).digest();
@@ -75,19 +78,8 @@ function keyPads(secret: string): KeyPads {
   return pads;
 }
 
-/** Key objects for node:crypto's HMAC (the route for long messages): no re-encoding per call. */
-function secretKey(secret: string): KeyObject {
-  let key = secretKeys.get(secret);
-  if (!key) {
-    if (secretKeys.size >= MAX_SECRET_KEYS) secretKeys.clear();
-    secretKeys.set(secret, (key = createSecretKey(Buffer.from(secret, 'utf8'))));
-  }
-  return key;
-}
-
 export function md5Hex(body: string | Buffer): string {
-  if (oneShotHash) return oneShotHash('md5', body, 'hex');
-  return createHash('md5').update(body).digest('hex');
+  return oneShotHash('md5', body, 'hex');
 }
 
 /**
