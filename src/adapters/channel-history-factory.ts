@@ -1,19 +1,12 @@
 // The one place the history engine is chosen (issue 11 §3): by the cluster URL, read by
-// clusterBackend as the bus's is (compose.ts). A lone node (`memory`) keeps history in-process;
-// Redis and NATS clusters get the engine of their bus so every node reads the same history and it
-// outlives any one node.
+// clusterBackend (cluster-url.ts) as the bus's is (compose.ts). A lone node (`memory`) keeps
+// history in-process; Redis and NATS clusters get the engine of their bus so every node reads the
+// same history and it outlives any one node.
 import type { ChannelHistory } from '../core/ports/channel-history.js';
 import type { Clock } from '../core/ports/clock.js';
 import { MAX_HISTORY_AGE_SECONDS, MAX_HISTORY_EVENTS } from '../protocol/limits.js';
+import { clusterBackend } from './cluster-url.js';
 import { MemoryChannelHistory } from './memory-history.js';
-
-/** Which backend a cluster URL names; undefined for anything but `memory`, redis(s):// and nats://. */
-export function clusterBackend(clusterUrl: string): 'memory' | 'redis' | 'nats' | undefined {
-  if (clusterUrl === 'memory') return 'memory';
-  if (/^rediss?:\/\//.test(clusterUrl)) return 'redis';
-  if (clusterUrl.startsWith('nats://')) return 'nats';
-  return undefined;
-}
 
 export interface ChannelHistoryFactoryOptions {
   readonly clock?: Clock | undefined;
