@@ -132,15 +132,14 @@ export function attachUwsGateway(
     // Made at the upgrade, read once here (uWS opens a socket once).
     const admission = connection.admission;
     connection.admission = undefined;
-    const key = admission?.key;
-    if (admission?.problem !== undefined || key === undefined) {
+    if (admission?.key === undefined || admission.problem !== undefined) {
       const spec = ERRORS[(admission?.problem ?? 'path_not_found') as ErrorCode];
       const code = 'pusherCode' in spec ? spec.pusherCode : 4005;
       connection.send(encodeError(code, spec.message));
       connection.close(code, spec.message);
       return;
     }
-    connection.session = engine.openSession(key, connection, admission?.origin);
+    connection.session = engine.openSession(admission.key, connection, admission.origin);
   };
 
   // `this` is the socket: the recovery then tells its peer, as the ws gateway does.
