@@ -133,6 +133,12 @@ export const configSchema = z
       .min(0, { error: YOUNG_GENERATION_MESSAGE })
       .max(MAX_YOUNG_GENERATION_MB, { error: YOUNG_GENERATION_MESSAGE })
       .default(DEFAULT_YOUNG_GENERATION_MB),
+    /**
+     * Before binding its port, `mawjly serve` rehearses: a copy of itself in a temporary store gets
+     * about a second of loopback traffic, so V8 has compiled the hot paths before the first client
+     * (MAWJLY_WARM_UP; server/warm-up.ts).
+     */
+    warmUp: bool.default(true),
     /** Log level (LOG_LEVEL). */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
@@ -209,6 +215,7 @@ export const ENV_VARS: Readonly<Record<keyof Config, string>> = {
   webhooksLogRetentionHours: 'MAWJLY_WEBHOOKS_LOG_RETENTION_H',
   transport: 'MAWJLY_TRANSPORT',
   youngGenerationMb: 'MAWJLY_YOUNG_GENERATION_MB',
+  warmUp: 'MAWJLY_WARM_UP',
   logLevel: 'LOG_LEVEL',
 };
 

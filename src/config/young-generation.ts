@@ -14,6 +14,8 @@
 // garbage collection the cap allows the next doubling only while it would stay within the cap.
 // A doubling happens only at a scavenge and the check runs right after each one, so the cap holds
 // except in a synchronous stretch with several scavenges in a row; then it stops at the next check.
+// Starting a worker thread resets V8's flags, growth factor included (seen on Node 20), so the
+// server starts none: its warm-up client runs in a child process (server/warm-up.ts).
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 

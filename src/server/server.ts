@@ -37,6 +37,7 @@ import {
   type Listening,
 } from './first-run.js';
 import { createLogger, StartupLogBuffer } from './logger.js';
+import { warmUp } from './warm-up.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -59,6 +60,11 @@ export interface StartOptions {
   readonly historyFlushIntervalMs?: number;
   /** How often connection counts are sampled for the history (default 5000 ms). */
   readonly historySampleIntervalMs?: number;
+  /**
+   * Rehearse before binding the port (warm-up.ts): `serve` passes MAWJLY_WARM_UP (default on);
+   * off unless given, and never with `apps`.
+   */
+  readonly warmUp?: boolean;
 }
 
 export interface RunningServer {
@@ -86,6 +92,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const startupLog =
     options.logger === undefined && options.stdout ? new StartupLogBuffer(process.stderr) : undefined;
   const logger = options.logger ?? createLogger(config.logLevel, startupLog);
+  if (options.warmUp === true && options.apps === undefined) {
+    await warmUp(startServer, options, logger);
+  }
 
   // The transport first: uWebSockets.js's app exists before the engine, which takes its fan-out.
   const transport = chooseTransport(config.transport);

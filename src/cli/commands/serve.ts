@@ -50,6 +50,7 @@ export const serveCommand: Command = {
       config,
       stdout: io.stdout,
       createDatabase: io.init === true ? 'always' : 'first-run',
+      warmUp: config.warmUp,
     });
     const stop = (signal: string): void => {
       io.stderr.write(`mawjly: ${signal} received, draining connections\n`);

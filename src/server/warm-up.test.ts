@@ -1,0 +1,107 @@
+// warmUp's promise to `serve`: a rehearsal that fails or hangs is logged as a warning and abandoned,
+// its temporary store removed, and the node's start goes on (warmUp never throws). The rehearsal
+// is the real startServer; the faults are real ones (a closed port, a port that never answers).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { loadConfig } from '../config/config.js';
+import { createLogger } from './logger.js';
+import { startServer, type StartOptions } from './server.js';
+import { warmUp } from './warm-up.js';
+
+const LOAD = { subscribers: 2, publishes: 10, batches: 1, queries: 2 };
+
+/** A logger writing JSON lines into `lines`. */
+function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const out = new PassThrough();
+  out.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n'))
+      if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  return { logger: createLogger('info', out), lines };
+}
+
+/** What a rehearsal left in TMPDIR (tsx, which runs the client from source here, keeps its cache there). */
+function leftovers(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.startsWith('mawjly-'));
+}
+
+async function flushed(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+describe('warmUp', () => {
+  let temp = '';
+  const savedTmp = process.env.TMPDIR;
+  beforeEach(() => {
+    temp = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-unit-'));
+    process.env.TMPDIR = temp;
+  });
+  afterEach(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    rmSync(temp, { recursive: true, force: true });
+  });
+
+  const options = (): StartOptions => ({
+    config: loadConfig({}, { port: 0, metricsPort: 0, host: '127.0.0.1', transport: 'uws' }),
+  });
+
+  test('a rehearsal that works is logged with what it sent and received', async () => {
+    const { logger, lines } = recordingLogger();
+    await warmUp(startServer, options(), logger, { load: LOAD });
+    await flushed();
+    const line = lines.find((l) => l.msg === 'warmed up');
+    assert.ok(line, JSON.stringify(lines));
+    assert.equal(line.publishes, LOAD.publishes + LOAD.batches * 10);
+    assert.ok(Number(line.deliveries) >= LOAD.publishes * LOAD.subscribers, JSON.stringify(line));
+    assert.deepEqual(leftovers(temp), []);
+  });
+
+  test('a rehearsal its client cannot reach is a warning, and warmUp still resolves', async () => {
+    const { logger, lines } = recordingLogger();
+    // The rehearsal closes before the client connects: every connection is refused.
+    const closedAtOnce = async (o: StartOptions) => {
+      const server = await startServer(o);
+      await server.close();
+      return server;
+    };
+    await warmUp(closedAtOnce, options(), logger, { load: LOAD });
+    await flushed();
+    const warning = lines.find((l) => String(l.msg).startsWith('warm-up failed'));
+    assert.ok(warning, JSON.stringify(lines));
+    assert.equal(warning.level, 40);
+    assert.match(JSON.stringify(warning.err), /ECONNREFUSED/);
+    assert.ok(!lines.some((l) => l.msg === 'warmed up'));
+    assert.deepEqual(leftovers(temp), []);
+  });
+
+  test('a rehearsal that never answers is abandoned after its time limit', async () => {
+    // A port that accepts connections and never answers: the client's WebSocket handshake hangs.
+    const held: Socket[] = [];
+    const silent: Server = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as { port: number }).port;
+    try {
+      const { logger, lines } = recordingLogger();
+      const unanswered = async (o: StartOptions) => ({ ...(await startServer(o)), port: silentPort });
+      const began = Date.now();
+      await warmUp(unanswered, options(), logger, { load: LOAD, timeoutMs: 4000 });
+      await flushed();
+      assert.ok(Date.now() - began < 15_000, 'abandoned near its limit, not at the client’s own timeouts');
+      const warning = lines.find((l) => String(l.msg).startsWith('warm-up failed'));
+      assert.ok(warning, JSON.stringify(lines));
+      assert.match(JSON.stringify(warning.err), /longer than 4000 ms/);
+      assert.ok(held.length > 0, 'the client did try the port');
+      assert.deepEqual(leftovers(temp), []);
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  });
+});

@@ -1,0 +1,186 @@
+// The warm-up of `mawjly serve` (MAWJLY_WARM_UP, on by default): before the node binds its port, it
+// starts a rehearsal of itself and sends it a few seconds' worth of real traffic over loopback.
+//
+// Why: V8 compiles a function to fast code only after it has run many times. At 100 publishes a
+// second a fresh node runs most of its publish path in V8's slower tiers for its first ten seconds,
+// and its latency tail shows it (docs/benchmarks.md). Traffic through the node's own engine would
+// leave usage counts, debug-console entries and metrics behind. Traffic through stand-ins (an
+// in-memory directory, no-op metrics, fake requests) trains code that the first real request
+// throws away, because V8 specialises compiled code on the classes it saw.
+//
+// So the rehearsal is this same server, built by the same startServer with the same settings and
+// transport, except where it keeps things: a fresh temporary SQLite store holding one generated
+// app, an in-memory cluster, loopback on a free port, no log output. The client
+// (warm-up-client.ts) speaks the protocol over real sockets from a child process, so the code V8
+// optimises is the code real traffic runs: the transport's request and response classes, the
+// store's app records, the usage meter, metrics and debug stream. Then the rehearsal is closed and
+// its directory removed: nothing of it is left but compiled code. A warm-up that fails or runs
+// past its time is logged and skipped; it never stops the node from starting.
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../core/ports/logger.js';
+import type { RunningServer, StartOptions } from './server.js';
+import type { WarmUpClientData, WarmUpClientReport } from './warm-up-client.js';
+
+/** How much traffic the rehearsal gets (the default takes about a second on this project's 2-core host). */
+export interface WarmUpLoad {
+  /** WebSocket clients, each subscribed to a public, its own private and a presence channel. */
+  readonly subscribers: number;
+  /** Signed single-event publishes to the public channel. */
+  readonly publishes: number;
+  /** Signed batches of 10 events to the private channels. */
+  readonly batches: number;
+  /** Signed channel queries (`channels`, one channel, presence users). */
+  readonly queries: number;
+}
+
+export const DEFAULT_WARM_UP_LOAD: WarmUpLoad = {
+  subscribers: 20,
+  publishes: 2000,
+  batches: 200,
+  queries: 200,
+};
+
+/** A warm-up that takes longer is abandoned (the node starts without the rest of it). */
+export const WARM_UP_TIMEOUT_MS = 20_000;
+
+export interface WarmUpSettings {
+  readonly load?: WarmUpLoad;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Rehearses the server `options` describe (through `start`, which is startServer), then closes the
+ * rehearsal and removes what it stored. Logs what it did; never throws.
+ */
+export async function warmUp(
+  start: (options: StartOptions) => Promise<RunningServer>,
+  options: StartOptions,
+  logger: Logger,
+  settings: WarmUpSettings = {},
+): Promise<void> {
+  const began = performance.now();
+  try {
+    const report = await rehearse(
+      start,
+      options,
+      settings.load ?? DEFAULT_WARM_UP_LOAD,
+      settings.timeoutMs ?? WARM_UP_TIMEOUT_MS,
+    );
+    logger.info({ ...report, ms: Math.round(performance.now() - began) }, 'warmed up');
+  } catch (error) {
+    logger.warn(
+      { err: error, ms: Math.round(performance.now() - began) },
+      'warm-up failed; starting without it (set MAWJLY_WARM_UP=false to skip it)',
+    );
+  }
+}
+
+async function rehearse(
+  start: (options: StartOptions) => Promise<RunningServer>,
+  options: StartOptions,
+  load: WarmUpLoad,
+  timeoutMs: number,
+): Promise<WarmUpClientReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-'));
+  try {
+    const app = {
+      id: String(100_000 + Math.floor(Math.random() * 900_000)),
+      key: `warm-up-${randomBytes(6).toString('hex')}`,
+      secret: randomBytes(24).toString('hex'),
+    };
+    const appsFile = join(dir, 'apps.json');
+    writeFileSync(appsFile, JSON.stringify([{ ...app, plan: 'business', name: 'Warm-up' }]), { mode: 0o600 });
+    const config: Config = {
+      ...options.config,
+      host: '127.0.0.1',
+      port: 0,
+      metricsPort: 0,
+      reusePort: false,
+      dataDir: dir,
+      databaseUrl: undefined,
+      appsFile,
+      clusterUrl: 'memory',
+      readyRequiresBus: false,
+      drainDelayMs: 0,
+      shutdownGraceSeconds: 1,
+      logLevel: 'silent',
+      warmUp: false,
+    };
+    // Only what shapes the server's code: none of the node's own bus, history, clock or output.
+    const server = await start({
+      config,
+      createDatabase: 'always',
+      ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
+    });
+    try {
+      return await runClient({ port: server.port, tls: server.tls, app, load }, timeoutMs);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs warm-up-client.ts in a child process: its CPU, its modules and its garbage stay out of this
+ * one. (Not a worker thread: starting one resets V8's flags process-wide on Node 20, and with them
+ * the young-generation cap, config/young-generation.ts.)
+ */
+function runClient(data: WarmUpClientData, timeoutMs: number): Promise<WarmUpClientReport> {
+  // From source (tsx: the tests, `npm run dev`) the client is TypeScript and needs tsx's loader.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const script = fileURLToPath(
+    new URL(fromSource ? './warm-up-client.ts' : './warm-up-client.js', import.meta.url),
+  );
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [], {
+      execArgv: fromSource ? ['--import', 'tsx'] : [],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-2000);
+    });
+    let settled = false;
+    const settle = (done: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(() => {
+      settle(() => {
+        reject(new Error(`the warm-up took longer than ${String(timeoutMs)} ms`));
+      });
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('message', (report: WarmUpClientReport) => {
+      settle(() => {
+        resolve(report);
+      });
+    });
+    child.once('error', (error) => {
+      settle(() => {
+        reject(error);
+      });
+    });
+    child.once('exit', (code, signal) => {
+      settle(() => {
+        reject(
+          new Error(
+            `the warm-up client exited (${signal ?? String(code)}) without a report: ${stderr.trim() || 'no output'}`,
+          ),
+        );
+      });
+    });
+    child.send(data);
+  });
+}

@@ -1,0 +1,121 @@
+// MAWJLY_WARM_UP: `mawjly serve` rehearses on a temporary copy of itself before it binds its port,
+// and the rehearsal leaves nothing behind that a user could see: no files, no metrics of its app,
+// no calls counted, and the node then serves its real apps. Seen from the outside: the serve
+// process's log, its temporary directory, its metrics port and official SDKs.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { RunningServer } from '../../src/server/server.js';
+import { DEFAULT_WARM_UP_LOAD } from '../../src/server/warm-up.js';
+import { startServeProcess, type ServeProcess } from '../support/child-process.js';
+import { parseMetrics } from '../support/metrics.js';
+import { freePort } from '../support/ports.js';
+import { clientSdk, makeApp, once, serverSdk } from '../support/server.js';
+
+const work = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-test-'));
+const SECRET = 'warm-up-test-secret';
+
+interface LogLine {
+  readonly msg?: string;
+  readonly level?: number;
+  readonly publishes?: number;
+  readonly deliveries?: number;
+  readonly ms?: number;
+}
+
+/** The log lines once the "ready" line is out (serve holds info lines until its banner is printed). */
+async function logLines(serve: ServeProcess): Promise<LogLine[]> {
+  const deadline = Date.now() + 10_000;
+  while (!serve.stderr().includes('"msg":"ready"')) {
+    if (Date.now() > deadline) throw new Error(`no "ready" line in ${serve.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return serve
+    .stderr()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+/** `mawjly serve` with one app, TMPDIR set to a directory of the test's own, logging at info. */
+async function serveWith(env: Record<string, string>) {
+  const app = makeApp({ id: '7200001', key: `key-${randomBytes(4).toString('hex')}`, secret: SECRET });
+  const temp = mkdtempSync(join(work, 'tmp-'));
+  const metricsPort = await freePort();
+  const serve = await startServeProcess({
+    env: { LOG_LEVEL: 'info', TMPDIR: temp, METRICS_PORT: String(metricsPort), ...env },
+    apps: [{ id: app.id, key: app.key, secret: SECRET, plan: 'pro', account: 'wu', name: 'Warm-up test' }],
+  });
+  const server = { host: serve.host, port: serve.port, tls: false } as unknown as RunningServer;
+  return { serve, app, temp, metricsPort, server };
+}
+
+/** The node delivers a publish of its real app to a pusher-js subscriber. */
+async function assertServes(server: RunningServer, app: ReturnType<typeof makeApp>): Promise<void> {
+  const client = clientSdk(server, app);
+  try {
+    const channel = client.subscribe('after-warm-up');
+    await once(channel, 'pusher:subscription_succeeded', 10_000);
+    const received = once<{ n: number }>(channel, 'hello', 10_000);
+    const response = await serverSdk(server, app).trigger('after-warm-up', 'hello', { n: 1 });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await received, { n: 1 });
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe('warm-up (MAWJLY_WARM_UP)', () => {
+  after(() => {
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('serve rehearses before it listens, and the rehearsal leaves nothing behind', async () => {
+    const { serve, app, temp, metricsPort, server } = await serveWith({});
+    try {
+      const lines = await logLines(serve);
+      const warmed = lines.findIndex((line) => line.msg === 'warmed up');
+      const ready = lines.findIndex((line) => line.msg === 'ready');
+      assert.ok(warmed >= 0, `no "warmed up" line in ${serve.stderr()}`);
+      assert.ok(warmed < ready, 'the warm-up ends before the node is ready');
+      const report = lines[warmed] as LogLine;
+      const { publishes, batches, subscribers } = DEFAULT_WARM_UP_LOAD;
+      assert.equal(report.publishes, publishes + batches * 10);
+      // Every subscriber received every publish to the public channel: the fan-out path ran.
+      assert.ok((report.deliveries ?? 0) >= publishes * subscribers, JSON.stringify(report));
+
+      // Its temporary store is gone (tsx, which runs serve from source here, keeps its cache there).
+      assert.deepEqual(
+        readdirSync(temp).filter((name) => name.startsWith('mawjly-')),
+        [],
+      );
+      // Nothing of its app or its calls is in the node's metrics.
+      const samples = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+      const apps = new Set(samples.map((s) => s.labels.app_id).filter((id) => id !== undefined));
+      assert.deepEqual(
+        [...apps].filter((id) => id !== app.id),
+        [],
+      );
+      const calls = samples.filter((s) => s.name === 'mawjly_http_calls_total' && s.value > 0);
+      assert.deepEqual(calls, []);
+
+      await assertServes(server, app);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  test('MAWJLY_WARM_UP=false starts without a rehearsal', async () => {
+    const { serve, app, server } = await serveWith({ MAWJLY_WARM_UP: 'false' });
+    try {
+      const lines = await logLines(serve);
+      assert.ok(!lines.some((line) => line.msg === 'warmed up' || line.msg?.startsWith('warm-up')));
+      await assertServes(server, app);
+    } finally {
+      await serve.stop();
+    }
+  });
+});
