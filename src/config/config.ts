@@ -135,8 +135,8 @@ export const configSchema = z
       .default(DEFAULT_YOUNG_GENERATION_MB),
     /**
      * Before binding its port, `mawjly serve` rehearses: a copy of itself in a temporary store gets
-     * about a second of loopback traffic, so V8 has compiled the hot paths before the first client
-     * (MAWJLY_WARM_UP; server/warm-up.ts).
+     * 3,000 signed publishes over loopback, so V8 has compiled the REST path before the first
+     * request (MAWJLY_WARM_UP; server/warm-up.ts).
      */
     warmUp: bool.default(true),
     /** Log level (LOG_LEVEL). */

@@ -13,7 +13,7 @@ import { createLogger } from './logger.js';
 import { startServer, type StartOptions } from './server.js';
 import { warmUp } from './warm-up.js';
 
-const LOAD = { subscribers: 2, publishes: 10, batches: 1, queries: 2 };
+const LOAD = { publishes: 20 };
 
 /** A logger writing JSON lines into `lines`. */
 function recordingLogger(): { logger: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
@@ -58,8 +58,7 @@ describe('warmUp', () => {
     await flushed();
     const line = lines.find((l) => l.msg === 'warmed up');
     assert.ok(line, JSON.stringify(lines));
-    assert.equal(line.publishes, LOAD.publishes + LOAD.batches * 10);
-    assert.ok(Number(line.deliveries) >= LOAD.publishes * LOAD.subscribers, JSON.stringify(line));
+    assert.equal(line.publishes, LOAD.publishes);
     assert.deepEqual(leftovers(temp), []);
   });
 
@@ -82,7 +81,7 @@ describe('warmUp', () => {
   });
 
   test('a rehearsal that never answers is abandoned after its time limit', async () => {
-    // A port that accepts connections and never answers: the client's WebSocket handshake hangs.
+    // A port that accepts connections and never answers: the client's first request hangs.
     const held: Socket[] = [];
     const silent: Server = createServer((socket) => held.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

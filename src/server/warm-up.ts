@@ -1,21 +1,27 @@
 // The warm-up of `mawjly serve` (MAWJLY_WARM_UP, on by default): before the node binds its port, it
-// starts a rehearsal of itself and sends it a few seconds' worth of real traffic over loopback.
+// starts a rehearsal of itself and sends it a few thousand signed publishes over loopback.
 //
 // Why: V8 compiles a function to fast code only after it has run many times. At 100 publishes a
-// second a fresh node runs most of its publish path in V8's slower tiers for its first ten seconds,
-// and its latency tail shows it (docs/benchmarks.md). Traffic through the node's own engine would
-// leave usage counts, debug-console entries and metrics behind. Traffic through stand-ins (an
-// in-memory directory, no-op metrics, fake requests) trains code that the first real request
-// throws away, because V8 specialises compiled code on the classes it saw.
+// second a fresh node runs its REST path (routing, signature check, JSON parse, publish) in V8's
+// slower tiers for its first seconds, and its latency tail shows it (docs/benchmarks.md). Traffic
+// through the node's own engine would leave usage counts, debug-console entries and metrics
+// behind. Traffic through stand-ins (an in-memory directory, no-op metrics, fake requests) trains
+// code that the first real request throws away, because V8 specialises compiled code on the
+// classes it saw.
 //
 // So the rehearsal is this same server, built by the same startServer with the same settings and
 // transport, except where it keeps things: a fresh temporary SQLite store holding one generated
 // app, an in-memory cluster, loopback on a free port, no log output. The client
-// (warm-up-client.ts) speaks the protocol over real sockets from a child process, so the code V8
+// (warm-up-client.ts) signs and sends real HTTP requests from a child process, so the code V8
 // optimises is the code real traffic runs: the transport's request and response classes, the
 // store's app records, the usage meter, metrics and debug stream. Then the rehearsal is closed and
 // its directory removed: nothing of it is left but compiled code. A warm-up that fails or runs
 // past its time is logged and skipped; it never stops the node from starting.
+//
+// Only publishes, no WebSocket traffic: on uWS the fan-out to subscribers is native code that needs
+// no warming, and on the ws transport WebSocket traffic in the rehearsal cost the node's REST
+// throughput 10 % afterwards (node:net and stream code shared by both turned polymorphic), while
+// publishes alone gained the same latency as the full mix (docs/benchmarks.md).
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,24 +34,13 @@ import type { Logger } from '../core/ports/logger.js';
 import type { RunningServer, StartOptions } from './server.js';
 import type { WarmUpClientData, WarmUpClientReport } from './warm-up-client.js';
 
-/** How much traffic the rehearsal gets (the default takes about a second on this project's 2-core host). */
+/** How much traffic the rehearsal gets (the default takes about a second on a 2-core host). */
 export interface WarmUpLoad {
-  /** WebSocket clients, each subscribed to a public, its own private and a presence channel. */
-  readonly subscribers: number;
-  /** Signed single-event publishes to the public channel. */
+  /** Signed single-event publishes (`POST /apps/{id}/events`), 8 at a time. */
   readonly publishes: number;
-  /** Signed batches of 10 events to the private channels. */
-  readonly batches: number;
-  /** Signed channel queries (`channels`, one channel, presence users). */
-  readonly queries: number;
 }
 
-export const DEFAULT_WARM_UP_LOAD: WarmUpLoad = {
-  subscribers: 20,
-  publishes: 2000,
-  batches: 200,
-  queries: 200,
-};
+export const DEFAULT_WARM_UP_LOAD: WarmUpLoad = { publishes: 3000 };
 
 /** A warm-up that takes longer is abandoned (the node starts without the rest of it). */
 export const WARM_UP_TIMEOUT_MS = 20_000;
@@ -97,6 +92,9 @@ async function rehearse(
     };
     const appsFile = join(dir, 'apps.json');
     writeFileSync(appsFile, JSON.stringify([{ ...app, plan: 'business', name: 'Warm-up' }]), { mode: 0o600 });
+    // Its own plan table: an operator's plans file could cap the messages the rehearsal sends.
+    const plansFile = join(dir, 'plans.json');
+    writeFileSync(plansFile, JSON.stringify({ business: { max_messages_per_day: null } }), { mode: 0o600 });
     const config: Config = {
       ...options.config,
       host: '127.0.0.1',
@@ -106,6 +104,7 @@ async function rehearse(
       dataDir: dir,
       databaseUrl: undefined,
       appsFile,
+      plansFile,
       clusterUrl: 'memory',
       readyRequiresBus: false,
       drainDelayMs: 0,
