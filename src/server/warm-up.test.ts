@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { makeSelfSignedCertificate } from '../../test/support/tls.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from './logger.js';
 import { startServer, type StartOptions } from './server.js';
@@ -59,7 +60,35 @@ describe('warmUp', () => {
     const line = lines.find((l) => l.msg === 'warmed up');
     assert.ok(line, JSON.stringify(lines));
     assert.equal(line.publishes, LOAD.publishes);
+    assert.equal(line.tls, false);
+    assert.equal(line.transport, 'uws');
     assert.deepEqual(leftovers(temp), []);
+  });
+
+  test('a node with TLS rehearses over TLS', async () => {
+    const certificate = makeSelfSignedCertificate();
+    try {
+      const { logger, lines } = recordingLogger();
+      const config = loadConfig(
+        {},
+        {
+          port: 0,
+          metricsPort: 0,
+          host: '127.0.0.1',
+          transport: 'uws',
+          tlsCert: certificate.certFile,
+          tlsKey: certificate.keyFile,
+        },
+      );
+      await warmUp(startServer, { config }, logger, { load: LOAD });
+      await flushed();
+      const line = lines.find((l) => l.msg === 'warmed up');
+      assert.ok(line, JSON.stringify(lines));
+      assert.equal(line.publishes, LOAD.publishes);
+      assert.equal(line.tls, true);
+    } finally {
+      certificate.remove();
+    }
   });
 
   test('a rehearsal its client cannot reach is a warning, and warmUp still resolves', async () => {

@@ -82,7 +82,7 @@ async function rehearse(
   options: StartOptions,
   load: WarmUpLoad,
   timeoutMs: number,
-): Promise<WarmUpClientReport> {
+): Promise<WarmUpClientReport & Pick<RunningServer, 'transport' | 'tls'>> {
   const dir = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-'));
   try {
     const app = {
@@ -119,7 +119,8 @@ async function rehearse(
       ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
     });
     try {
-      return await runClient({ port: server.port, tls: server.tls, app, load }, timeoutMs);
+      const report = await runClient({ port: server.port, tls: server.tls, app, load }, timeoutMs);
+      return { ...report, transport: server.transport, tls: server.tls };
     } finally {
       await server.close();
     }
