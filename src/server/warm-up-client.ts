@@ -4,7 +4,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { WarmUpLoad } from './warm-up.js';
+
+/** How much traffic the rehearsal gets (warm-up.ts has the default). */
+export interface WarmUpLoad {
+  /** Signed single-event publishes (`POST /apps/{id}/events`), 8 at a time. */
+  readonly publishes: number;
+}
 
 export interface WarmUpClientData {
   readonly port: number;

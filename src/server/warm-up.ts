@@ -31,19 +31,32 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../core/ports/logger.js';
-import type { RunningServer, StartOptions } from './server.js';
-import type { WarmUpClientData, WarmUpClientReport } from './warm-up-client.js';
+import type { WarmUpClientData, WarmUpClientReport, WarmUpLoad } from './warm-up-client.js';
 
-/** How much traffic the rehearsal gets (the default takes about a second on a 2-core host). */
-export interface WarmUpLoad {
-  /** Signed single-event publishes (`POST /apps/{id}/events`), 8 at a time. */
-  readonly publishes: number;
-}
+export type { WarmUpLoad } from './warm-up-client.js';
 
 export const DEFAULT_WARM_UP_LOAD: WarmUpLoad = { publishes: 3000 };
 
 /** A warm-up that takes longer is abandoned (the node starts without the rest of it). */
 export const WARM_UP_TIMEOUT_MS = 20_000;
+
+/** What the rehearsal is started with: the node's settings (startServer takes these). */
+export interface RehearsalOptions {
+  readonly config: Config;
+  readonly createDatabase?: 'always';
+  readonly dashboardDir?: string;
+}
+
+/** What warmUp needs of a started rehearsal (a RunningServer has it). */
+export interface Rehearsal {
+  readonly port: number;
+  readonly tls: boolean;
+  readonly transport: 'uws' | 'ws';
+  close(): Promise<void>;
+}
+
+/** Starts a server: startServer, passed in by server.ts (which imports this module). */
+export type StartRehearsal = (options: RehearsalOptions) => Promise<Rehearsal>;
 
 export interface WarmUpSettings {
   readonly load?: WarmUpLoad;
@@ -55,8 +68,8 @@ export interface WarmUpSettings {
  * rehearsal and removes what it stored. Logs what it did; never throws.
  */
 export async function warmUp(
-  start: (options: StartOptions) => Promise<RunningServer>,
-  options: StartOptions,
+  start: StartRehearsal,
+  options: Omit<RehearsalOptions, 'createDatabase'>,
   logger: Logger,
   settings: WarmUpSettings = {},
 ): Promise<void> {
@@ -78,11 +91,11 @@ export async function warmUp(
 }
 
 async function rehearse(
-  start: (options: StartOptions) => Promise<RunningServer>,
-  options: StartOptions,
+  start: StartRehearsal,
+  options: Omit<RehearsalOptions, 'createDatabase'>,
   load: WarmUpLoad,
   timeoutMs: number,
-): Promise<WarmUpClientReport & Pick<RunningServer, 'transport' | 'tls'>> {
+): Promise<WarmUpClientReport & Pick<Rehearsal, 'transport' | 'tls'>> {
   const dir = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-'));
   try {
     const app = {
