@@ -136,9 +136,10 @@ export const configSchema = z
     /**
      * Before binding its port, `mawjly serve` rehearses: a copy of itself in a temporary store gets
      * 3,000 signed publishes over loopback, so V8 has compiled the REST path before the first
-     * request (MAWJLY_WARM_UP; server/warm-up.ts).
+     * request (MAWJLY_WARM_UP; server/warm-up.ts). `auto`: on the uws transport only (on ws it
+     * cost fan-out and REST throughput in the benchmarks, docs/benchmarks.md).
      */
-    warmUp: bool.default(true),
+    warmUp: z.union([z.literal('auto'), bool], { error: 'expected auto, true or false' }).default('auto'),
     /** Log level (LOG_LEVEL). */
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })

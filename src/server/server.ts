@@ -61,10 +61,10 @@ export interface StartOptions {
   /** How often connection counts are sampled for the history (default 5000 ms). */
   readonly historySampleIntervalMs?: number;
   /**
-   * Rehearse before binding the port (warm-up.ts): `serve` passes MAWJLY_WARM_UP (default on);
-   * off unless given, and never with `apps`.
+   * Rehearse before binding the port (warm-up.ts): `serve` passes MAWJLY_WARM_UP (default `auto`:
+   * on the uws transport only); off unless given, and never with `apps`.
    */
-  readonly warmUp?: boolean;
+  readonly warmUp?: boolean | 'auto';
 }
 
 export interface RunningServer {
@@ -92,12 +92,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const startupLog =
     options.logger === undefined && options.stdout ? new StartupLogBuffer(process.stderr) : undefined;
   const logger = options.logger ?? createLogger(config.logLevel, startupLog);
-  if (options.warmUp === true && options.apps === undefined) {
-    await warmUp(startServer, options, logger);
-  }
 
   // The transport first: uWebSockets.js's app exists before the engine, which takes its fan-out.
   const transport = chooseTransport(config.transport);
+  // A rehearsal on a throwaway copy before anything else (warm-up.ts; `auto`: on uWS only).
+  const rehearse = options.warmUp === true || (options.warmUp === 'auto' && transport.kind === 'uws');
+  if (rehearse && options.apps === undefined) await warmUp(startServer, options, logger);
   const tls =
     config.tlsCert !== undefined && config.tlsKey !== undefined
       ? { certFile: config.tlsCert, keyFile: config.tlsKey }

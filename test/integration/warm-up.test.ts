@@ -73,7 +73,7 @@ describe('warm-up (MAWJLY_WARM_UP)', () => {
   });
 
   test('serve rehearses before it listens, and the rehearsal leaves nothing behind', async () => {
-    const { serve, app, temp, metricsPort, server } = await serveWith({});
+    const { serve, app, temp, metricsPort, server } = await serveWith({ MAWJLY_WARM_UP: 'true' });
     try {
       const lines = await logLines(serve);
       const warmed = lines.findIndex((line) => line.msg === 'warmed up');
@@ -113,13 +113,27 @@ describe('warm-up (MAWJLY_WARM_UP)', () => {
       plansFile,
       JSON.stringify({ free: capped, startup: capped, pro: capped, business: capped }),
     );
-    const { serve, app, server } = await serveWith({ MAWJLY_PLANS_FILE: plansFile });
+    const { serve, app, server } = await serveWith({ MAWJLY_WARM_UP: 'true', MAWJLY_PLANS_FILE: plansFile });
     try {
       const lines = await logLines(serve);
       assert.ok(
         lines.some((line) => line.msg === 'warmed up'),
         serve.stderr(),
       );
+      await assertServes(server, app);
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  test('by default (auto) serve rehearses on the uws transport and not on ws', async () => {
+    const { serve, app, server } = await serveWith({});
+    try {
+      const lines = await logLines(serve);
+      const ready = lines.find((line) => line.msg === 'ready') as LogLine & { transport?: string };
+      const warmed = lines.find((line) => line.msg === 'warmed up');
+      // `npm test` runs this file once per transport (MAWJLY_TRANSPORT in the environment).
+      assert.equal(warmed !== undefined, ready.transport === 'uws', serve.stderr());
       await assertServes(server, app);
     } finally {
       await serve.stop();
