@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { makeSelfSignedCertificate } from '../../test/support/tls.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from './logger.js';
-import { startServer, type StartOptions } from './server.js';
+import { startServer, type RunningServer, type StartOptions } from './server.js';
 import { warmUp } from './warm-up.js';
 
 const LOAD = { publishes: 20 };
@@ -107,6 +107,48 @@ describe('warmUp', () => {
     assert.match(JSON.stringify(warning.err), /ECONNREFUSED/);
     assert.ok(!lines.some((l) => l.msg === 'warmed up'));
     assert.deepEqual(leftovers(temp), []);
+  });
+
+  test('a rehearsal that does not start in time is abandoned, and nothing of it stays', async () => {
+    const { logger, lines } = recordingLogger();
+    // The real startServer, begun 1.5 s late (a slow disk under TMPDIR): past the 300 ms limit.
+    // By then its files are gone, so it fails, or, had it started, it is closed at once.
+    const state: { outcome: 'pending' | 'failed' | RunningServer } = { outcome: 'pending' };
+    const slowStart = async (o: StartOptions) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      try {
+        const server = await startServer(o);
+        state.outcome = server;
+        return server;
+      } catch (error) {
+        state.outcome = 'failed';
+        throw error;
+      }
+    };
+    const began = Date.now();
+    await warmUp(slowStart, options(), logger, { load: LOAD, timeoutMs: 300 });
+    assert.ok(Date.now() - began < 1500, 'the node goes on at the limit, not when the rehearsal starts');
+    await flushed();
+    const warning = lines.find((l) => String(l.msg).startsWith('warm-up failed'));
+    assert.ok(warning, JSON.stringify(lines));
+    assert.match(JSON.stringify(warning.err), /longer than 300 ms/);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const late = state.outcome;
+      const settled =
+        late === 'failed' ||
+        (late !== 'pending' &&
+          (await fetch(`http://127.0.0.1:${String(late.port)}/health`).then(
+            () => false,
+            () => true,
+          )));
+      if (settled && leftovers(temp).length === 0) break;
+      assert.ok(
+        Date.now() < deadline,
+        `the late rehearsal is ${late === 'pending' ? 'pending' : 'open'}, or left ${leftovers(temp).join()}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
 
   test('a rehearsal that never answers is abandoned after its time limit', async () => {

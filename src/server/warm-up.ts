@@ -96,6 +96,7 @@ async function rehearse(
   load: WarmUpLoad,
   timeoutMs: number,
 ): Promise<WarmUpClientReport & Pick<Rehearsal, 'transport' | 'tls'>> {
+  const deadline = performance.now() + timeoutMs;
   const dir = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-'));
   try {
     const app = {
@@ -126,13 +127,30 @@ async function rehearse(
       warmUp: false,
     };
     // Only what shapes the server's code: none of the node's own bus, history, clock or output.
-    const server = await start({
+    const starting = start({
       config,
       createDatabase: 'always',
       ...(options.dashboardDir === undefined ? {} : { dashboardDir: options.dashboardDir }),
     });
+    // The time limit covers the rehearsal's start too (a TMPDIR on a stuck disk must not hold the
+    // node): one that starts too late is closed as soon as it has started.
+    const server = await withinLimit(starting, deadline - performance.now(), timeoutMs, () => {
+      void starting
+        .then(
+          (late) => late.close(),
+          () => undefined,
+        )
+        .finally(() => {
+          // Its store may have made the directory again after it was removed below.
+          rmSync(dir, { recursive: true, force: true });
+        });
+    });
     try {
-      const report = await runClient({ port: server.port, tls: server.tls, app, load }, timeoutMs);
+      const report = await runClient(
+        { port: server.port, tls: server.tls, app, load },
+        deadline - performance.now(),
+        timeoutMs,
+      );
       return { ...report, transport: server.transport, tls: server.tls };
     } finally {
       await server.close();
@@ -142,12 +160,39 @@ async function rehearse(
   }
 }
 
+/** `work`, or a rejection naming the limit once `ms` have passed (then `abandon` is called). */
+function withinLimit<T>(work: Promise<T>, ms: number, limitMs: number, abandon: () => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        abandon();
+        reject(tooLong(limitMs));
+      },
+      Math.max(0, ms),
+    );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+function tooLong(limitMs: number): Error {
+  return new Error(`the warm-up took longer than ${String(limitMs)} ms`);
+}
+
 /**
  * Runs warm-up-client.ts in a child process: its CPU, its modules and its garbage stay out of this
  * one. (Not a worker thread: starting one resets V8's flags process-wide on Node 20, and with them
  * the young-generation cap, config/young-generation.ts.)
  */
-function runClient(data: WarmUpClientData, timeoutMs: number): Promise<WarmUpClientReport> {
+function runClient(data: WarmUpClientData, ms: number, limitMs: number): Promise<WarmUpClientReport> {
   // From source (tsx: the tests, `npm run dev`) the client is TypeScript and needs tsx's loader.
   const fromSource = import.meta.url.endsWith('.ts');
   const script = fileURLToPath(
@@ -169,12 +214,15 @@ function runClient(data: WarmUpClientData, timeoutMs: number): Promise<WarmUpCli
       clearTimeout(timer);
       done();
     };
-    const timer = setTimeout(() => {
-      settle(() => {
-        reject(new Error(`the warm-up took longer than ${String(timeoutMs)} ms`));
-      });
-      child.kill('SIGKILL');
-    }, timeoutMs);
+    const timer = setTimeout(
+      () => {
+        settle(() => {
+          reject(tooLong(limitMs));
+        });
+        child.kill('SIGKILL');
+      },
+      Math.max(0, ms),
+    );
     child.once('message', (report: WarmUpClientReport) => {
       settle(() => {
         resolve(report);
