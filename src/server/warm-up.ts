@@ -146,11 +146,8 @@ async function rehearse(
         });
     });
     try {
-      const report = await runClient(
-        { port: server.port, tls: server.tls, app, load },
-        deadline - performance.now(),
-        timeoutMs,
-      );
+      const client = runClient({ port: server.port, tls: server.tls, app, load });
+      const report = await withinLimit(client.report, deadline - performance.now(), timeoutMs, client.stop);
       return { ...report, transport: server.transport, tls: server.tls };
     } finally {
       await server.close();
@@ -192,56 +189,40 @@ function tooLong(limitMs: number): Error {
  * one. (Not a worker thread: starting one resets V8's flags process-wide on Node 20, and with them
  * the young-generation cap, config/young-generation.ts.)
  */
-function runClient(data: WarmUpClientData, ms: number, limitMs: number): Promise<WarmUpClientReport> {
+function runClient(data: WarmUpClientData): {
+  readonly report: Promise<WarmUpClientReport>;
+  readonly stop: () => void;
+} {
   // From source (tsx: the tests, `npm run dev`) the client is TypeScript and needs tsx's loader.
   const fromSource = import.meta.url.endsWith('.ts');
   const script = fileURLToPath(
     new URL(fromSource ? './warm-up-client.ts' : './warm-up-client.js', import.meta.url),
   );
-  return new Promise((resolve, reject) => {
-    const child = fork(script, [], {
-      execArgv: fromSource ? ['--import', 'tsx'] : [],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-2000);
-    });
-    let settled = false;
-    const settle = (done: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      done();
-    };
-    const timer = setTimeout(
-      () => {
-        settle(() => {
-          reject(tooLong(limitMs));
-        });
-        child.kill('SIGKILL');
-      },
-      Math.max(0, ms),
-    );
-    child.once('message', (report: WarmUpClientReport) => {
-      settle(() => {
-        resolve(report);
-      });
-    });
-    child.once('error', (error) => {
-      settle(() => {
-        reject(error);
-      });
-    });
-    child.once('exit', (code, signal) => {
-      settle(() => {
-        reject(
-          new Error(
-            `the warm-up client exited (${signal ?? String(code)}) without a report: ${stderr.trim() || 'no output'}`,
-          ),
-        );
-      });
-    });
-    child.send(data);
+  const child = fork(script, [], {
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-2000);
+  });
+  // The first of these settles it (an exit after the report changes nothing).
+  const report = new Promise<WarmUpClientReport>((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      reject(
+        new Error(
+          `the warm-up client exited (${signal ?? String(code)}) without a report: ${stderr.trim() || 'no output'}`,
+        ),
+      );
+    });
+  });
+  child.send(data);
+  return {
+    report,
+    stop: () => {
+      child.kill('SIGKILL');
+    },
+  };
 }
