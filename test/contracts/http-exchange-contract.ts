@@ -54,6 +54,18 @@ export function runExchangeContract(
         const chunk = Buffer.alloc(64 * 1024, 'x');
         for (let i = 0; i < 256; i++) res.write(chunk);
       },
+      '/headers': (req, res) => {
+        const { headers } = req;
+        res.send(
+          200,
+          {},
+          JSON.stringify({
+            constructor: headers['constructor'] ?? null,
+            absent: headers['x-absent'] ?? null,
+            repeated: headers['x-twice'] ?? null,
+          }),
+        );
+      },
       '/info': (req, res) => {
         res.send(
           200,
@@ -90,6 +102,17 @@ export function runExchangeContract(
         unknown
       >;
       assert.deepEqual(info, { method: 'GET', secure: false, remote: '127.0.0.1' });
+    });
+
+    test('request headers are data: a name of an Object.prototype member comes through as sent', async () => {
+      const res = await fetch(`http://127.0.0.1:${String(port)}/headers`, {
+        headers: [
+          ['constructor', 'a'],
+          ['x-twice', '1'],
+          ['x-twice', '2'],
+        ],
+      });
+      assert.deepEqual(await res.json(), { constructor: 'a', absent: null, repeated: '1, 2' });
     });
 
     test('a body over the limit is 413 body_too_large, announced or sent', async () => {
