@@ -150,6 +150,24 @@ describe('HTTP API with the pusher SDK', () => {
     await assert.rejects(sdk.get({ path: '/channels', params: { info: 'user_count' } }), isStatus(400));
   });
 
+  test('channels named like Object.prototype members (__proto__, constructor) are reported as any other', async () => {
+    const a = raw();
+    await subscribeRaw(a, server.app, '__proto__');
+    await subscribeRaw(a, server.app, 'constructor');
+    // JSON.parse makes "__proto__" an own key, so the replies are compared as text and by own keys.
+    const listed = await (
+      await sdk.get({ path: '/channels', params: { filter_by_prefix: '__', info: 'subscription_count' } })
+    ).text();
+    assert.equal(listed, '{"channels":{"__proto__":{"subscription_count":1}}}');
+    const triggered = await (
+      await sdk.trigger(['__proto__', 'constructor'], 'e', 'd', { info: 'subscription_count' })
+    ).text();
+    assert.equal(
+      triggered,
+      '{"channels":{"__proto__":{"subscription_count":1},"constructor":{"subscription_count":1}}}',
+    );
+  });
+
   test('GET /channels/{name} with info=user_count|subscription_count|cache', async () => {
     const a = raw();
     await subscribeRaw(a, server.app, 'chan-info');

@@ -16,7 +16,8 @@ export function listChannels({ engine, app, query }: RequestContext): unknown {
   if (info.includes('user_count') && !prefix.startsWith('presence-')) {
     throw new MawjlyError('info_not_applicable', 'info=user_count requires filter_by_prefix=presence-');
   }
-  const channels: Record<string, unknown> = {};
+  // Keyed by channel names, which may be `__proto__`: an object without a prototype keeps it as data.
+  const channels = Object.create(null) as Record<string, unknown>;
   for (const name of engine.channelNames(app.id)) {
     if (!name.startsWith(prefix) || name.startsWith(SERVER_TO_USER_PREFIX)) continue;
     channels[name] = channelAttributes(engine, app.id, name, info, false);

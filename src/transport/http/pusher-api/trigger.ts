@@ -18,7 +18,8 @@ function infoResult(
   channels: readonly string[],
   attributes: readonly InfoAttribute[],
 ): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
+  // Keyed by channel names, which may be `__proto__`: an object without a prototype keeps it as data.
+  const result = Object.create(null) as Record<string, unknown>;
   for (const channel of channels)
     result[channel] = channelAttributes(engine, app.id, channel, attributes, false);
   return result;
