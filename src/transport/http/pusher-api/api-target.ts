@@ -10,6 +10,29 @@ export interface ApiTarget {
   /** Path without the query string, as `new URL(...).pathname` gives it. */
   readonly path: string;
   readonly query: QueryPairs;
+  /**
+   * The query string as received, when decoding leaves it unchanged (no `%`, no `+`): the signature
+   * check reads a query already in canonical order straight from it (authenticate.ts).
+   */
+  readonly plainQuery: string | undefined;
+}
+
+/** A plain target: the pairs are split only when an endpoint asks for them (a publish does not). */
+class PlainTarget implements ApiTarget {
+  readonly path: string;
+  readonly plainQuery: string | undefined;
+  readonly #raw: string;
+  #pairs: QueryPairs | undefined;
+
+  constructor(path: string, raw: string) {
+    this.path = path;
+    this.#raw = raw;
+    this.plainQuery = raw.includes('%') || raw.includes('+') ? undefined : raw;
+  }
+
+  get query(): QueryPairs {
+    return (this.#pairs ??= this.#raw === '' ? [] : parseQuery(this.#raw));
+  }
 }
 
 /**
@@ -26,12 +49,12 @@ export function plainApiTarget(raw: string): ApiTarget | undefined {
   const q = raw.indexOf('?');
   const path = q === -1 ? raw : raw.slice(0, q);
   if (DOT_SEGMENT.test(path)) return undefined;
-  return { path, query: q === -1 ? [] : parseQuery(raw.slice(q + 1)) };
+  return new PlainTarget(path, q === -1 ? '' : raw.slice(q + 1));
 }
 
 /** The target as the URL parser sees it (any request that is not a plain `/apps/…` one). */
 export function apiTargetOf(url: URL): ApiTarget {
-  return { path: url.pathname, query: [...url.searchParams] };
+  return { path: url.pathname, query: [...url.searchParams], plainQuery: undefined };
 }
 
 /** `application/x-www-form-urlencoded` pairs, exactly as URLSearchParams decodes them. */

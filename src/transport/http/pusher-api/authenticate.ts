@@ -5,7 +5,7 @@ import type { App } from '../../../core/app.js';
 import type { AppDirectory } from '../../../core/ports/app-directory.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import { REST_TIMESTAMP_WINDOW_SECONDS } from '../../../protocol/limits.js';
-import type { QueryPairs } from './api-target.js';
+import type { ApiTarget, QueryPairs } from './api-target.js';
 import {
   hmacSha256Hex,
   md5Hex,
@@ -102,8 +102,92 @@ export interface SignedRequest {
   readonly method: string;
   /** Path without the query string, including `/apps/{id}`. */
   readonly path: string;
-  readonly query: QueryPairs;
+  /** The query: its pairs, and the string itself when decoding leaves it unchanged. */
+  readonly target: Pick<ApiTarget, 'query' | 'plainQuery'>;
   readonly body: Buffer;
+}
+
+class CanonicalQuery implements SignedParams {
+  constructor(
+    private readonly key: string | undefined,
+    private readonly timestamp: string | undefined,
+    private readonly version: string | undefined,
+    private readonly md5: string | undefined,
+    private readonly signature: string,
+    private readonly canonical: string,
+  ) {}
+
+  get(name: string): string | undefined {
+    switch (name) {
+      case 'auth_key':
+        return this.key;
+      case 'auth_timestamp':
+        return this.timestamp;
+      case 'auth_version':
+        return this.version;
+      case 'body_md5':
+        return this.md5;
+      case 'auth_signature':
+        return this.signature;
+      default:
+        return undefined;
+    }
+  }
+
+  stringToSign(method: string, path: string): string {
+    return restStringToSignOf(method, path, this.canonical);
+  }
+}
+
+/**
+ * The signed parameters read straight from a query already in canonical form, as every official SDK
+ * sends it: nothing to decode, names lowercase, every name but `auth_signature` once and in
+ * code-unit order. The canonical query is then the string itself without its `auth_signature`
+ * pair, so no pair is split out and nothing is sorted or joined. Undefined for any other query,
+ * which signedParams reads the general way (to the same result: authenticate.test.ts compares both).
+ */
+function canonicalParams(raw: string): SignedParams | undefined {
+  let key: string | undefined;
+  let timestamp: string | undefined;
+  let version: string | undefined;
+  let md5: string | undefined;
+  let signature: string | undefined;
+  let signatureStart = -1;
+  let signatureEnd = -1;
+  let previous = '';
+  let start = 0;
+  while (start <= raw.length) {
+    let end = raw.indexOf('&', start);
+    if (end === -1) end = raw.length;
+    const eq = raw.indexOf('=', start);
+    // An empty part or a name without a value is canonicalised differently from how it was sent.
+    if (eq === -1 || eq >= end || eq === start) return undefined;
+    const name = raw.slice(start, eq);
+    if (needsLowercasing(name)) return undefined;
+    if (name === 'auth_signature') {
+      if (signature !== undefined) return undefined;
+      signature = raw.slice(eq + 1, end);
+      signatureStart = start;
+      signatureEnd = end;
+    } else {
+      if (previous !== '' && !(name > previous)) return undefined;
+      previous = name;
+      if (name === 'auth_key') key = raw.slice(eq + 1, end);
+      else if (name === 'auth_timestamp') timestamp = raw.slice(eq + 1, end);
+      else if (name === 'auth_version') version = raw.slice(eq + 1, end);
+      else if (name === 'body_md5') md5 = raw.slice(eq + 1, end);
+    }
+    start = end + 1;
+  }
+  // Without a signature the general path answers (auth_missing), as it does for every other gap.
+  if (signature === undefined) return undefined;
+  const canonical =
+    signatureStart === 0
+      ? raw.slice(Math.min(signatureEnd + 1, raw.length))
+      : signatureEnd === raw.length
+        ? raw.slice(0, signatureStart - 1)
+        : raw.slice(0, signatureStart) + raw.slice(signatureEnd + 1);
+  return new CanonicalQuery(key, timestamp, version, md5, signature, canonical);
 }
 
 export function authenticateRequest(
@@ -112,7 +196,10 @@ export function authenticateRequest(
   request: SignedRequest,
   nowMs: number,
 ): App {
-  const params = signedParams(request.query);
+  const { target } = request;
+  const params =
+    (target.plainQuery === undefined ? undefined : canonicalParams(target.plainQuery)) ??
+    signedParams(target.query);
   const key = params.get('auth_key');
   const timestamp = params.get('auth_timestamp');
   const signature = params.get('auth_signature');

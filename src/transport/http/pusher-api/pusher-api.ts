@@ -9,11 +9,12 @@ import type { Realtime } from '../../../core/ports/realtime.js';
 import { MawjlyError } from '../../../protocol/errors.js';
 import type { HttpRequest, HttpResponse } from '../exchange.js';
 import { sendEmptyObject, sendError, sendJson } from '../respond.js';
-import type { ApiTarget } from './api-target.js';
+import type { App } from '../../../core/app.js';
+import type { ApiTarget, QueryPairs } from './api-target.js';
 import { authenticateRequest } from './authenticate.js';
 import { readChannelEvents } from './channel-events.js';
 import { channelParam, getChannel, listChannels, listUsers } from './channels.js';
-import { EMPTY_RESULT, type EndpointHandler } from './endpoint.js';
+import { EMPTY_RESULT, type EndpointHandler, type RequestContext } from './endpoint.js';
 import { terminateConnections } from './terminate.js';
 import { triggerBatch, triggerEvent } from './trigger.js';
 
@@ -84,11 +85,11 @@ export function createPusherApi(engine: Realtime, ports: PusherApiPorts, logger:
       const app = authenticateRequest(
         directory,
         params[0] ?? '',
-        { method, path: target.path, query: target.query, body },
+        { method, path: target.path, target, body },
         clock.now(),
       );
       metrics.apiCall?.(app.id);
-      const result = route.handle({ engine, app, params, query: target.query, body });
+      const result = route.handle(new Context(engine, app, params, target, body));
       if (result instanceof Promise) {
         result.then(
           (value: unknown) => {
@@ -134,6 +135,27 @@ export function createPusherApi(engine: Realtime, ports: PusherApiPorts, logger:
       });
     return true;
   };
+}
+
+/** An endpoint's request; the query is split into pairs only if the endpoint reads it. */
+class Context implements RequestContext {
+  readonly engine: Realtime;
+  readonly app: App;
+  readonly params: readonly string[];
+  readonly body: Buffer;
+  readonly #target: ApiTarget;
+
+  constructor(engine: Realtime, app: App, params: readonly string[], target: ApiTarget, body: Buffer) {
+    this.engine = engine;
+    this.app = app;
+    this.params = params;
+    this.#target = target;
+    this.body = body;
+  }
+
+  get query(): QueryPairs {
+    return this.#target.query;
+  }
 }
 
 /** The route for the method, else any route of the path (answered with 405). */
