@@ -70,7 +70,13 @@ export function runExchangeContract(
         res.send(
           200,
           {},
-          JSON.stringify({ method: req.method, secure: req.secure, remote: req.remoteAddress }),
+          JSON.stringify({
+            method: req.method,
+            secure: req.secure,
+            remote: req.remoteAddress,
+            target: req.target,
+            query: req.query,
+          }),
         );
       },
     };
@@ -101,7 +107,14 @@ export function runExchangeContract(
         string,
         unknown
       >;
-      assert.deepEqual(info, { method: 'GET', secure: false, remote: '127.0.0.1' });
+      // No `?` in the target: the query is '' (uWS itself gives undefined).
+      assert.deepEqual(info, {
+        method: 'GET',
+        secure: false,
+        remote: '127.0.0.1',
+        target: '/info',
+        query: '',
+      });
     });
 
     test('request headers are data: a name of an Object.prototype member comes through as sent', async () => {

@@ -50,8 +50,9 @@ export function httpRoutes(parts: HttpParts): Endpoint[] {
       tree: true,
       // The REST API is the hot path: a plain target is served without parsing a URL.
       direct: (req, res) => {
-        if (!req.target.startsWith('/apps/')) return false;
-        const target = plainApiTarget(req.target);
+        const { path } = req;
+        if (!path.startsWith('/apps/')) return false;
+        const target = plainApiTarget(path, req.query);
         return target !== undefined && pusherApi(req, res, target);
       },
       handle: (req, res, url) => {

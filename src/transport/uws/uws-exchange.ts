@@ -25,6 +25,40 @@ function statusLine(status: number): string {
   return line;
 }
 
+/** uWS's lower-case method, upper-case: the common ones without converting a string per request. */
+function methodOf(req: UwsRequest): string {
+  switch (req.getMethod()) {
+    case 'post':
+      return 'POST';
+    case 'get':
+      return 'GET';
+    default:
+      return req.getCaseSensitiveMethod().toUpperCase();
+  }
+}
+
+/**
+ * Frozen header sets (each endpoint family's constants, src/transport/http/respond.ts) as bytes,
+ * name then value, made once each: uWS then copies them as they are instead of converting two
+ * strings to UTF-8 per header and response.
+ */
+const HEADER_BYTES = new WeakMap<ResponseHeaders, readonly Buffer[]>();
+
+function headerBytes(headers: ResponseHeaders): readonly Buffer[] {
+  let bytes = HEADER_BYTES.get(headers);
+  if (bytes === undefined) {
+    const made: Buffer[] = [];
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined) continue;
+      for (const item of typeof value === 'object' ? value : [value])
+        made.push(Buffer.from(name, 'utf8'), Buffer.from(String(item), 'utf8'));
+    }
+    HEADER_BYTES.set(headers, (bytes = made));
+  }
+  return bytes;
+}
+
 function tooLarge(maxBytes: number): MawjlyError {
   return new MawjlyError('body_too_large', `Request body too large (maximum ${maxBytes} bytes)`);
 }
@@ -43,7 +77,6 @@ export function uwsExchange(
 
 export class UwsHttpRequest implements HttpRequest {
   readonly method: string;
-  readonly target: string;
   readonly path: string;
   readonly query: string;
   readonly headers: RequestHeaders;
@@ -59,10 +92,11 @@ export class UwsHttpRequest implements HttpRequest {
   #delivered = false;
 
   constructor(res: UwsResponse, req: UwsRequest, response: UwsHttpResponse, secure: boolean) {
-    this.method = req.getCaseSensitiveMethod().toUpperCase();
+    this.method = methodOf(req);
     this.path = req.getUrl();
-    this.query = req.getQuery();
-    this.target = this.query === '' ? this.path : `${this.path}?${this.query}`;
+    // uWS gives undefined, not '', for a target without `?` (its typings say string).
+    const query = req.getQuery() as unknown;
+    this.query = typeof query === 'string' ? query : '';
     // Null prototype, so that headers are data only: with `{}`, a request header named `constructor`
     // read Object.prototype's member as an earlier value of the same name and came out as
     // "function Object() { [native code] }, a". V8 also keeps such objects in dictionary mode: every
@@ -90,6 +124,11 @@ export class UwsHttpRequest implements HttpRequest {
     response.onClose(() => {
       if (!this.#complete) this.#fail(new Error('the request was aborted'));
     });
+  }
+
+  /** Joined on first use: the REST API reads path and query, only other routes the whole target. */
+  get target(): string {
+    return this.query === '' ? this.path : `${this.path}?${this.query}`;
   }
 
   /**
@@ -321,6 +360,11 @@ export class UwsHttpResponse implements HttpResponse {
     const res = this.#res;
     // uWS writes `200 OK` itself when no status was written: one native call less per publish.
     if (status !== 200) res.writeStatus(statusLine(status));
+    const bytes = Object.isFrozen(headers) ? headerBytes(headers) : undefined;
+    if (bytes !== undefined) {
+      for (let i = 0; i < bytes.length; i += 2) res.writeHeader(bytes[i] as Buffer, bytes[i + 1] as Buffer);
+      return;
+    }
     for (const name in headers) {
       const value = headers[name];
       if (value === undefined) continue;

@@ -35,21 +35,24 @@ class PlainTarget implements ApiTarget {
   }
 }
 
+/** Printable ASCII that the WHATWG URL parser keeps as is in a path under `/apps/`. */
+const PLAIN_PATH = /^\/apps\/[!$&'()*+,\-.0-9:;=@A-Z_a-z~%/]*$/;
 /**
- * Printable ASCII that the WHATWG URL parser keeps as is in the path, then an optional query without
- * a second `?` (URLSearchParams' constructor would drop a leading one, the URL parser does not).
+ * The same in a query, which has no second `?` (URLSearchParams' constructor would drop a leading
+ * one, the URL parser does not).
  */
-const PLAIN_TARGET = /^\/apps\/[!$&'()*+,\-.0-9:;=@A-Z_a-z~%/]*(?:\?[!$&'()*+,\-./0-9:;=@A-Z_a-z~%]*)?$/;
+const PLAIN_QUERY = /^[!$&'()*+,\-./0-9:;=@A-Z_a-z~%]*$/;
 /** `.`, `..`, `%2e` segments are resolved by the URL parser. */
 const DOT_SEGMENT = /\/(?:\.|%2e)/i;
 
-/** The target of a `/apps/…` request when it needs no normalising; undefined otherwise. */
-export function plainApiTarget(raw: string): ApiTarget | undefined {
-  if (!PLAIN_TARGET.test(raw)) return undefined;
-  const q = raw.indexOf('?');
-  const path = q === -1 ? raw : raw.slice(0, q);
-  if (DOT_SEGMENT.test(path)) return undefined;
-  return new PlainTarget(path, q === -1 ? '' : raw.slice(q + 1));
+/**
+ * The target of a `/apps/…` request when it needs no normalising; undefined otherwise. `path` and
+ * `query` are the raw target split at its first `?` (HttpRequest's path and query), so the request
+ * line is never joined again to be split here.
+ */
+export function plainApiTarget(path: string, query: string): ApiTarget | undefined {
+  if (!PLAIN_PATH.test(path) || !PLAIN_QUERY.test(query) || DOT_SEGMENT.test(path)) return undefined;
+  return new PlainTarget(path, query);
 }
 
 /** The target as the URL parser sees it (any request that is not a plain `/apps/…` one). */
