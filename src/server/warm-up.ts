@@ -98,6 +98,10 @@ async function rehearse(
 ): Promise<WarmUpClientReport & Pick<Rehearsal, 'transport' | 'tls'>> {
   const deadline = performance.now() + timeoutMs;
   const dir = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-'));
+  const removeDir = (): void => {
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const release = removeOnExit(removeDir);
   try {
     const app = {
       id: String(100_000 + Math.floor(Math.random() * 900_000)),
@@ -142,7 +146,7 @@ async function rehearse(
         )
         .finally(() => {
           // Its store may have made the directory again after it was removed below.
-          rmSync(dir, { recursive: true, force: true });
+          removeDir();
         });
     });
     try {
@@ -153,8 +157,33 @@ async function rehearse(
       await server.close();
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
+    release();
   }
+}
+
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
+ * Until the returned function is called, `cleanUp` runs if the process exits or is stopped by a
+ * signal: serve installs its own signal handlers only once the node has started, and a SIGTERM
+ * during the warm-up would otherwise end the process with the rehearsal's directory (its store,
+ * holding a generated app secret) left in TMPDIR. A signal that nothing else listens for is raised
+ * again once the listener is gone, so the process ends exactly as it would have without it.
+ */
+function removeOnExit(cleanUp: () => void): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    cleanUp();
+    release();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const release = (): void => {
+    process.off('exit', cleanUp);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  };
+  process.once('exit', cleanUp);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  return release;
 }
 
 /** `work`, or a rejection naming the limit once `ms` have passed (then `abandon` is called). */

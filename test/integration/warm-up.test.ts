@@ -8,9 +8,10 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '../../src/server/server.js';
 import { DEFAULT_WARM_UP_LOAD } from '../../src/server/warm-up.js';
-import { startServeProcess, type ServeProcess } from '../support/child-process.js';
+import { spawnLines, startServeProcess, type ServeProcess } from '../support/child-process.js';
 import { parseMetrics } from '../support/metrics.js';
 import { freePort } from '../support/ports.js';
 import { clientSdk, makeApp, once, serverSdk } from '../support/server.js';
@@ -137,6 +138,49 @@ describe('warm-up (MAWJLY_WARM_UP)', () => {
       await assertServes(server, app);
     } finally {
       await serve.stop();
+    }
+  });
+
+  test('a SIGTERM during the warm-up ends serve and leaves no rehearsal directory behind', async () => {
+    const temp = mkdtempSync(join(work, 'tmp-'));
+    const dataDir = mkdtempSync(join(work, 'data-'));
+    const serve = spawnLines(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'],
+      {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: {
+          ...process.env,
+          TMPDIR: temp,
+          MAWJLY_DATA_DIR: dataDir,
+          MAWJLY_WARM_UP: 'true',
+          METRICS_PORT: '0',
+          HOST: '127.0.0.1',
+          DATABASE_URL: '',
+          LOG_LEVEL: 'warn',
+        },
+      },
+    );
+    const rehearsals = (): string[] => readdirSync(temp).filter((name) => name.startsWith('mawjly-warm-up-'));
+    try {
+      // Signalled once the rehearsal's directory exists, that is while it runs.
+      const deadline = Date.now() + 60_000;
+      while (rehearsals().length === 0) {
+        assert.ok(Date.now() < deadline, `no rehearsal directory appeared; stderr: ${serve.stderr()}`);
+        assert.ok(
+          serve.lines.length === 0,
+          `serve started before it was signalled: ${serve.lines.join('\n')}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await serve.stop('SIGTERM');
+      assert.deepEqual(rehearsals(), [], 'the rehearsal directory is removed');
+      assert.ok(
+        !serve.lines.some((line) => line.includes('connect at')),
+        'serve never started listening after the signal',
+      );
+    } finally {
+      await serve.stop('SIGKILL');
     }
   });
 
