@@ -54,6 +54,19 @@ export function runExchangeContract(
         const chunk = Buffer.alloc(64 * 1024, 'x');
         for (let i = 0; i < 256; i++) res.write(chunk);
       },
+      '/late-headers': (req, res) => {
+        // Read after the handler returned: the adapter must have kept them.
+        req.readBody(64, () => {
+          res.send(200, {}, req.headers['x-test'] ?? 'none');
+        });
+      },
+      '/ignored-headers': (req, res) => {
+        const early = req.headers['x-test'] ?? 'none';
+        req.ignoreHeaders?.();
+        req.readBody(64, (_error, body) => {
+          res.send(200, {}, `${early} ${body.toString()}`);
+        });
+      },
       '/headers': (req, res) => {
         const { headers } = req;
         res.send(
@@ -126,6 +139,21 @@ export function runExchangeContract(
         ],
       });
       assert.deepEqual(await res.json(), { constructor: 'a', absent: null, repeated: '1, 2' });
+    });
+
+    test('headers stay readable after the handler returns, unless the endpoint ignored them', async () => {
+      const late = await fetch(`http://127.0.0.1:${String(port)}/late-headers`, {
+        method: 'POST',
+        headers: { 'x-test': 'kept' },
+        body: 'x',
+      });
+      assert.equal(await late.text(), 'kept');
+      const ignored = await fetch(`http://127.0.0.1:${String(port)}/ignored-headers`, {
+        method: 'POST',
+        headers: { 'x-test': 'read-early' },
+        body: 'body',
+      });
+      assert.equal(await ignored.text(), 'read-early body');
     });
 
     test('a body over the limit is 413 body_too_large, announced or sent', async () => {

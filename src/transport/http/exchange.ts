@@ -37,6 +37,13 @@ export interface HttpRequest {
   /** Whether the request came over TLS on this server's own listener. */
   readonly secure: boolean;
   /**
+   * Optional hint from an endpoint that reads no header after its handler returns (the REST API,
+   * whose requests are signed by their query): an adapter that must copy headers out of its server
+   * library may then skip it. Headers read before the handler returns are unaffected; afterwards
+   * `headers` may be empty.
+   */
+  ignoreHeaders?(): void;
+  /**
    * The whole body, once: `done` is called exactly once, with the bytes, or with a MawjlyError
    * `body_too_large` (413) as soon as more than `maxBytes` arrived or were announced, or with the
    * error that broke the request. May be called after the handler returned (the adapter buffers).

@@ -53,6 +53,8 @@ export function httpRoutes(parts: HttpParts): Endpoint[] {
         const { path } = req;
         if (!path.startsWith('/apps/')) return false;
         const target = plainApiTarget(path, req.query);
+        // Nothing under /apps/ reads a header (requests are signed by their query).
+        if (target !== undefined) req.ignoreHeaders?.();
         return target !== undefined && pusherApi(req, res, target);
       },
       handle: (req, res, url) => {

@@ -1,5 +1,5 @@
 import { runExchangeContract } from '../../../test/contracts/http-exchange-contract.js';
-import { uwsExchange } from './uws-exchange.js';
+import { serveUwsExchange } from './uws-exchange.js';
 import { loadUws } from './uws-loader.js';
 
 // The exchange contract (test/contracts/http-exchange-contract.ts) on uWebSockets.js; skipped where
@@ -12,8 +12,7 @@ runExchangeContract(
     if (!loaded.ok) throw new Error('uWebSockets.js did not load');
     const { uws } = loaded;
     const app = uws.App().any('/*', (res, req) => {
-      const [request, response] = uwsExchange(res, req, false);
-      handler(request, response);
+      serveUwsExchange(res, req, false, handler);
     });
     return new Promise((resolve, reject) => {
       app.listen('127.0.0.1', 0, (socket) => {

@@ -63,26 +63,58 @@ function tooLarge(maxBytes: number): MawjlyError {
   return new MawjlyError('body_too_large', `Request body too large (maximum ${maxBytes} bytes)`);
 }
 
-/** Copies everything about the request out of uWS's short-lived objects. */
-export function uwsExchange(
+/**
+ * Serves one uWS request through `handler`: copies what the handler may need later out of uWS's
+ * short-lived request object, which dies when this returns.
+ */
+export function serveUwsExchange(
   res: UwsResponse,
   req: UwsRequest,
   secure: boolean,
-): [UwsHttpRequest, UwsHttpResponse] {
+  handler: (request: UwsHttpRequest, response: UwsHttpResponse) => void,
+): void {
   const response = new UwsHttpResponse(res);
   const request = new UwsHttpRequest(res, req, response, secure);
   response.head = request.method === 'HEAD';
-  return [request, response];
+  try {
+    handler(request, response);
+  } finally {
+    request.detach();
+  }
+}
+
+const NO_HEADERS: RequestHeaders = Object.freeze(Object.create(null) as Record<string, string>);
+
+/**
+ * Every header of the request, by lower-case name, repeated ones joined as node:http joins them.
+ * Null prototype, so that headers are data only: with `{}`, a request header named `constructor`
+ * read Object.prototype's member as an earlier value of the same name and came out as
+ * "function Object() { [native code] }, a". V8 also keeps such objects in dictionary mode: every
+ * request's headers share one map, whatever names and order a client sends, and code reading them
+ * is not deoptimized by each new client's shape (seen with --trace-deopt after the warm-up).
+ */
+function copyHeaders(req: UwsRequest): RequestHeaders {
+  const headers = Object.create(null) as Record<string, string>;
+  req.forEach((key, value) => {
+    const seen = headers[key];
+    headers[key] = seen === undefined ? value : `${seen}${key === 'cookie' ? '; ' : ', '}${value}`;
+  });
+  return headers;
 }
 
 export class UwsHttpRequest implements HttpRequest {
   readonly method: string;
   readonly path: string;
   readonly query: string;
-  readonly headers: RequestHeaders;
   readonly secure: boolean;
   readonly #res: UwsResponse;
   readonly #response: UwsHttpResponse;
+  /** uWS's request: valid only until its handler returns (detach). */
+  #req: UwsRequest | undefined;
+  #headers: RequestHeaders | undefined;
+  #headersIgnored = false;
+  /** The Content-Length header as sent ('' when absent). */
+  readonly #declaredLength: string;
   #remoteAddress: string | undefined;
   #chunks: Buffer[] = [];
   #size = 0;
@@ -97,23 +129,16 @@ export class UwsHttpRequest implements HttpRequest {
     // uWS gives undefined, not '', for a target without `?` (its typings say string).
     const query = req.getQuery() as unknown;
     this.query = typeof query === 'string' ? query : '';
-    // Null prototype, so that headers are data only: with `{}`, a request header named `constructor`
-    // read Object.prototype's member as an earlier value of the same name and came out as
-    // "function Object() { [native code] }, a". V8 also keeps such objects in dictionary mode: every
-    // request's headers share one map, whatever names and order a client sends, and code reading
-    // them is not deoptimized by each new client's shape (seen with --trace-deopt after the warm-up).
-    const headers = Object.create(null) as Record<string, string>;
-    req.forEach((key, value) => {
-      const seen = headers[key];
-      headers[key] = seen === undefined ? value : `${seen}${key === 'cookie' ? '; ' : ', '}${value}`;
-    });
-    this.headers = headers;
+    this.#req = req;
     this.#res = res;
     this.#response = response;
     this.secure = secure;
-    const declared = headers['content-length'];
+    // The two headers the body depends on, asked for by name: the others are copied only if an
+    // endpoint may read them (detach), which the REST API does not.
+    this.#declaredLength = req.getHeader('content-length');
     const hasBody =
-      (declared !== undefined && declared !== '0') || headers['transfer-encoding'] !== undefined;
+      (this.#declaredLength !== '' && this.#declaredLength !== '0') ||
+      req.getHeader('transfer-encoding') !== '';
     if (!hasBody) {
       this.#complete = true;
       return;
@@ -124,6 +149,28 @@ export class UwsHttpRequest implements HttpRequest {
     response.onClose(() => {
       if (!this.#complete) this.#fail(new Error('the request was aborted'));
     });
+  }
+
+  get headers(): RequestHeaders {
+    if (this.#headers === undefined) {
+      // After detach without a copy (ignoreHeaders), nothing is left to read.
+      this.#headers = this.#req === undefined ? NO_HEADERS : copyHeaders(this.#req);
+    }
+    return this.#headers;
+  }
+
+  ignoreHeaders(): void {
+    this.#headersIgnored = true;
+  }
+
+  /**
+   * Called when uWS's handler returns, after which its request object must not be touched: the
+   * headers are copied now unless the endpoint said it reads none.
+   */
+  detach(): void {
+    if (this.#req === undefined) return;
+    if (this.#headers === undefined && !this.#headersIgnored) this.#headers = copyHeaders(this.#req);
+    this.#req = undefined;
   }
 
   /** Joined on first use: the REST API reads path and query, only other routes the whole target. */
@@ -164,7 +211,7 @@ export class UwsHttpRequest implements HttpRequest {
   readBody(maxBytes: number, done: (error: Error | undefined, body: Buffer) => void): void {
     if (this.#waiter || this.#delivered) throw new Error('the request body was already read');
     this.#waiter = { maxBytes, done };
-    const declared = Number(this.headers['content-length']);
+    const declared = this.#declaredLength === '' ? NaN : Number(this.#declaredLength);
     if (Number.isFinite(declared) && declared > maxBytes) {
       this.#deliver(tooLarge(maxBytes), EMPTY);
       return;

@@ -5,7 +5,7 @@ import type { Logger } from '../../core/ports/logger.js';
 import type { ExchangeHandler } from '../http/exchange.js';
 import type { HandlerGuard } from '../guard.js';
 import { UwsFanOut } from './uws-connection.js';
-import { uwsExchange } from './uws-exchange.js';
+import { serveUwsExchange, type UwsHttpRequest, type UwsHttpResponse } from './uws-exchange.js';
 import { attachUwsGateway, type UwsGateway, type UwsSessionHost } from './uws-gateway.js';
 import type { UwsModule } from './uws-loader.js';
 
@@ -46,11 +46,13 @@ export class UwsServer {
     const ended = (): void => {
       this.#inFlight--;
     };
-    this.app.any('/*', (res, req) => {
-      const [request, response] = uwsExchange(res, req, secure);
+    const serve = (request: UwsHttpRequest, response: UwsHttpResponse): void => {
       this.#inFlight++;
       response.onClose(ended);
       handler(request, response);
+    };
+    this.app.any('/*', (res, req) => {
+      serveUwsExchange(res, req, secure, serve);
     });
   }
 
