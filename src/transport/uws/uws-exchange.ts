@@ -116,7 +116,8 @@ export class UwsHttpRequest implements HttpRequest {
   /** The Content-Length header as sent ('' when absent). */
   readonly #declaredLength: string;
   #remoteAddress: string | undefined;
-  #chunks: Buffer[] = [];
+  /** The body so far; made at the first chunk (most requests have none, or one). */
+  #chunks: Buffer[] | undefined;
   #size = 0;
   #complete = false;
   #error: Error | undefined;
@@ -196,8 +197,8 @@ export class UwsHttpRequest implements HttpRequest {
     // uWS reuses the chunk's memory once this callback returns: copy what is kept.
     this.#size += chunk.byteLength;
     if (this.#size <= MAX_BUFFERED_BODY_BYTES && chunk.byteLength > 0)
-      this.#chunks.push(Buffer.from(Buffer.from(chunk)));
-    else if (this.#size > MAX_BUFFERED_BODY_BYTES) this.#chunks = [];
+      (this.#chunks ??= []).push(Buffer.from(Buffer.from(chunk)));
+    else if (this.#size > MAX_BUFFERED_BODY_BYTES) this.#chunks = undefined;
     if (isLast) this.#complete = true;
     this.#settle();
   }
@@ -234,7 +235,7 @@ export class UwsHttpRequest implements HttpRequest {
     const chunks = this.#chunks;
     this.#deliver(
       undefined,
-      chunks.length === 0 ? EMPTY : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+      chunks === undefined ? EMPTY : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
     );
   }
 
@@ -242,7 +243,7 @@ export class UwsHttpRequest implements HttpRequest {
     const waiter = this.#waiter;
     if (!waiter || this.#delivered) return;
     this.#delivered = true;
-    this.#chunks = [];
+    this.#chunks = undefined;
     waiter.done(error, body);
   }
 }
@@ -258,8 +259,9 @@ export class UwsHttpResponse implements HttpResponse {
   #fixedLength = 0;
   /** Bytes written since write() last reported backpressure (a lower bound of what is queued). */
   #pending = 0;
-  #writable: (() => void)[] = [];
-  #closeListeners: (() => void)[] = [];
+  /** Listeners, made when the first one is added (most responses get none, or one). */
+  #writable: (() => void)[] | undefined;
+  #closeListeners: (() => void)[] | undefined;
 
   constructor(res: UwsResponse) {
     this.#res = res;
@@ -355,8 +357,8 @@ export class UwsHttpResponse implements HttpResponse {
     this.#res.onWritable(() => {
       this.#pending = 0;
       const listeners = this.#writable;
-      this.#writable = [];
-      for (const listener of listeners) listener();
+      this.#writable = undefined;
+      if (listeners) for (const listener of listeners) listener();
       return true;
     });
   }
@@ -367,7 +369,7 @@ export class UwsHttpResponse implements HttpResponse {
       listener();
       return;
     }
-    this.#writable.push(listener);
+    (this.#writable ??= []).push(listener);
   }
 
   end(chunk?: string | Buffer, closeConnection = false): void {
@@ -400,7 +402,7 @@ export class UwsHttpResponse implements HttpResponse {
 
   onClose(listener: () => void): void {
     if (this.#closed) listener();
-    else this.#closeListeners.push(listener);
+    else (this.#closeListeners ??= []).push(listener);
   }
 
   #writeHead(status: number, headers: ResponseHeaders): void {
@@ -424,7 +426,7 @@ export class UwsHttpResponse implements HttpResponse {
     this.#closed = true;
     this.#fixed = undefined;
     const listeners = this.#closeListeners;
-    this.#closeListeners = [];
-    for (const listener of listeners) listener();
+    this.#closeListeners = undefined;
+    if (listeners) for (const listener of listeners) listener();
   }
 }
