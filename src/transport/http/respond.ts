@@ -33,12 +33,9 @@ export function sendJson(
   res.send(status, headers, JSON.stringify(body));
 }
 
-/** `{}` as bytes: the transport sends them without converting a string. */
-const EMPTY_OBJECT = Buffer.from('{}');
-
 /** `200 {}`, the answer to nearly every publish: nothing to serialise. */
 export function sendEmptyObject(res: HttpResponse): void {
-  res.send(200, API_HEADERS, EMPTY_OBJECT);
+  res.send(200, API_HEADERS, '{}');
 }
 
 /**

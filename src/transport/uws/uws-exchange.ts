@@ -37,28 +37,6 @@ function methodOf(req: UwsRequest): string {
   }
 }
 
-/**
- * Frozen header sets (each endpoint family's constants, src/transport/http/respond.ts) as bytes,
- * name then value, made once each: uWS then copies them as they are instead of converting two
- * strings to UTF-8 per header and response.
- */
-const HEADER_BYTES = new WeakMap<ResponseHeaders, readonly Buffer[]>();
-
-function headerBytes(headers: ResponseHeaders): readonly Buffer[] {
-  let bytes = HEADER_BYTES.get(headers);
-  if (bytes === undefined) {
-    const made: Buffer[] = [];
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined) continue;
-      for (const item of typeof value === 'object' ? value : [value])
-        made.push(Buffer.from(name, 'utf8'), Buffer.from(String(item), 'utf8'));
-    }
-    HEADER_BYTES.set(headers, (bytes = made));
-  }
-  return bytes;
-}
-
 function tooLarge(maxBytes: number): MawjlyError {
   return new MawjlyError('body_too_large', `Request body too large (maximum ${maxBytes} bytes)`);
 }
@@ -409,11 +387,8 @@ export class UwsHttpResponse implements HttpResponse {
     const res = this.#res;
     // uWS writes `200 OK` itself when no status was written: one native call less per publish.
     if (status !== 200) res.writeStatus(statusLine(status));
-    const bytes = Object.isFrozen(headers) ? headerBytes(headers) : undefined;
-    if (bytes !== undefined) {
-      for (let i = 0; i < bytes.length; i += 2) res.writeHeader(bytes[i] as Buffer, bytes[i + 1] as Buffer);
-      return;
-    }
+    // Strings, not Buffers made once: handing uWS a Buffer per header (and for the `{}` body) cost
+    // 6 % of REST publishes per second in paired runs (docs/benchmarks.md).
     for (const name in headers) {
       const value = headers[name];
       if (value === undefined) continue;
