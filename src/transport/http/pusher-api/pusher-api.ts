@@ -1,6 +1,9 @@
 // The signed Pusher HTTP API under `/apps/{app_id}/…` (PROTOCOL.md §7): the route table of its
 // endpoints (one module each: trigger.ts, channels.ts, terminate.ts); authentication, body reading
 // and error mapping happen once here. A new endpoint is one line in `routes` and its own module.
+// Endpoints read the method, path, query and body, never a header: the route in routes.ts tells the
+// transport it need not keep them (HttpRequest.ignoreHeaders), so after the handler returns they
+// may be gone.
 import type { AppDirectory } from '../../../core/ports/app-directory.js';
 import type { Clock } from '../../../core/ports/clock.js';
 import type { Logger } from '../../../core/ports/logger.js';
