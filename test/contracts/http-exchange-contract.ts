@@ -1,5 +1,6 @@
 // One contract both HTTP exchange adapters pass (node:http in src/transport/http/node-exchange.ts,
-// uWebSockets.js in src/transport/uws/uws-exchange.ts): each adapter's test only starts a server.
+// uWebSockets.js in src/transport/uws/uws-exchange.ts and uws-response.ts): each adapter's test only
+// starts a server.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';

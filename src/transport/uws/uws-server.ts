@@ -5,7 +5,8 @@ import type { Logger } from '../../core/ports/logger.js';
 import type { ExchangeHandler } from '../http/exchange.js';
 import type { HandlerGuard } from '../guard.js';
 import { UwsFanOut } from './uws-connection.js';
-import { serveUwsExchange, type UwsHttpRequest, type UwsHttpResponse } from './uws-exchange.js';
+import { serveUwsExchange, type UwsHttpRequest } from './uws-exchange.js';
+import type { UwsHttpResponse } from './uws-response.js';
 import { attachUwsGateway, type UwsGateway, type UwsSessionHost } from './uws-gateway.js';
 import type { UwsModule } from './uws-loader.js';
 
