@@ -181,12 +181,11 @@ function canonicalParams(raw: string): SignedParams | undefined {
   }
   // Without a signature the general path answers (auth_missing), as it does for every other gap.
   if (signature === undefined) return undefined;
+  // The text without the signature's pair and one of the `&` around it.
   const canonical =
-    signatureStart === 0
-      ? raw.slice(Math.min(signatureEnd + 1, raw.length))
-      : signatureEnd === raw.length
-        ? raw.slice(0, signatureStart - 1)
-        : raw.slice(0, signatureStart) + raw.slice(signatureEnd + 1);
+    signatureEnd === raw.length
+      ? raw.slice(0, Math.max(0, signatureStart - 1))
+      : raw.slice(0, signatureStart) + raw.slice(signatureEnd + 1);
   return new CanonicalQuery(key, timestamp, version, md5, signature, canonical);
 }
 
