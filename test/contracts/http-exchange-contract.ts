@@ -68,6 +68,18 @@ export function runExchangeContract(
           res.send(200, {}, `${early} ${body.toString()}`);
         });
       },
+      '/ignored-then-read': (req, res) => {
+        req.ignoreHeaders?.();
+        req.readBody(64, () => {
+          let seen: string;
+          try {
+            seen = req.headers['x-test'] ?? 'absent';
+          } catch (error) {
+            seen = `threw: ${(error as Error).message}`;
+          }
+          res.send(200, {}, seen);
+        });
+      },
       '/headers': (req, res) => {
         const { headers } = req;
         res.send(
@@ -155,6 +167,17 @@ export function runExchangeContract(
         body: 'body',
       });
       assert.equal(await ignored.text(), 'read-early body');
+    });
+
+    test('headers ignored, then read after the handler returned: as sent, or an error, never absent', async () => {
+      const res = await fetch(`http://127.0.0.1:${String(port)}/ignored-then-read`, {
+        method: 'POST',
+        headers: { 'x-test': 'sent' },
+        body: 'body',
+      });
+      const seen = await res.text();
+      // node:http keeps every header anyway; uWS has dropped them and says so.
+      assert.ok(seen === 'sent' || /^threw: .*ignoreHeaders/.test(seen), seen);
     });
 
     test('a body over the limit is 413 body_too_large, announced or sent', async () => {

@@ -39,8 +39,8 @@ export interface HttpRequest {
   /**
    * Optional hint from an endpoint that reads no header after its handler returns (the REST API,
    * whose requests are signed by their query): an adapter that must copy headers out of its server
-   * library may then skip it. Headers read before the handler returns are unaffected; afterwards
-   * `headers` may be empty.
+   * library may then skip it. Headers read before the handler returns are unaffected; reading them
+   * afterwards may throw (an Error, answered 500 by the guard), never give an empty set silently.
    */
   ignoreHeaders?(): void;
   /**

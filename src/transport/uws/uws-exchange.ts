@@ -51,7 +51,9 @@ export function serveUwsExchange(
   }
 }
 
-const NO_HEADERS: RequestHeaders = Object.freeze(Object.create(null) as Record<string, string>);
+/** What reading the headers says after the request said it reads none and its handler returned. */
+export const LATE_HEADERS =
+  'request headers read after the handler returned, by an endpoint that called ignoreHeaders()';
 
 /**
  * Every header of the request, by lower-case name, repeated ones joined as node:http joins them.
@@ -122,8 +124,10 @@ export class UwsHttpRequest implements HttpRequest {
 
   get headers(): RequestHeaders {
     if (this.#headers === undefined) {
-      // After detach without a copy (ignoreHeaders), nothing is left to read.
-      this.#headers = this.#req === undefined ? NO_HEADERS : copyHeaders(this.#req);
+      // After detach without a copy (ignoreHeaders) nothing is left to read: an endpoint that broke
+      // its promise fails loudly here rather than reading every header as absent.
+      if (this.#req === undefined) throw new Error(LATE_HEADERS);
+      this.#headers = copyHeaders(this.#req);
     }
     return this.#headers;
   }
