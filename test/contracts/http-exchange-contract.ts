@@ -62,8 +62,9 @@ export function runExchangeContract(
         });
       },
       '/ignored-headers': (req, res) => {
-        const early = req.headers['x-test'] ?? 'none';
+        // Said first, as the REST route says it: a read before the handler returns still works.
         req.ignoreHeaders?.();
+        const early = req.headers['x-test'] ?? 'none';
         req.readBody(64, (_error, body) => {
           res.send(200, {}, `${early} ${body.toString()}`);
         });
