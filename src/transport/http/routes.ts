@@ -53,9 +53,10 @@ export function httpRoutes(parts: HttpParts): Endpoint[] {
         const { path } = req;
         if (!path.startsWith('/apps/')) return false;
         const target = plainApiTarget(path, req.query);
+        if (target === undefined) return false;
         // Nothing under /apps/ reads a header (requests are signed by their query).
-        if (target !== undefined) req.ignoreHeaders?.();
-        return target !== undefined && pusherApi(req, res, target);
+        req.ignoreHeaders?.();
+        return pusherApi(req, res, target);
       },
       handle: (req, res, url) => {
         // `/apps` itself is no endpoint (the API answers only paths under `/apps/`).

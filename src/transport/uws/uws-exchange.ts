@@ -52,7 +52,7 @@ export function serveUwsExchange(
 }
 
 /** What reading the headers says after the request said it reads none and its handler returned. */
-export const LATE_HEADERS =
+const LATE_HEADERS =
   'request headers read after the handler returned, by an endpoint that called ignoreHeaders()';
 
 /**
