@@ -97,12 +97,16 @@ async function rehearse(
   timeoutMs: number,
 ): Promise<WarmUpClientReport & Pick<Rehearsal, 'transport' | 'tls'>> {
   const deadline = performance.now() + timeoutMs;
-  const dir = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-'));
+  // The exit and signal listeners go in before the directory is made: a SIGTERM that came between
+  // the two would find no listener and end the process with the directory left behind (seen under
+  // load in test/integration/warm-up.test.ts).
+  let dir: string | undefined;
   const removeDir = (): void => {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   };
   const release = removeOnExit(removeDir);
   try {
+    dir = mkdtempSync(join(tmpdir(), 'mawjly-warm-up-'));
     const app = {
       id: String(100_000 + Math.floor(Math.random() * 900_000)),
       key: `warm-up-${randomBytes(6).toString('hex')}`,
