@@ -283,7 +283,15 @@ export = { pusher, same, secret };
       try {
         await page.goto(`${backendUrl}/`);
         await triggerUntil(server, masterKey, () => logged.some((line) => line.startsWith('order.shipped')));
-        assert.deepEqual(logged, [`order.shipped ${JSON.stringify(ORDER)}`]);
+        // Each trigger is a fresh event: on a loaded machine one may still be on its way when the
+        // next is sent, so the page can print it twice. What matters is that every line is the
+        // decrypted event and nothing else (no error, no undecrypted payload).
+        assert.ok(logged.length > 0);
+        assert.deepEqual(
+          new Set(logged),
+          new Set([`order.shipped ${JSON.stringify(ORDER)}`]),
+          logged.join('\n'),
+        );
       } finally {
         await page.close();
       }
