@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { PusherJS } from '../support/pusher-js.js';
 import { errorOf, signedRequest } from '../support/rest.js';
 import { subscribeRaw } from '../support/raw-session.js';
+import { withTimeout } from '../support/wait.js';
 import {
   clientSdk,
   once,
@@ -141,7 +142,7 @@ describe('bad input', () => {
     await client.socketId;
     await bystander.socketId;
     client.sendRaw(JSON.stringify({ event: 'client-x', channel: 'private-a', data: 'x'.repeat(120 * 1024) }));
-    const closed = await withTimeout(client.closed, 'oversized frame did not close the socket');
+    const closed = await withTimeout(client.closed, 5000, 'oversized frame did not close the socket');
     assert.equal(closed.code, 1009);
     await stillUsable(bystander);
   });
@@ -152,7 +153,7 @@ describe('bad input', () => {
     await client.socketId;
     await bystander.socketId;
     client.ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
-    const closed = await withTimeout(client.closed, 'invalid UTF-8 did not close the socket');
+    const closed = await withTimeout(client.closed, 5000, 'invalid UTF-8 did not close the socket');
     // uWebSockets.js checks UTF-8 itself and drops the socket without a close frame (1006).
     assert.equal(closed.code, server.transport === 'uws' ? 1006 : 1007);
     await stillUsable(bystander);
@@ -221,17 +222,3 @@ describe('bad input', () => {
     }
   });
 });
-
-function withTimeout<T>(promise: Promise<T>, message: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(message));
-      }, ms);
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
-}

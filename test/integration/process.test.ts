@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '../../src/server/server.js';
 import { PusherJS } from '../support/pusher-js.js';
 import { once, rawClient, waitForState } from '../support/server.js';
+import { withTimeout } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GRACE_S = 5;
@@ -70,20 +71,6 @@ async function waitFor<T>(
       spawned.child.stdout?.once('data', done);
     });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(message));
-      }, ms);
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
 }
 
 describe('mawjly serve process', () => {

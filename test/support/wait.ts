@@ -13,27 +13,34 @@ export async function waitUntil(
   intervalMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const timedOut = (detail: string): Error =>
-    new Error(`timed out after ${String(timeoutMs)} ms waiting until ${what}${detail}`);
-  while (!(await bounded(check(), deadline + timeoutMs - Date.now(), () => timedOut(' (a check hung)')))) {
-    if (Date.now() > deadline) throw timedOut('');
+  const timedOut = `timed out after ${String(timeoutMs)} ms waiting until ${what}`;
+  for (;;) {
+    const result = check();
+    const held =
+      typeof result === 'boolean'
+        ? result
+        : await withTimeout(
+            result,
+            Math.max(0, deadline + timeoutMs - Date.now()),
+            `${timedOut} (a check hung)`,
+          );
+    if (held) return;
+    if (Date.now() > deadline) throw new Error(timedOut);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
-/** `value`, or a rejection with `fail()` once `ms` have passed. */
-function bounded<T>(value: Promise<T> | T, ms: number, fail: () => Error): Promise<T> {
-  if (!(value instanceof Promise)) return Promise.resolve(value);
+/** `promise`, or a rejection with `message` once `ms` have passed. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => {
-        reject(fail());
-      },
-      Math.max(0, ms),
-    );
-  });
-  return Promise.race([value, limit]).finally(() => {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(message));
+      }, ms);
+    }),
+  ]).finally(() => {
     clearTimeout(timer);
   });
 }
