@@ -127,12 +127,13 @@ export class LocalDelivery {
         entry.holding?.has(except) !== true;
       const onTopic = entry.size - (entry.holding?.size ?? 0);
       if (onTopic > 0) {
+        count = onTopic - (excluded ? 1 : 0);
         this.#fanOut.publish(
           channelTopic(app.id, channel),
           message,
           excluded ? except.connection : undefined,
+          count,
         );
-        count = onTopic - (excluded ? 1 : 0);
       }
     }
     if (sockets !== undefined) {

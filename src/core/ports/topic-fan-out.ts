@@ -10,8 +10,11 @@ export interface TopicFanOut {
   subscribe(connection: Connection, topic: string): void;
   /** A connection already closed is unsubscribed by the transport itself: then this does nothing. */
   unsubscribe(connection: Connection, topic: string): void;
-  /** Sends `message` to every connection subscribed to `topic`, except `except`. */
-  publish(topic: string, message: Outbound, except: Connection | undefined): void;
+  /**
+   * Sends `message` to every connection subscribed to `topic`, except `except`: `deliveries`
+   * connections, as the core counts them.
+   */
+  publish(topic: string, message: Outbound, except: Connection | undefined, deliveries: number): void;
 }
 
 /** A channel's topic (channel names cannot hold a newline). */

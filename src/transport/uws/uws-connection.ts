@@ -94,13 +94,45 @@ export class UwsConnection implements Connection {
 }
 
 /**
+ * A turn's answers are held for its deliveries only when the previous turn that published anything
+ * began at least this long ago: the server was idle, so latency is worth more than the pipelining
+ * an early answer gives a busy publisher (docs/benchmarks.md, "Deliveries before the answer").
+ */
+const IDLE_GAP_MS = 5;
+/**
+ * Nor when the turn queued more deliveries than this: a publisher then waits for the writes of
+ * every subscriber, which outgrows what the order gains its subscribers.
+ */
+const MAX_HELD_DELIVERIES = 256;
+
+/**
  * uWS topics: one publish frames the text once and writes it, corked, to every subscriber in native
  * code; from a socket (`ws.publish`) it skips that socket. `published` is set on every publish so
  * that the gateway's backpressure sweep runs only when something may have grown a queue.
+ *
+ * uWS sends what topics queued when the event-loop turn ends (from its libuv check handle), while an
+ * HTTP answer is written at once: left alone, a REST publisher would hear its 200 before any
+ * subscriber got the event, the reverse of the ws transport, which writes frames before the handler
+ * answers. So an idle turn's answers are held (holdAnswer) until `setImmediate`, which libuv runs
+ * after uWS's check handle, when the frames have left.
  */
 export class UwsFanOut implements TopicFanOut {
   readonly #app: TemplatedApp;
   published = false;
+  /** Deliveries queued on topics this turn (0: nothing published yet, no turn end scheduled). */
+  #queued = 0;
+  /** When this turn's first publish came, and whether the one before came IDLE_GAP_MS earlier. */
+  #turnStart = -Infinity;
+  #idle = false;
+  /** Answers held until the turn ends. */
+  #held: (() => void)[] = [];
+  readonly #endTurn = (): void => {
+    this.#queued = 0;
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    for (const send of held) send();
+  };
 
   constructor(app: TemplatedApp) {
     this.#app = app;
@@ -114,9 +146,28 @@ export class UwsFanOut implements TopicFanOut {
     if (!connection.closed) connection.ws.unsubscribe(topic);
   }
 
-  publish(topic: string, message: Outbound, except: UwsConnection | undefined): void {
+  publish(topic: string, message: Outbound, except: UwsConnection | undefined, deliveries: number): void {
     this.published = true;
+    if (deliveries > 0) {
+      if (this.#queued === 0) {
+        setImmediate(this.#endTurn);
+        const now = performance.now();
+        this.#idle = now - this.#turnStart >= IDLE_GAP_MS;
+        this.#turnStart = now;
+      }
+      this.#queued += deliveries;
+    }
     if (except !== undefined && !except.closed) except.ws.publish(topic, message.text, false, false);
     else this.#app.publish(topic, message.text, false, false);
+  }
+
+  /**
+   * Holds an HTTP answer until this turn's topic deliveries have left, when the turn is idle and
+   * queued some, not too many: true if `send` will be called then (in this same loop iteration).
+   */
+  holdAnswer(send: () => void): boolean {
+    if (!this.#idle || this.#queued === 0 || this.#queued > MAX_HELD_DELIVERIES) return false;
+    this.#held.push(send);
+    return true;
   }
 }

@@ -5,7 +5,7 @@
 import type { HttpRequest as UwsRequest, HttpResponse as UwsResponse } from 'uWebSockets.js';
 import { MawjlyError } from '../../protocol/errors.js';
 import type { HttpRequest, RequestHeaders } from '../http/exchange.js';
-import { UwsHttpResponse } from './uws-response.js';
+import { UwsHttpResponse, type AnswerHolder } from './uws-response.js';
 
 /**
  * The most body bytes buffered before any endpoint says how many it accepts; more are counted, not
@@ -40,8 +40,9 @@ export function serveUwsExchange(
   req: UwsRequest,
   secure: boolean,
   handler: (request: UwsHttpRequest, response: UwsHttpResponse) => void,
+  holder?: AnswerHolder,
 ): void {
-  const response = new UwsHttpResponse(res);
+  const response = new UwsHttpResponse(res, holder);
   const request = new UwsHttpRequest(res, req, response, secure);
   response.head = request.method === 'HEAD';
   try {

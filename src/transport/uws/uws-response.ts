@@ -17,8 +17,16 @@ function statusLine(status: number): string {
   return line;
 }
 
+/** What may hold an answer back until the deliveries of its turn have left (UwsFanOut). */
+export interface AnswerHolder {
+  holdAnswer(send: () => void): boolean;
+}
+
 export class UwsHttpResponse implements HttpResponse {
   readonly #res: UwsResponse;
+  readonly #holder: AnswerHolder | undefined;
+  /** send() was called and its answer is held (holdAnswer). */
+  #holding = false;
   #aborted = false;
   #started = false;
   #closed = false;
@@ -32,8 +40,9 @@ export class UwsHttpResponse implements HttpResponse {
   #writable: (() => void)[] | undefined;
   #closeListeners: (() => void)[] | undefined;
 
-  constructor(res: UwsResponse) {
+  constructor(res: UwsResponse, holder?: AnswerHolder) {
     this.#res = res;
+    this.#holder = holder;
     res.onAborted(() => {
       if (this.#closed) return;
       this.#aborted = true;
@@ -63,8 +72,22 @@ export class UwsHttpResponse implements HttpResponse {
   }
 
   send(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#holding) return;
     this.#started = true;
+    if (
+      this.#holder?.holdAnswer(() => {
+        this.#holding = false;
+        this.#sendNow(status, headers, body);
+      }) === true
+    ) {
+      this.#holding = true;
+      return;
+    }
+    this.#sendNow(status, headers, body);
+  }
+
+  #sendNow(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
+    if (this.#closed) return;
     const res = this.#res;
     res.cork(() => {
       this.#writeHead(status, headers);

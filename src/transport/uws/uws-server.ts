@@ -52,8 +52,9 @@ export class UwsServer {
       response.onClose(ended);
       handler(request, response);
     };
+    const fanOut = this.fanOut;
     this.app.any('/*', (res, req) => {
-      serveUwsExchange(res, req, secure, serve);
+      serveUwsExchange(res, req, secure, serve, fanOut);
     });
   }
 
