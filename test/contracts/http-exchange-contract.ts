@@ -81,6 +81,13 @@ export function runExchangeContract(
           res.send(200, {}, seen);
         });
       },
+      '/answered': (_req, res) => {
+        // One answer per request: whatever an endpoint does after send() is not written.
+        res.send(200, { 'x-answer': 'first' }, 'first');
+        res.write('written after send');
+        res.end('ended after send');
+        res.send(500, { 'x-answer': 'second' }, 'second');
+      },
       '/headers': (req, res) => {
         const { headers } = req;
         res.send(
@@ -142,6 +149,15 @@ export function runExchangeContract(
         target: '/info',
         query: '',
       });
+    });
+
+    test('after send(), nothing more is written: write, end and a second send are ignored', async () => {
+      const res = await fetch(`http://127.0.0.1:${String(port)}/answered`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('x-answer'), 'first');
+      assert.equal(await res.text(), 'first');
+      // The connection still serves the next request (nothing stray was left on it).
+      assert.equal(await (await fetch(`http://127.0.0.1:${String(port)}/answered`)).text(), 'first');
     });
 
     test('request headers are data: a name of an Object.prototype member comes through as sent', async () => {

@@ -122,7 +122,8 @@ export class UwsHttpResponse implements HttpResponse {
   #fixedHeaders: ResponseHeaders = {};
 
   write(chunk: string | Buffer): boolean {
-    if (this.#closed) return true;
+    // After send(), as once it has ended: nothing more belongs to this response.
+    if (this.#closed || this.#holding) return true;
     if (this.#fixed) {
       this.#fixed.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
       return true;
@@ -165,7 +166,7 @@ export class UwsHttpResponse implements HttpResponse {
   }
 
   end(chunk?: string | Buffer, closeConnection = false): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#holding) return;
     const res = this.#res;
     res.cork(() => {
       if (this.#fixed) {
