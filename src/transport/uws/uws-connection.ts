@@ -4,6 +4,7 @@ import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Connection, Outbound } from '../../core/ports/connection.js';
 import type { TopicFanOut } from '../../core/ports/topic-fan-out.js';
 import type { SessionHandle } from '../../core/ports/realtime.js';
+import type { HandlerGuard } from '../guard.js';
 
 /** How long a closing socket may take to finish the close handshake before it is cut. */
 const CLOSE_GRACE_MS = 2_000;
@@ -126,16 +127,30 @@ export class UwsFanOut implements TopicFanOut {
   #idle = false;
   /** Answers held until the turn ends. */
   #held: (() => void)[] = [];
+  /**
+   * Sends one held answer. It runs from setImmediate, outside the request's guarded handler: once
+   * attached, the server's guard logs a throw (and the next answers still go).
+   */
+  #sendHeld: (send: () => void) => void = (send) => {
+    send();
+  };
   readonly #endTurn = (): void => {
     this.#queued = 0;
     const held = this.#held;
     if (held.length === 0) return;
     this.#held = [];
-    for (const send of held) send();
+    for (const send of held) this.#sendHeld(send);
   };
 
   constructor(app: TemplatedApp) {
     this.#app = app;
+  }
+
+  /** Held answers are sent inside `guard` from now on. */
+  guardWith(guard: HandlerGuard): void {
+    this.#sendHeld = guard.listener('a held HTTP answer', (send: () => void) => {
+      send();
+    });
   }
 
   subscribe(connection: UwsConnection, topic: string): void {

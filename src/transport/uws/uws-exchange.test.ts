@@ -1,7 +1,12 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { runExchangeContract } from '../../../test/contracts/http-exchange-contract.js';
 import { serveUwsExchange } from './uws-exchange.js';
 import { loadUws } from './uws-loader.js';
 import type { AnswerHolder } from './uws-response.js';
+import { UwsFanOut } from './uws-connection.js';
+import { createGuard } from '../guard.js';
+import { silentLogger } from '../../core/ports/logger.js';
 
 // The exchange contract (test/contracts/http-exchange-contract.ts) on uWebSockets.js; skipped where
 // its native module does not load.
@@ -48,3 +53,57 @@ for (const [name, holder] of [
     },
     { skip: !loaded.ok },
   );
+
+test(
+  'a held answer that throws is logged by the guard, cuts its own connection, and the next still go',
+  { skip: !loaded.ok },
+  async () => {
+    if (!loaded.ok) return;
+    const errors: string[] = [];
+    const logger = {
+      ...silentLogger,
+      error: (fields: object, message: string) => {
+        errors.push(`${message} ${String((fields as { err?: unknown }).err)}`);
+      },
+    };
+    // A WebSocket route, as the server always has: uWS keeps no topic tree without one, and a
+    // publish then crashes the process.
+    const app = loaded.uws.App().ws('/*', {});
+    const fanOut = new UwsFanOut(app);
+    fanOut.guardWith(createGuard(logger));
+    app.any('/*', (res, req) => {
+      serveUwsExchange(
+        res,
+        req,
+        false,
+        (request, response) => {
+          // One delivery queued on an idle turn: this answer is held to the turn's end.
+          fanOut.publish('held-topic', { text: 'x' }, undefined, 1);
+          const bad = request.path === '/bad';
+          // A header value that is neither a string nor a list throws inside the held send.
+          response.send(200, bad ? { 'x-bad': {} as unknown as string[] } : {}, 'fine');
+        },
+        fanOut,
+      );
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      app.listen('127.0.0.1', 0, (socket) => {
+        if (socket) resolve(loaded.uws.us_socket_local_port(socket));
+        else reject(new Error('could not listen'));
+      });
+    });
+    try {
+      await assert.rejects(
+        fetch(`http://127.0.0.1:${String(port)}/bad`, { signal: AbortSignal.timeout(5000) }),
+      );
+      assert.equal(errors.length, 1, errors.join('\n'));
+      assert.match(errors[0] ?? '', /unexpected error in a held HTTP answer/);
+      // Idle again (5 ms later): held, and answered.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const ok = await fetch(`http://127.0.0.1:${String(port)}/ok`, { signal: AbortSignal.timeout(5000) });
+      assert.equal(await ok.text(), 'fine');
+    } finally {
+      (app as { close?: () => void }).close?.();
+    }
+  },
+);

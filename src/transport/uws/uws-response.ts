@@ -77,7 +77,13 @@ export class UwsHttpResponse implements HttpResponse {
     if (
       this.#holder?.holdAnswer(() => {
         this.#holding = false;
-        this.#sendNow(status, headers, body);
+        try {
+          this.#sendNow(status, headers, body);
+        } catch (error) {
+          // Not left hanging: the peer sees the connection end (the holder reports the error).
+          this.destroy();
+          throw error;
+        }
       }) === true
     ) {
       this.#holding = true;

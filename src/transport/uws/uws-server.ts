@@ -42,6 +42,7 @@ export class UwsServer {
    * already be guarded (it is called straight from uWS's callback and must never throw).
    */
   attach(engine: UwsSessionHost, logger: Logger, guard: HandlerGuard, handler: ExchangeHandler): void {
+    this.fanOut.guardWith(guard);
     this.#gateway = attachUwsGateway(this.app, this.fanOut, engine, logger, guard);
     const secure = this.tls;
     const ended = (): void => {
