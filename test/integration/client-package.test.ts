@@ -21,7 +21,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import { spawnLines } from '../support/child-process.js';
 import { clientPackageDir, repoRoot } from '../support/client-build.js';
-import { serverSdk, startTestServer, type TestServer } from '../support/server.js';
+import { channelOccupied, serverSdk, startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
 
 const run = promisify(execFile);
@@ -77,9 +77,8 @@ async function pack(dir: string, destination: string): Promise<{ filename: strin
 }
 
 /** Whether the server has a subscriber on CHANNEL, asked over its REST API. */
-async function occupied(server: TestServer): Promise<boolean> {
-  const response = await serverSdk(server, server.app).get({ path: `/channels/${CHANNEL}` });
-  return ((await response.json()) as { occupied: boolean }).occupied;
+function occupied(server: TestServer): Promise<boolean> {
+  return channelOccupied(serverSdk(server, server.app), CHANNEL);
 }
 
 /** Before a client starts: the previous test's client has left CHANNEL. */

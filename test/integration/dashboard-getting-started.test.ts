@@ -17,6 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.js';
 import { spawnLines } from '../support/child-process.js';
 import { repoRoot } from '../support/client-build.js';
+import { channelOccupied } from '../support/server.js';
 import { startDashboardStack, type DashboardStack } from './dashboard-stack.js';
 import { waitUntil } from '../support/wait.js';
 import { freePort } from '../support/ports.js';
@@ -191,10 +192,7 @@ describe('dashboard Getting started and first-hour fixes (Chromium)', { timeout:
           timeout: 5_000,
         });
         const channel = 'private-encrypted-orders.42';
-        const occupied = async (): Promise<boolean> => {
-          const response = await rest.get({ path: `/channels/${channel}` });
-          return ((await response.json()) as { occupied: boolean }).occupied;
-        };
+        const occupied = (): Promise<boolean> => channelOccupied(rest, channel);
         const publishOnce = async (): Promise<void> => {
           const run = spawnLines(process.execPath, [`${scratch}publish.mjs`], { cwd: scratch, env: env2 });
           const timer = setTimeout(() => void run.stop('SIGKILL'), 20_000);

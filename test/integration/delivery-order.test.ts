@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { subscribeRaw } from '../support/raw-session.js';
-import { signQuery } from '../support/rest.js';
+import { signedTarget } from '../support/rest.js';
 import { rawClient, startTestServer, type RawClient, type TestServer } from '../support/server.js';
 import { withTimeout } from '../support/wait.js';
 
@@ -34,12 +34,9 @@ function keepAlive(socket: Socket, onAnswer: () => void): (request: string) => v
 function publishRequest(index: number): string {
   const { app } = server;
   const body = JSON.stringify({ name: 'tick', channel: 'delivery-order', data: String(index) });
-  const path = `/apps/${app.id}/events`;
-  const query = signQuery(app, { path, body })
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .join('&');
+  const target = signedTarget(app, { path: `/apps/${app.id}/events`, body });
   return (
-    `POST ${path}?${query} HTTP/1.1\r\nHost: ${server.host}\r\nContent-Type: application/json\r\n` +
+    `POST ${target} HTTP/1.1\r\nHost: ${server.host}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
 }

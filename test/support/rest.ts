@@ -59,9 +59,15 @@ export async function signedRequest(
   app: Pick<App, 'key' | 'secrets'>,
   options: SignedRequestOptions,
 ): Promise<ApiResponse> {
-  const pairs = signQuery(app, options);
-  const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-  return rawRequest(server, options.method ?? 'POST', `${options.path}?${query}`, bodyText(options.body));
+  return rawRequest(server, options.method ?? 'POST', signedTarget(app, options), bodyText(options.body));
+}
+
+/** The signed request target: `options.path` and its signed query, percent-encoded. */
+export function signedTarget(app: Pick<App, 'key' | 'secrets'>, options: SignedRequestOptions): string {
+  const query = signQuery(app, options)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
+  return `${options.path}?${query}`;
 }
 
 /** Sends exactly the given path+query and body, unsigned. */

@@ -100,6 +100,12 @@ export function serverSdk(server: RunningServer, app: App, extra: Partial<Pusher
 }
 
 /** What an app's auth endpoint answers for one socket and channel: `auth`, maybe `shared_secret`, … */
+/** Whether `channel` has a subscriber, as the server's REST API (`GET /channels/{name}`) says. */
+export async function channelOccupied(sdk: Pusher, channel: string): Promise<boolean> {
+  const response = await sdk.get({ path: `/channels/${channel}` });
+  return ((await response.json()) as { occupied: boolean }).occupied;
+}
+
 export type ChannelAuthorizer = (socketId: string, channelName: string) => ChannelAuthorization;
 export interface ChannelAuthorization {
   auth: string;
