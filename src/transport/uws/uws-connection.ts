@@ -142,8 +142,12 @@ export class UwsFanOut implements TopicFanOut {
     for (const send of held) this.#sendHeld(send);
   };
 
-  constructor(app: TemplatedApp) {
+  readonly #now: () => number;
+
+  /** `now`: a monotonic clock in milliseconds (tests give their own). */
+  constructor(app: TemplatedApp, now: () => number = () => performance.now()) {
     this.#app = app;
+    this.#now = now;
   }
 
   /** Held answers are sent inside `guard` from now on. */
@@ -166,7 +170,7 @@ export class UwsFanOut implements TopicFanOut {
     if (deliveries > 0) {
       if (this.#queued === 0) {
         setImmediate(this.#endTurn);
-        const now = performance.now();
+        const now = this.#now();
         this.#idle = now - this.#turnStart >= IDLE_GAP_MS;
         this.#turnStart = now;
       }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { TemplatedApp } from 'uWebSockets.js';
 import { test } from 'node:test';
 import { runExchangeContract } from '../../../test/contracts/http-exchange-contract.js';
 import { serveUwsExchange } from './uws-exchange.js';
@@ -11,6 +12,27 @@ import { silentLogger } from '../../core/ports/logger.js';
 // The exchange contract (test/contracts/http-exchange-contract.ts) on uWebSockets.js; skipped where
 // its native module does not load.
 const loaded = loadUws();
+
+/** Listens on 127.0.0.1 at a free port; `close` stops listening and closes the app. */
+function listen(app: TemplatedApp): Promise<{ port: number; close: () => void }> {
+  if (!loaded.ok) throw new Error('uWebSockets.js did not load');
+  const { uws } = loaded;
+  return new Promise((resolve, reject) => {
+    app.listen('127.0.0.1', 0, (socket) => {
+      if (!socket) {
+        reject(new Error('could not listen'));
+        return;
+      }
+      resolve({
+        port: uws.us_socket_local_port(socket),
+        close: () => {
+          uws.us_listen_socket_close(socket);
+          (app as { close?: () => void }).close?.();
+        },
+      });
+    });
+  });
+}
 
 /**
  * A holder that holds every answer to the next turn (UwsFanOut holds only an idle turn's, after a
@@ -35,21 +57,7 @@ for (const [name, holder] of [
       const app = uws.App().any('/*', (res, req) => {
         serveUwsExchange(res, req, false, handler, holder);
       });
-      return new Promise((resolve, reject) => {
-        app.listen('127.0.0.1', 0, (socket) => {
-          if (!socket) {
-            reject(new Error('could not listen'));
-            return;
-          }
-          resolve({
-            port: uws.us_socket_local_port(socket),
-            close: () => {
-              uws.us_listen_socket_close(socket);
-              (app as { close?: () => void }).close?.();
-            },
-          });
-        });
-      });
+      return listen(app);
     },
     { skip: !loaded.ok },
   );
@@ -86,12 +94,7 @@ test(
         fanOut,
       );
     });
-    const port = await new Promise<number>((resolve, reject) => {
-      app.listen('127.0.0.1', 0, (socket) => {
-        if (socket) resolve(loaded.uws.us_socket_local_port(socket));
-        else reject(new Error('could not listen'));
-      });
-    });
+    const { port, close } = await listen(app);
     try {
       await assert.rejects(
         fetch(`http://127.0.0.1:${String(port)}/bad`, { signal: AbortSignal.timeout(5000) }),
@@ -103,7 +106,40 @@ test(
       const ok = await fetch(`http://127.0.0.1:${String(port)}/ok`, { signal: AbortSignal.timeout(5000) });
       assert.equal(await ok.text(), 'fine');
     } finally {
-      (app as { close?: () => void }).close?.();
+      close();
     }
+  },
+);
+
+test(
+  'answers are held only on an idle turn that queued deliveries, and not past 256 of them',
+  { skip: !loaded.ok },
+  async () => {
+    if (!loaded.ok) return;
+    let now = 1_000;
+    const fanOut = new UwsFanOut(loaded.uws.App().ws('/*', {}), () => now);
+    const turnEnd = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const sent: string[] = [];
+    const hold = (name: string): boolean => fanOut.holdAnswer(() => sent.push(name));
+
+    assert.equal(hold('nothing queued'), false, 'a turn that published nothing holds nothing');
+    fanOut.publish('t', { text: 'x' }, undefined, 1);
+    assert.equal(hold('idle'), true, 'the first publishing turn is idle');
+    assert.deepEqual(sent, [], 'held until the turn ends');
+    await turnEnd();
+    assert.deepEqual(sent, ['idle']);
+
+    now += 4; // the next publishing turn begins 4 ms after the last: busy
+    fanOut.publish('t', { text: 'x' }, undefined, 1);
+    assert.equal(hold('busy'), false);
+    await turnEnd();
+
+    now += 5; // 5 ms after the last: idle again
+    fanOut.publish('t', { text: 'x' }, undefined, 256);
+    assert.equal(hold('256 deliveries'), true);
+    fanOut.publish('t', { text: 'x' }, undefined, 1);
+    assert.equal(hold('257 deliveries'), false, 'a turn past 256 deliveries answers at once');
+    await turnEnd();
+    assert.deepEqual(sent, ['idle', '256 deliveries']);
   },
 );
